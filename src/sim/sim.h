@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The simulated SGX platform: one 32-byte seed (+ an instance name) becomes a
+ * whole PCK hierarchy, a software QE3 + PCE, and the collateral that lets
+ * independent verifiers accept its quotes (DESIGN.md "Simulation platform",
+ * quote-format §3–7).
+ *
+ * A sim_platform is immutable after sim_platform_open() and safe to use from
+ * several threads at once (the daemon quotes in parallel on its worker pool).
+ */
+#ifndef SGXQH_SIM_H
+#define SGXQH_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sgxqh/sgx_arch.h"
+
+typedef enum {
+    SIM_OK = 0,
+    SIM_E_SEED_SIZE = -1,        /* seed file is not exactly 32 bytes */
+    SIM_E_SEED_MODE = -2,        /* seed file readable/writable by group or others */
+    SIM_E_SEED_IO = -3,          /* cannot read/create the seed (errno logged) */
+    SIM_E_STATE_DIR = -4,        /* state directory missing and cannot be created */
+    SIM_E_CRYPTO = -5,           /* a crypto operation failed */
+    SIM_E_INVALID_REPORT = -6,   /* app report MAC does not verify for the QE target info */
+    SIM_E_BUFFER_TOO_SMALL = -7, /* output buffer smaller than the quote */
+    SIM_E_INVALID_ARG = -8,
+    SIM_E_IO = -9,               /* writing exported files failed */
+    SIM_E_CONFIG = -10,          /* bad TCB configuration */
+} sim_err;
+
+const char *sim_strerror(int err);
+/* One line a user can act on, e.g. "chmod 0600 the seed file". May be "". */
+const char *sim_remedy(int err);
+
+typedef enum {
+    SIM_TCB_UP_TO_DATE = 0,
+    SIM_TCB_SW_HARDENING_NEEDED,
+    SIM_TCB_CONFIGURATION_NEEDED,
+    SIM_TCB_OUT_OF_DATE,
+    SIM_TCB_REVOKED,
+} sim_tcb_status;
+int sim_tcb_status_parse(const char *s, sim_tcb_status *out);
+const char *sim_tcb_status_name(sim_tcb_status s);
+
+/* The platform TCB the simulated PCK certificate and collateral describe. */
+typedef struct {
+    uint8_t comp_svn[16];
+    uint16_t pcesvn;       /* certified PCE SVN (PCK cert) */
+    uint16_t pce_svn_current; /* quote header pce_svn */
+    uint16_t qe_svn;       /* QE ISVSVN (header + QE report) */
+    uint8_t fmspc[6];
+    uint8_t pceid[2];
+    int sgx_type;
+    sim_tcb_status tcb_status; /* status the collateral assigns to this TCB */
+} sim_tcb_config;
+
+/* Sane defaults (documented in docs/simulation.md). */
+void sim_tcb_config_default(sim_tcb_config *cfg);
+
+typedef struct {
+    const char *state_dir;   /* holds "seed" (0600); created 0700 if missing */
+    const char *seed_file;   /* overrides state_dir/seed when non-NULL (e.g. a mounted Secret) */
+    const char *instance;    /* platform instance name; NULL = host name */
+    sim_tcb_config tcb;
+    time_t now;              /* 0 = time(NULL); certificate/collateral validity is built around it */
+} sim_options;
+
+typedef struct sim_platform sim_platform;
+
+/* Opens (creating the seed if absent, never overwriting a bad one). On error
+ * *out is NULL and, when errbuf is non-NULL, a sentence naming the file and
+ * the fix is written there. */
+int sim_platform_open(const sim_options *opt, sim_platform **out, char *errbuf, size_t errcap);
+void sim_platform_close(sim_platform *p);
+
+/* ---- QE3 / PCE ---- */
+void sim_qe_target_info(const sim_platform *p, sgx_target_info_t *ti);
+/* ECDSA_ID = SHA-256(attestation pub key ‖ auth data): aesm §8.2 */
+void sim_qe_pub_key_id(const sim_platform *p, uint8_t out[32]);
+void sim_attestation_pub_key(const sim_platform *p, uint8_t out[64]);
+void sim_qe_id(const sim_platform *p, uint8_t out[16]);
+uint32_t sim_quote_size(const sim_platform *p);
+/* Verifies app_report's MAC against the QE target info (SIM_E_INVALID_REPORT
+ * otherwise), builds and signs a v3 quote into out. If qe_report_info is
+ * non-NULL, fills its qe_report: a report targeted at its
+ * app_enclave_target_info with report_data = SHA-256(nonce ‖ quote) ‖ 0^32. */
+int sim_get_quote(const sim_platform *p, const sgx_report_t *app_report,
+                  sgx_qe_report_info_t *qe_report_info, uint8_t *out, size_t cap, size_t *len);
+
+/* ---- Simulated enclave (SDK simulation-mode compatible, quote-format §4.5) ---- */
+typedef struct {
+    uint8_t mr_enclave[32];
+    uint8_t mr_signer[32];
+    uint64_t flags;        /* INITTED|MODE64BIT by default; DEBUG with --debug */
+    uint64_t xfrm;
+    uint32_t misc_select;
+    uint16_t isv_prod_id, isv_svn;
+    uint8_t report_data[64];
+    uint8_t cpu_svn[16];   /* default: SDK DEFAULT_CPUSVN */
+} sim_enclave_identity;
+void sim_enclave_identity_default(sim_enclave_identity *id);
+/* EREPORT as the SDK's simulation mode does it. */
+int sim_ereport(const sim_enclave_identity *self, const sgx_target_info_t *target,
+                sgx_report_t *out);
+/* sgx_verify_report as seen from the enclave whose target info is `self_ti`
+ * (EGETKEY(REPORT) with cpu_svn): 0 when the MAC checks. */
+int sim_verify_report(const sgx_target_info_t *self_ti, const uint8_t cpu_svn[16],
+                      const sgx_report_t *report);
+/* The 192-byte derivation + CMAC: the REPORT key of `target`. */
+int sim_report_key_derive(const sgx_target_info_t *target, const uint8_t cpu_svn[16],
+                          const uint8_t key_id[32], uint8_t key[16]);
+extern const uint8_t SIM_SDK_DEFAULT_CPUSVN[16];
+
+/* ---- Collateral & export ---- */
+/* Writes the layout of shared/vectors/quotes/<vector>/ into dir (created if
+ * missing): pck_chain.pem, tcb_info.json, tcb_chain.pem, qe_identity.json,
+ * qe_chain.pem, root_ca_crl.der, pck_crl.der, pck_crl_chain.pem, root.pem,
+ * collateral.json (dcap-qvl QuoteCollateralV3), meta.json. */
+int sim_collateral_export(const sim_platform *p, const char *dir, char *errbuf, size_t errcap);
+/* PEM of the simulated root CA (NUL-terminated, owned by p). */
+const char *sim_root_pem(const sim_platform *p);
+
+#endif
