@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `sgx-quote bench quote|verify`: dispatches to the benchmarks in bench/.
+ * Benchmarks report ratios measured side by side in one run, because the
+ * machines are noisy; they are never run as timed tests.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "cli.h"
+
+int cmd_bench(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        printf("usage: sgx-quote bench quote [OPTIONS]   throughput/latency of the daemon vs signing\n"
+               "       sgx-quote bench verify [OPTIONS]  verifications/s vs @phala/dcap-qvl\n");
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    int (*fn)(int, char **) = NULL;
+    if (strcmp(argv[1], "quote") == 0)
+        fn = bench_quote_main;
+    else if (strcmp(argv[1], "verify") == 0)
+        fn = bench_verify_main;
+    else {
+        fprintf(stderr, "sgx-quote bench: unknown benchmark '%s' (quote, verify)\n", argv[1]);
+        return CLI_EXIT_USAGE;
+    }
+    if (fn == NULL) {
+        fprintf(stderr, "sgx-quote bench: '%s' is not built into this sgx-quote\n", argv[1]);
+        return CLI_EXIT_FAIL;
+    }
+    return fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The service layer: aesmd's quote_ex semantics as a pure function from one
+ * request body (the bytes after the 4-byte length prefix) to one response
+ * frame, plus backend calls. No sockets in here (DESIGN.md), so tests drive
+ * it directly with shared/vectors/aesm-requests. Safe to call from several
+ * worker threads at once; it serializes backend calls itself when the
+ * backend is not thread-safe.
+ */
+#ifndef SGXQH_SERVICE_H
+#define SGXQH_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+
+typedef struct service service;
+
+typedef struct {
+    uint32_t max_buf_size; /* cap on a request's buf_size before allocating (default 64 KiB) */
+} service_config;
+void service_config_default(service_config *cfg);
+
+service *service_new(backend *b, const service_config *cfg);
+void service_free(service *s);
+
+typedef enum {
+    SERVICE_REPLY = 0, /* write `frame` (prefix + body) in one syscall, then close */
+    SERVICE_CLOSE = 1, /* unknown/unparsable request: close without writing */
+} service_action;
+
+/* What one request did, for logs and metrics. */
+typedef struct {
+    service_action action;
+    uint8_t *frame;      /* malloc'd: 4-byte LE length + Response body; NULL on CLOSE */
+    size_t frame_len;
+    const char *op;      /* "InitQuoteEx", "GetQuoteEx", ..., "unknown" */
+    int aesm_code;       /* errorCode sent (or -1 when closed without reply) */
+    bool has_enclave;    /* GetQuoteEx with a parseable report */
+    uint8_t mr_enclave[32];
+    uint8_t mr_signer[32];
+} service_result;
+
+/* Handle one request body. Always fills *res; free with service_result_clear. */
+void service_handle(service *s, const uint8_t *body, size_t len, service_result *res);
+void service_result_clear(service_result *res);
+
+#endif
