@@ -125,7 +125,12 @@ typedef struct {
 } quote_view;
 
 /* Parse a quote. Trailing bytes after the signature data are allowed (and
- * reported through quote_len < raw_len). */
+ * reported through quote_len < raw_len). Structure only: the QE vendor id
+ * and all signatures are left to the verifier. The signature data must be
+ * consumed exactly (v3: N = 584 + A + C; v4/v5: N = 134 + S, S = 456 + A + C);
+ * QUOTE_E_TRUNCATED means the buffer ends before a declared length,
+ * QUOTE_E_SIZE_MISMATCH that declared lengths disagree with each other.
+ * On any error *out is all zero. */
 int quote_parse(const uint8_t *buf, size_t len, quote_view *out);
 
 /* ---- v3 builder (quote-format §1) ---- */
@@ -144,11 +149,14 @@ typedef struct {
     uint32_t cert_data_len;
 } quote_v3_spec;
 
-/* Exact size of the quote the spec would produce. */
+/* Exact size of the quote the spec would produce (0 if spec is NULL or the
+ * quote would exceed QUOTE_CERT_DATA_MAX / QUOTE_MAX_SIZE). */
 size_t quote_v3_size(const quote_v3_spec *spec);
 
 /* Write header, body and signature data with a zero ISV signature; the
- * caller signs out[0, 432) and stores r‖s with quote_v3_set_signature. */
+ * caller signs out[0, 432) and stores r‖s with quote_v3_set_signature.
+ * On QUOTE_OK and QUOTE_E_BUFFER_TOO_SMALL, *len is the quote's size (so a
+ * NULL/0 call asks for it); cert_type must be 1-5. */
 int quote_v3_build(const quote_v3_spec *spec, uint8_t *out, size_t cap, size_t *len);
 #define QUOTE_V3_SIGNED_LEN 432u
 #define QUOTE_V3_SIG_OFFSET 436u
@@ -157,6 +165,20 @@ void quote_v3_set_signature(uint8_t *quote, const uint8_t sig[64]);
 /* ---- reports ---- */
 /* quote-format §4.1: the target info an enclave's report describes. */
 void sgx_target_info_from_report(const sgx_report_body_t *body, sgx_target_info_t *ti);
+
+/* quote-format §1.3: the 384-byte wire form of a report body <-> the host
+ * struct, field by field (integers little-endian on the wire). Use these
+ * rather than memcpy when bytes come from or go to the wire or a MAC. */
+#define SGX_REPORT_BODY_SIZE 384u
+void sgx_report_body_decode(const uint8_t raw[SGX_REPORT_BODY_SIZE], sgx_report_body_t *out);
+void sgx_report_body_encode(const sgx_report_body_t *body, uint8_t raw[SGX_REPORT_BODY_SIZE]);
+
+/* The QE vendor id a parsed quote carries (quote-format §1.2), for the
+ * verifier's "vendor == Intel" check; the parser does not judge it. */
+static inline const uint8_t *quote_qe_vendor_id(const quote_view *q)
+{
+    return q->header.qe_vendor_id;
+}
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Test-side file and hex helpers for tests/sgx. Deliberately independent of
+ * src/sgx (no reader, no codec) so expected values never come from the code
+ * under test.
+ */
+#include "testutil.h"
+
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+char *tu_quotes_dir(void)
+{
+    const char *v = getenv("SGXQH_VECTORS");
+    char *out;
+
+    if (v == NULL || *v == '\0')
+        fail_msg("SGXQH_VECTORS is not set (run through meson test)");
+    out = malloc(strlen(v) + sizeof("/quotes"));
+    assert_non_null(out);
+    strcpy(out, v);
+    strcat(out, "/quotes");
+    return out;
+}
+
+uint8_t *tu_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf;
+    long sz;
+
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    sz = ftell(f);
+    assert_true(sz >= 0);
+    rewind(f);
+    buf = malloc((size_t)sz + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)sz, f), (size_t)sz);
+    buf[sz] = 0;
+    fclose(f);
+    *len = (size_t)sz;
+    return buf;
+}
+
+uint8_t *tu_read_vector(const char *vector, const char *name, size_t *len)
+{
+    char *dir = tu_quotes_dir();
+    char path[4096];
+    uint8_t *buf;
+
+    snprintf(path, sizeof(path), "%s/%s/%s", dir, vector, name);
+    free(dir);
+    buf = tu_read_file(path, len);
+    return buf;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+void tu_hex(const char *hex, uint8_t *out, size_t n)
+{
+    size_t i = 0;
+
+    while (*hex != '\0') {
+        int hi, lo;
+
+        if (isspace((unsigned char)*hex)) {
+            hex++;
+            continue;
+        }
+        hi = hexval(hex[0]);
+        lo = hex[1] == '\0' ? -1 : hexval(hex[1]);
+        if (hi < 0 || lo < 0 || i >= n)
+            fail_msg("bad hex literal");
+        out[i++] = (uint8_t)(hi << 4 | lo);
+        hex += 2;
+    }
+    assert_int_equal(i, n);
+}
+
+uint8_t *tu_dup_exact(const uint8_t *buf, size_t len)
+{
+    uint8_t *p = malloc(len == 0 ? 1 : len);
+
+    assert_non_null(p);
+    if (len > 0)
+        memcpy(p, buf, len);
+    return p;
+}
+
+void tu_put_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+void tu_put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
