@@ -100,4 +100,10 @@ void crypto_hex_encode(const uint8_t *in, size_t len, char *out /* 2*len+1 */);
 int crypto_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_cap,
                       size_t *out_len);
 
+/* ---- Additions after the initial contract (appended) ---- */
+
+/* Export the private scalar (big-endian, 32 bytes); CRYPTO_E_BAD_KEY for a
+ * public-only key. Wipe the output when done. */
+int crypto_p256_priv(const crypto_p256_key *k, uint8_t priv[CRYPTO_P256_PRIV_LEN]);
+
 #endif

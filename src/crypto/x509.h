@@ -52,17 +52,19 @@ typedef struct {
     const x509_cert *issuer;        /* NULL: self-signed */
     const crypto_p256_key *issuer_key; /* signing key (== subject key if self-signed) */
     const crypto_p256_key *subject_key;
-    const uint8_t *serial;          /* big-endian, 1..20 bytes, top bit clear */
+    const uint8_t *serial;          /* big-endian, 1..20 bytes, top bit clear, non-zero */
     size_t serial_len;
     time_t not_before, not_after;
     bool is_ca;
     int pathlen;                    /* CA only; -1 for none */
-    const char *crl_dp_url;         /* CRL Distribution Points URI */
+    const char *crl_dp_url;         /* CRL Distribution Points URI (required: QVL
+                                     * demands CRL-DP on every cert, §5.3) */
     const sgx_pck_ext *sgx_ext;     /* non-NULL: add SGX extension (PCK leaf) */
 } x509_cert_spec;
 
 int x509_cert_build(const x509_cert_spec *spec, x509_cert **out);
 
+/* Every entry carries CRLReason keyCompromise, as Intel's PCK CRLs do (§6.6). */
 typedef struct {
     const uint8_t *serial;
     size_t serial_len;
@@ -84,7 +86,9 @@ int x509_crl_build(const x509_crl_spec *spec, x509_crl **out);
 int x509_cert_from_der(const uint8_t *der, size_t len, x509_cert **out);
 int x509_cert_from_pem(const char *pem, size_t len, x509_cert **out);
 /* Parse every PEM CERTIFICATE block in buf (any order, trailing NUL and
- * garbage between blocks ignored). Caller frees with x509_chain_free. */
+ * garbage between blocks ignored). Caller frees with x509_chain_free.
+ * CRYPTO_E_NOT_FOUND if there is no block; CRYPTO_E_PARSE if any block is
+ * truncated or does not decode (never a partial chain); at most 16 certs. */
 int x509_chain_from_pem(const char *pem, size_t len, x509_cert ***certs, size_t *n);
 void x509_chain_free(x509_cert **certs, size_t n);
 int x509_cert_to_der(const x509_cert *c, uint8_t **der, size_t *len /* free() */);
@@ -103,13 +107,16 @@ int x509_cert_subject(const x509_cert *c, char *buf, size_t cap);
 int x509_cert_issuer(const x509_cert *c, char *buf, size_t cap);
 int x509_cert_subject_cn(const x509_cert *c, char *buf, size_t cap);
 int x509_cert_issuer_cn(const x509_cert *c, char *buf, size_t cap);
+/* DN comparisons here and in x509_crl_issued_by are byte-exact on the DER
+ * (QVL compares raw DNs), not RFC 5280 case-folded matching. */
 bool x509_cert_subject_equals_issuer_of(const x509_cert *issuer, const x509_cert *subject);
 bool x509_cert_is_self_issued(const x509_cert *c);
 int x509_cert_serial(const x509_cert *c, uint8_t *buf, size_t cap, size_t *len);
 int x509_cert_validity(const x509_cert *c, time_t *not_before, time_t *not_after);
 int x509_cert_pubkey(const x509_cert *c, crypto_p256_key **out); /* must be P-256 */
 int x509_cert_pubkey_raw(const x509_cert *c, uint8_t pub[CRYPTO_P256_PUB_LEN]);
-/* Signature of subject verifies with issuer's key (0 / CRYPTO_E_BAD_SIG). */
+/* Signature of subject verifies with issuer's key (0 / CRYPTO_E_BAD_SIG).
+ * Only ecdsa-with-SHA256 by a P-256 issuer key is accepted. */
 int x509_cert_verify_signed_by(const x509_cert *subject, const x509_cert *issuer);
 /* Raw signature BIT STRING bytes, for QVL's "same root" comparison. */
 int x509_cert_signature_bytes(const x509_cert *c, const uint8_t **sig, size_t *len);
@@ -129,7 +136,9 @@ int x509_crl_number(const x509_crl *c, uint64_t *out);
 bool x509_crl_revokes(const x509_crl *crl, const x509_cert *c); /* by serial */
 size_t x509_crl_count(const x509_crl *c);
 
-/* Time helpers shared by collateral code: "YYYY-MM-DDThh:mm:ssZ" <-> time_t. */
+/* Time helpers shared by collateral code: "YYYY-MM-DDThh:mm:ssZ" <-> time_t.
+ * Parsing accepts exactly that form (CRYPTO_E_PARSE otherwise, *out
+ * untouched); formatting writes "" for years outside 0000..9999. */
 int time_parse_iso8601(const char *s, time_t *out);
 void time_format_iso8601(time_t t, char out[21]);
 
