@@ -47,4 +47,10 @@ typedef struct {
 void service_handle(service *s, const uint8_t *body, size_t len, service_result *res);
 void service_result_clear(service_result *res);
 
+/* ---- Additions after the initial contract (appended, service owner) ---- */
+
+/* Default service_config.max_buf_size: a quote is at most 1052 + 12294
+ * bytes (aesm-protocol §6.6), so 64 KiB leaves ample slack (§9.3). */
+#define SERVICE_DEFAULT_MAX_BUF_SIZE (64u * 1024u)
+
 #endif
