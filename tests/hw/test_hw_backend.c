@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The hardware backend (src/backend/backend_hw.c) driven through backend_ops
+ * against the test doubles of Intel's logic libraries (tests/hwdouble). It
+ * proves the load order (PCE global, then QE3), SGX_AESM_ADDR removal before
+ * anything loads, PERSISTENT policy and eager QE3 load at open, the quote
+ * flow, error mapping per call, the no-QPL (cert type 3) path and the
+ * operator notes. Expected values come from the spec (key id bytes, sizes)
+ * or from the simulated platform opened independently by this test.
+ *
+ * argv[1]: the build directory holding the doubles.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "backend/backend.h"
+#include "backend/backend_hw.h"
+#include "crypto/crypto.h"
+#include "hw_tutil.h"
+#include "sim/sim.h"
+
+/* snprintf into an array, failing the test on truncation. */
+#define PJOIN(buf, ...) assert_true((size_t)snprintf(buf, sizeof(buf), __VA_ARGS__) < sizeof(buf))
+
+static const char *g_dbl_dir;
+static char g_tmp[PATH_MAX];
+static char g_state[PATH_MAX];
+static char g_log[PATH_MAX];
+
+/* aesm-protocol §6.4: the first 160 bytes of the ECDSA key id; rest zero. */
+static const char KEY_ID_HEX_160[] =
+    "000000002000"
+    "8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff"
+    "00000000000000000000000000000000"
+    "01000000"
+    "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "000000000000"
+    "02000000"
+    "0000";
+
+static void hex_to_bytes(const char *hex, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+        out[i] = (uint8_t)v;
+    }
+}
+
+static void clear_faults(void)
+{
+    unsetenv("SGXQH_HWDOUBLE_FAIL");
+    unsetenv("SGXQH_HWDOUBLE_FAIL_ON");
+    unsetenv("QCNL_CONF_PATH");
+}
+
+static backend *open_hw(const char *dir, char *err, size_t errcap)
+{
+    backend_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.kind = BACKEND_KIND_HW;
+    cfg.hw_lib_dir = dir;
+    return backend_open(&cfg, err, errcap);
+}
+
+static sim_platform *open_sim_twin(void)
+{
+    sim_options opt;
+    sim_platform *p = NULL;
+    char err[256];
+    memset(&opt, 0, sizeof(opt));
+    sim_tcb_config_default(&opt.tcb);
+    opt.state_dir = g_state;
+    opt.instance = "hwdouble"; /* what the QE3 double uses */
+    assert_int_equal(sim_platform_open(&opt, &p, err, sizeof(err)), SIM_OK);
+    return p;
+}
+
+static void make_app_report(const sgx_target_info_t *qe_ti, sgx_report_t *report,
+                            sgx_target_info_t *app_ti)
+{
+    sim_enclave_identity id;
+    sim_enclave_identity_default(&id);
+    memset(id.report_data, 0xA5, sizeof(id.report_data));
+    assert_int_equal(sim_ereport(&id, qe_ti, report), SIM_OK);
+    memset(app_ti, 0, sizeof(*app_ti));
+    memcpy(app_ti->mr_enclave, id.mr_enclave, 32);
+    app_ti->attributes.flags = id.flags;
+    app_ti->attributes.xfrm = id.xfrm;
+    app_ti->misc_select = id.misc_select;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (hwt_mkdtemp(g_tmp, sizeof(g_tmp), "hwbackend") != 0)
+        return -1;
+    PJOIN(g_state, "%s/state", g_tmp);
+    PJOIN(g_log, "%s/double.log", g_tmp);
+    setenv("SGXQH_HWDOUBLE_STATE_DIR", g_state, 1);
+    setenv("SGXQH_HWDOUBLE_LOG", g_log, 1);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    hwt_rmtree(g_tmp);
+    return 0;
+}
+
+/* Intel's QE3 logic calls the PCE logic by name: without the PCE library
+ * loaded RTLD_GLOBAL first, the QE3 library cannot be loaded at all. Runs
+ * in a child so nothing stays loaded in this process. */
+static void test_qe3_needs_pce_loaded_global(void **state)
+{
+    char qe3[PATH_MAX], pce[PATH_MAX];
+    pid_t pid;
+    int st = 0;
+
+    (void)state;
+    PJOIN(qe3, "%s/libsgx_qe3_logic.so.1", g_dbl_dir);
+    PJOIN(pce, "%s/libsgx_pce_logic.so.1", g_dbl_dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *e;
+        if (dlopen(qe3, RTLD_NOW | RTLD_LOCAL) != NULL)
+            _exit(10); /* loaded without the PCE: the order would not matter */
+        e = dlerror();
+        /* "undefined symbol: sgx_pce_get_target" (or another PCE call) */
+        if (e == NULL || strstr(e, "undefined symbol") == NULL || strstr(e, "pce") == NULL)
+            _exit(11);
+        if (dlopen(pce, RTLD_NOW | RTLD_LOCAL) == NULL)
+            _exit(12);
+        if (dlopen(qe3, RTLD_NOW | RTLD_LOCAL) != NULL)
+            _exit(13); /* a local PCE is not enough */
+        if (dlopen(pce, RTLD_NOW | RTLD_GLOBAL) == NULL)
+            _exit(14);
+        if (dlopen(qe3, RTLD_NOW | RTLD_LOCAL) == NULL)
+            _exit(15);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        print_message("child: %s %d\n", WIFEXITED(st) ? "exit" : "signal",
+                      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* The double notices SGX_AESM_ADDR at load time and refuses to work: the
+ * control for test_open_sequence, which shows the backend hides it. */
+static void test_double_detects_sgx_aesm_addr(void **state)
+{
+    char qe3[PATH_MAX], pce[PATH_MAX];
+    pid_t pid;
+    int st = 0;
+
+    (void)state;
+    PJOIN(qe3, "%s/libsgx_qe3_logic.so.1", g_dbl_dir);
+    PJOIN(pce, "%s/libsgx_pce_logic.so.1", g_dbl_dir);
+    unlink(g_log);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        void *q;
+        uint32_t (*set_policy)(int);
+        setenv("SGX_AESM_ADDR", "1", 1);
+        if (dlopen(pce, RTLD_NOW | RTLD_GLOBAL) == NULL || (q = dlopen(qe3, RTLD_NOW)) == NULL)
+            _exit(20);
+        *(void **)&set_policy = dlsym(q, "sgx_ql_set_enclave_load_policy");
+        if (set_policy == NULL)
+            _exit(21);
+        _exit(set_policy(0) == 0xE001 ? 0 : 22);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    char *log = hwt_read_text(g_log);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "qe3 loaded aesm_addr=set"));
+    free(log);
+}
+
+/* Open: SGX_AESM_ADDR gone before loading, PERSISTENT policy (forwarded to
+ * the PCE), key id, QE3 loaded eagerly, key warmed; then the full flow. */
+static void test_open_sequence_and_quote(void **state)
+{
+    char err[512] = "";
+    backend *b;
+    sim_platform *twin;
+    sgx_att_key_id_ext_t ids[BACKEND_MAX_KEY_IDS];
+    uint8_t want_kid[160];
+    sgx_target_info_t ti, twin_ti, app_ti;
+    uint8_t pub[32], twin_pub[32];
+    uint32_t size = 0, len = 0;
+    sgx_report_t report;
+    sgx_qe_report_info_t qri;
+    uint8_t *quote;
+    uint8_t digest[32];
+
+    (void)state;
+    clear_faults();
+    unlink(g_log);
+    setenv("SGX_AESM_ADDR", "1", 1);
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_non_null(b);
+    assert_null(getenv("SGX_AESM_ADDR"));
+    assert_string_equal(b->ops->name, "hw");
+    assert_false(b->ops->thread_safe);
+
+    {
+        char *log = hwt_read_text(g_log);
+        const char *const order[] = {
+            "qe3 loaded aesm_addr=unset", "qe3 set_policy 0", "pce set_policy 0",
+            "qe3 get_keyid", "qe3 load_qe", "pce get_target", "qe3 init_quote", NULL,
+        };
+        assert_non_null(log);
+        assert_true(hwt_lines_in_order(log, order));
+        /* load_qe comes before any init: QE3 is loaded eagerly. */
+        assert_true(strstr(log, "qe3 load_qe") < strstr(log, "qe3 init_quote"));
+        free(log);
+    }
+
+    /* Key id: exactly sgx_ql_get_keyid's (aesm §6.4). */
+    assert_int_equal(b->ops->key_ids(b, ids, BACKEND_MAX_KEY_IDS), 1);
+    hex_to_bytes(KEY_ID_HEX_160, want_kid, sizeof(want_kid));
+    assert_memory_equal(&ids[0], want_kid, sizeof(want_kid));
+    for (size_t i = sizeof(want_kid); i < sizeof(ids[0]); i++)
+        assert_int_equal(((const uint8_t *)&ids[0])[i], 0);
+
+    twin = open_sim_twin();
+    assert_int_equal(b->ops->init_quote(b, &ids[0], &ti, pub), AESM_SUCCESS);
+    sim_qe_target_info(twin, &twin_ti);
+    sim_qe_pub_key_id(twin, twin_pub);
+    assert_memory_equal(&ti, &twin_ti, sizeof(ti));
+    assert_memory_equal(pub, twin_pub, 32);
+
+    /* The size is the quote's: 1052 + cert data (aesm §6.6), with the QPL's
+     * cert data in [500, 12294]. (The twin's own chain differs in length:
+     * its certificates carry fresh ECDSA signatures.) */
+    assert_int_equal(b->ops->quote_size(b, &ids[0], &size), AESM_SUCCESS);
+    assert_in_range(size, 1052 + 500, 1052 + 12294);
+
+    make_app_report(&ti, &report, &app_ti);
+    memset(&qri, 0, sizeof(qri));
+    memset(qri.nonce, 0x3C, sizeof(qri.nonce));
+    qri.app_enclave_target_info = app_ti;
+    quote = calloc(1, size + 100);
+    assert_non_null(quote);
+    assert_int_equal(b->ops->get_quote(b, &ids[0], &report, &qri, quote, size + 100, &len),
+                     AESM_SUCCESS);
+    assert_int_equal(len, size);
+    assert_int_equal(rd16(quote), 3);                        /* version */
+    assert_int_equal(rd16(quote + 2), 2);                    /* ECDSA-P256 */
+    assert_memory_equal(quote + 48, &report.body, 384);      /* app body */
+    assert_int_equal(436 + rd32(quote + 432), len);          /* signature_data_len */
+    assert_int_equal(rd16(quote + 1046), 5);                 /* PCK chain */
+    assert_int_equal(1052 + rd32(quote + 1048), len);        /* cert data size */
+    /* QE report for the app (aesm §6.3): SHA-256(nonce ‖ quote) ‖ 0^32. */
+    {
+        crypto_buf parts[2] = {{qri.nonce, 16}, {quote, len}};
+        uint8_t zero[32] = {0};
+        assert_int_equal(crypto_sha256_parts(parts, 2, digest), 0);
+        assert_memory_equal(qri.qe_report.body.report_data, digest, 32);
+        assert_memory_equal(qri.qe_report.body.report_data + 32, zero, 32);
+        assert_int_equal(sim_verify_report(&app_ti, report.body.cpu_svn, &qri.qe_report), SIM_OK);
+    }
+    /* A report made for another target is rejected as QE3 does (47). */
+    report.mac[0] ^= 1;
+    assert_int_equal(b->ops->get_quote(b, &ids[0], &report, NULL, quote, size + 100, &len),
+                     AESM_INVALID_REPORT);
+    /* Too small a buffer: INVALID_PARAMETER → 3 (aesm §8.4 step 2). */
+    report.mac[0] ^= 1;
+    assert_int_equal(b->ops->get_quote(b, &ids[0], &report, NULL, quote, size - 1, &len),
+                     AESM_PARAMETER_ERROR);
+    /* A key id with another base is not ours: 38. */
+    {
+        sgx_att_key_id_ext_t other = ids[0];
+        other.base.algorithm_id = 3;
+        assert_int_equal(b->ops->quote_size(b, &other, &size), AESM_UNSUPPORTED_ATT_KEY_ID);
+    }
+    assert_int_equal(b->ops->health(b), AESM_SUCCESS);
+
+    free(quote);
+    sim_platform_close(twin);
+    backend_close(b);
+}
+
+/* Injected quote3 errors come out of each call as aesmd's aesm codes
+ * (aesm §5.5; numbers typed from the table). */
+static void test_injected_errors_per_call(void **state)
+{
+    static const struct {
+        const char *fail;
+        const char *on;
+        int init, size, quote; /* expected aesm codes */
+    } cases[] = {
+        {"0xE011", NULL, 44, 44, 44},          /* NO_PLATFORM_CERT_DATA */
+        {"0xE019", NULL, 12, 12, 12},          /* NETWORK_ERROR */
+        {"0xE016", NULL, 48, 48, 48},          /* ENCLAVE_LOAD_ERROR (after start) */
+        {"0xE00F", "size,quote", 0, 42, 42},   /* ATT_KEY_NOT_INITIALIZED */
+        {"0xE012", "quote", 0, 0, 29},         /* OUT_OF_EPC */
+        {"0xE040", "init", 1, 0, 0},           /* QPL SERVICE_UNAVAILABLE: not mapped → 1 */
+    };
+    char err[512] = "";
+    sgx_att_key_id_ext_t kid;
+    sgx_target_info_t ti, app_ti;
+    sgx_report_t report;
+    uint8_t pub[32];
+    uint8_t quote[8192];
+    uint32_t size = 0, len = 0;
+    backend *b;
+
+    (void)state;
+    clear_faults();
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_non_null(b);
+    assert_int_equal(b->ops->key_ids(b, &kid, 1), 1);
+    assert_int_equal(b->ops->init_quote(b, &kid, &ti, pub), AESM_SUCCESS);
+    make_app_report(&ti, &report, &app_ti);
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        setenv("SGXQH_HWDOUBLE_FAIL", cases[i].fail, 1);
+        if (cases[i].on != NULL)
+            setenv("SGXQH_HWDOUBLE_FAIL_ON", cases[i].on, 1);
+        else
+            unsetenv("SGXQH_HWDOUBLE_FAIL_ON");
+        print_message("inject %s on %s\n", cases[i].fail, cases[i].on ? cases[i].on : "all");
+        assert_int_equal(b->ops->init_quote(b, &kid, &ti, pub), cases[i].init);
+        assert_int_equal(b->ops->quote_size(b, &kid, &size), cases[i].size);
+        if (cases[i].size != 0)
+            assert_int_equal(size, 0); /* aesm §8.3: 0 on error */
+        assert_int_equal(b->ops->get_quote(b, &kid, &report, NULL, quote, sizeof(quote), &len),
+                         cases[i].quote);
+    }
+    /* The last failure is in the notes with Intel's name and a hint. */
+    setenv("SGXQH_HWDOUBLE_FAIL", "0xE011", 1);
+    unsetenv("SGXQH_HWDOUBLE_FAIL_ON");
+    assert_int_equal(b->ops->health(b), AESM_NO_PLATFORM_CERT_DATA);
+    {
+        char notes[2048];
+        assert_true(backend_hw_notes(b, notes, sizeof(notes)) > 0);
+        assert_non_null(strstr(notes, "last error: sgx_ql_get_quote_size: 0xe011 "
+                                      "SGX_QL_NO_PLATFORM_CERT_DATA (aesm 44)"));
+        assert_non_null(strstr(notes, "PCCS"));
+    }
+    clear_faults();
+    assert_int_equal(b->ops->health(b), AESM_SUCCESS);
+    backend_close(b);
+}
+
+/* No QPL: Intel's QE3 logic certifies with the encrypted PPID instead
+ * (cert type 3, 1456-byte quotes, aesm §6.6); still a valid flow. */
+static void test_no_qpl_gives_cert_type3(void **state)
+{
+    char err[512] = "";
+    sgx_att_key_id_ext_t kid;
+    sgx_target_info_t ti, app_ti;
+    sgx_report_t report;
+    sgx_qe_report_info_t qri;
+    uint8_t pub[32], digest[32];
+    uint8_t quote[4096];
+    uint32_t size = 0, len = 0;
+    backend *b;
+
+    (void)state;
+    clear_faults();
+    setenv("SGXQH_HWDOUBLE_FAIL", "0xE00E", 1);
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_non_null(b);
+    assert_int_equal(b->ops->key_ids(b, &kid, 1), 1);
+    assert_int_equal(b->ops->init_quote(b, &kid, &ti, pub), AESM_SUCCESS);
+    assert_int_equal(b->ops->quote_size(b, &kid, &size), AESM_SUCCESS);
+    assert_int_equal(size, 1456);
+    make_app_report(&ti, &report, &app_ti);
+    memset(&qri, 0, sizeof(qri));
+    memset(qri.nonce, 0x77, 16);
+    qri.app_enclave_target_info = app_ti;
+    assert_int_equal(b->ops->get_quote(b, &kid, &report, &qri, quote, sizeof(quote), &len),
+                     AESM_SUCCESS);
+    assert_int_equal(len, 1456);
+    assert_int_equal(rd32(quote + 432), 1456 - 436);
+    assert_int_equal(rd16(quote + 1046), 3);
+    assert_int_equal(rd32(quote + 1048), 404);
+    {
+        crypto_buf parts[2] = {{qri.nonce, 16}, {quote, len}};
+        assert_int_equal(crypto_sha256_parts(parts, 2, digest), 0);
+        assert_memory_equal(qri.qe_report.body.report_data, digest, 32);
+        assert_int_equal(sim_verify_report(&app_ti, report.body.cpu_svn, &qri.qe_report), SIM_OK);
+    }
+    clear_faults();
+    backend_close(b);
+}
+
+/* A platform that cannot load QE3 is reported at open, not at the first
+ * request (aesmd's ECDSA bundle refuses to start the same way). */
+static void test_enclave_load_failure_fails_open(void **state)
+{
+    char err[512] = "";
+    backend *b;
+
+    (void)state;
+    clear_faults();
+    setenv("SGXQH_HWDOUBLE_FAIL", "0xE016", 1);
+    setenv("SGXQH_HWDOUBLE_FAIL_ON", "load", 1);
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_null(b);
+    print_message("open: %s\n", err);
+    assert_non_null(strstr(err, "0xe016 SGX_QL_ENCLAVE_LOAD_ERROR"));
+    assert_non_null(strstr(err, "sgx_prv"));
+    clear_faults();
+}
+
+/* PCCS trouble at start is not fatal: the daemon runs, answers each request
+ * with aesmd's code, and the notes say why. */
+static void test_warm_failure_is_not_fatal(void **state)
+{
+    char err[512] = "", notes[2048];
+    backend *b;
+
+    (void)state;
+    clear_faults();
+    setenv("SGXQH_HWDOUBLE_FAIL", "0xE019", 1);
+    setenv("SGXQH_HWDOUBLE_FAIL_ON", "init", 1);
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_non_null(b);
+    assert_true(backend_hw_notes(b, notes, sizeof(notes)) > 0);
+    assert_non_null(strstr(notes, "last error: sgx_ql_init_quote: 0xe019 SGX_QL_NETWORK_ERROR"));
+    assert_null(strstr(notes, "attestation key: initialised at start"));
+    clear_faults();
+    backend_close(b);
+}
+
+static void test_missing_libraries(void **state)
+{
+    char empty[PATH_MAX], err[512] = "";
+
+    (void)state;
+    clear_faults();
+    PJOIN(empty, "%s/empty-libdir", g_tmp);
+    assert_int_equal(mkdir(empty, 0700), 0);
+    assert_null(open_hw(empty, err, sizeof(err)));
+    print_message("open: %s\n", err);
+    assert_non_null(strstr(err, "libsgx_pce_logic.so.1"));
+    assert_non_null(strstr(err, "install the libsgx-pce-logic package"));
+    assert_non_null(strstr(err, empty));
+
+    /* PCE there, QE3 missing: names the QE3 package. */
+    {
+        char link[PATH_MAX], target[PATH_MAX];
+        PJOIN(link, "%s/libsgx_pce_logic.so.1", empty);
+        PJOIN(target, "%s/libsgx_pce_logic.so.1", g_dbl_dir);
+        assert_int_equal(symlink(target, link), 0);
+    }
+    err[0] = '\0';
+    assert_null(open_hw(empty, err, sizeof(err)));
+    assert_non_null(strstr(err, "libsgx_qe3_logic.so.1"));
+    assert_non_null(strstr(err, "libsgx-qe3-logic"));
+}
+
+/* The QPL and its config are only looked at, never loaded; their presence
+ * shows in the notes with the fix. */
+static void test_qpl_and_qcnl_notes(void **state)
+{
+    static const char *const SYSTEM_DIRS[] = {
+        "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64",
+        "/usr/lib", "/lib", "/usr/local/lib",
+    };
+    char dir[PATH_MAX], path[PATH_MAX], target[PATH_MAX], conf[PATH_MAX], want[PATH_MAX + 64];
+    char err[512] = "", notes[2048];
+    bool system_qpl = false;
+    backend *b;
+
+    (void)state;
+    clear_faults();
+    /* Our own look at the system: is a QPL installed on this machine? */
+    for (size_t i = 0; i < sizeof(SYSTEM_DIRS) / sizeof(SYSTEM_DIRS[0]); i++) {
+        struct stat st;
+        PJOIN(path, "%s/libdcap_quoteprov.so.1", SYSTEM_DIRS[i]);
+        if (stat(path, &st) == 0)
+            system_qpl = true;
+    }
+    unsetenv("LD_LIBRARY_PATH");
+
+    /* 1: doubles only, no QCNL config at the configured path. */
+    PJOIN(conf, "%s/no-such-qcnl.conf", g_tmp);
+    setenv("QCNL_CONF_PATH", conf, 1);
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_non_null(b);
+    assert_true(backend_hw_notes(b, notes, sizeof(notes)) > 0);
+    print_message("%s", notes);
+    PJOIN(want, "qcnl: %s missing", conf);
+    assert_non_null(strstr(notes, want));
+    if (!system_qpl)
+        assert_non_null(strstr(notes, "qpl: libdcap_quoteprov.so.1 not found"));
+    backend_close(b);
+
+    /* 2: a lib dir that also holds a QPL, and a QCNL config that exists. */
+    PJOIN(dir, "%s/libdir-with-qpl", g_tmp);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    for (int i = 0; i < 2; i++) {
+        const char *name = i == 0 ? "libsgx_pce_logic.so.1" : "libsgx_qe3_logic.so.1";
+        PJOIN(path, "%s/%s", dir, name);
+        PJOIN(target, "%s/%s", g_dbl_dir, name);
+        assert_int_equal(symlink(target, path), 0);
+    }
+    PJOIN(path, "%s/libdcap_quoteprov.so.1", dir);
+    assert_int_equal(hwt_write_text(path, "not a library: never loaded\n"), 0);
+    PJOIN(conf, "%s/qcnl.conf", g_tmp);
+    assert_int_equal(hwt_write_text(conf, "{\"pccs_url\": \"https://pccs:8081/sgx/certification/v4/\"}\n"), 0);
+    setenv("QCNL_CONF_PATH", conf, 1);
+    b = open_hw(dir, err, sizeof(err));
+    assert_non_null(b);
+    assert_true(backend_hw_notes(b, notes, sizeof(notes)) > 0);
+    PJOIN(want, "qpl: %s found", path);
+    assert_non_null(strstr(notes, want));
+    PJOIN(want, "qcnl: %s present", conf);
+    assert_non_null(strstr(notes, want));
+    backend_close(b);
+    clear_faults();
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_qe3_needs_pce_loaded_global),
+        cmocka_unit_test(test_double_detects_sgx_aesm_addr),
+        cmocka_unit_test(test_open_sequence_and_quote),
+        cmocka_unit_test(test_injected_errors_per_call),
+        cmocka_unit_test(test_no_qpl_gives_cert_type3),
+        cmocka_unit_test(test_enclave_load_failure_fails_open),
+        cmocka_unit_test(test_warm_failure_is_not_fatal),
+        cmocka_unit_test(test_missing_libraries),
+        cmocka_unit_test(test_qpl_and_qcnl_notes),
+    };
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s DOUBLES_DIR\n", argv[0]);
+        return 2;
+    }
+    static char dbl_abs[PATH_MAX];
+    if (realpath(argv[1], dbl_abs) == NULL) {
+        perror(argv[1]);
+        return 2;
+    }
+    g_dbl_dir = dbl_abs;
+    return cmocka_run_group_tests_name("hw_backend", tests, group_setup, group_teardown);
+}

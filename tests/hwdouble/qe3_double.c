@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Test stand-in for Intel's libsgx_qe3_logic.so.1 (tests only; never
+ * installed). The hardware backend dlopens it exactly as it would Intel's
+ * library; behind Intel's names and ABI (backend_hw_abi.h, aesm-protocol
+ * §8) the simulated platform (src/sim) plays QE3. It keeps Intel's state
+ * rules: no key before a full init_quote (AESM 42 otherwise, §8.3), a size
+ * query does no enclave work (§8.2), key id re-checks, buffer checks. Faults
+ * come from the environment (hwdouble.h).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend_hw_abi.h"
+#include "crypto/crypto.h"
+#include "hwdouble.h"
+#include "sgx/le.h"
+#include "sgx/reader.h"
+#include "sgxqh/quote.h"
+#include "sim/sim.h"
+
+#define QE3_PUB_KEY_ID_SIZE 32
+#define QUOTE_AUTH_SIZE_OFFSET 1012u /* aesm §6.6: auth_data size u16 */
+#define CERT_TYPE3 3                 /* PPID_RSA3072_ENCRYPTED */
+#define CERT_TYPE3_SIZE 404u         /* 384 PPID + 16 CPUSVN + 2 PCESVN + 2 PCEID */
+#define QRI_NONCE_SIZE 16
+#define QUOTE_TYPE3_SIZE 1456u       /* 1052 + 404 (aesm §6.6) */
+
+enum { CALL_LOAD = 1, CALL_INIT = 2, CALL_SIZE = 4, CALL_QUOTE = 8 };
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool g_aesm_addr_at_load;
+static sim_platform *g_platform;
+static bool g_key_ready;
+static hw_ql_request_policy g_policy = HW_QL_PERSISTENT;
+
+__attribute__((constructor)) static void qe3_double_loaded(void)
+{
+    /* libsgx_dcap_ql reads the variable in its constructor (aesm §7); so
+     * do we, to catch a process that loads Intel's libraries with it set. */
+    g_aesm_addr_at_load = getenv("SGX_AESM_ADDR") != NULL;
+    hwdouble_log("qe3 loaded aesm_addr=%s", g_aesm_addr_at_load ? "set" : "unset");
+}
+
+__attribute__((destructor)) static void qe3_double_unloaded(void)
+{
+    sim_platform_close(g_platform);
+    g_platform = NULL;
+}
+
+/* The fault for this call, or SUCCESS. 0xE00E only switches cert type. */
+static uint32_t injected(int call)
+{
+    const char *v = getenv(HWDOUBLE_ENV_FAIL);
+    const char *on = getenv(HWDOUBLE_ENV_FAIL_ON);
+    unsigned long code;
+    int mask = 0;
+    char *end = NULL;
+
+    if (v == NULL || v[0] == '\0')
+        return HW_Q3_SUCCESS;
+    errno = 0;
+    code = strtoul(v, &end, 0);
+    if (errno != 0 || end == v || *end != '\0' || code > 0xFFFFu)
+        return HW_Q3_ERROR_UNEXPECTED; /* a typo in a test must not pass silently */
+    if (code == HW_Q3_PLATFORM_LIB_UNAVAILABLE)
+        return HW_Q3_SUCCESS;
+    if (on == NULL || on[0] == '\0') {
+        mask = CALL_INIT | CALL_SIZE | CALL_QUOTE;
+    } else {
+        if (strstr(on, "load") != NULL)
+            mask |= CALL_LOAD;
+        if (strstr(on, "init") != NULL)
+            mask |= CALL_INIT;
+        if (strstr(on, "size") != NULL)
+            mask |= CALL_SIZE;
+        if (strstr(on, "quote") != NULL)
+            mask |= CALL_QUOTE;
+    }
+    if ((mask & call) == 0)
+        return HW_Q3_SUCCESS;
+    hwdouble_log("qe3 inject 0x%04lx", code);
+    return (uint32_t)code;
+}
+
+static bool no_qpl(void)
+{
+    const char *v = getenv(HWDOUBLE_ENV_FAIL);
+    return v != NULL && strtoul(v, NULL, 0) == HW_Q3_PLATFORM_LIB_UNAVAILABLE;
+}
+
+/* Entry checks every call shares; returns SUCCESS to go on. */
+static uint32_t enter(int call, const char *name)
+{
+    hwdouble_log("qe3 %s", name);
+    if (g_aesm_addr_at_load) {
+        hwdouble_log("qe3 refusing: SGX_AESM_ADDR was set when the QE3 logic was loaded");
+        return HW_Q3_ERROR_UNEXPECTED;
+    }
+    return injected(call);
+}
+
+/* "Load QE3": open the simulated platform once (PERSISTENT), and ask the
+ * PCE for its target as Intel's logic does on every key operation. */
+static uint32_t ensure_loaded(void)
+{
+    sgx_target_info_t pce_ti;
+    uint16_t pce_svn = 0;
+    char err[256] = "";
+
+    if (sgx_pce_get_target(&pce_ti, &pce_svn) != HW_PCE_SUCCESS)
+        return HW_Q3_INTERFACE_UNAVAILABLE;
+    if (g_platform == NULL) {
+        const char *dir = getenv(HWDOUBLE_ENV_STATE_DIR);
+        sim_options opt;
+        if (dir == NULL || dir[0] == '\0') {
+            fprintf(stderr, "qe3 double: set %s to a state directory\n", HWDOUBLE_ENV_STATE_DIR);
+            return HW_Q3_ENCLAVE_LOAD_ERROR;
+        }
+        memset(&opt, 0, sizeof(opt));
+        sim_tcb_config_default(&opt.tcb);
+        opt.state_dir = dir;
+        opt.instance = "hwdouble";
+        if (sim_platform_open(&opt, &g_platform, err, sizeof(err)) != SIM_OK) {
+            fprintf(stderr, "qe3 double: %s\n", err);
+            g_platform = NULL;
+            return HW_Q3_ENCLAVE_LOAD_ERROR;
+        }
+    }
+    return HW_Q3_SUCCESS;
+}
+
+static bool key_id_ok(const sgx_ql_att_key_id_t *k)
+{
+    /* What sgx_ql_init_quote re-checks (aesm §8.2 entry check 5). */
+    return k != NULL && k->id == 0 && k->version == 0 && k->mrsigner_length == 32 &&
+           memcmp(k->mrsigner, SGX_QE3_MRSIGNER, 32) == 0 && k->prod_id == 1 &&
+           k->algorithm_id == SGX_QL_ALG_ECDSA_P256;
+}
+
+hw_quote3_error sgx_ql_set_enclave_load_policy(hw_ql_request_policy policy)
+{
+    hwdouble_log("qe3 set_policy %d", (int)policy);
+    if (g_aesm_addr_at_load)
+        return HW_Q3_ERROR_UNEXPECTED;
+    if (policy != HW_QL_PERSISTENT && policy != HW_QL_EPHEMERAL)
+        return HW_Q3_UNSUPPORTED_LOADING_POLICY;
+    g_policy = policy;
+    /* Intel's QE3 logic forwards the policy to the PCE logic. */
+    if (sgx_set_pce_enclave_load_policy(policy) != HW_PCE_SUCCESS)
+        return HW_Q3_ERROR_UNEXPECTED;
+    return HW_Q3_SUCCESS;
+}
+
+hw_quote3_error sgx_ql_get_keyid(sgx_att_key_id_ext_t *p_att_key_id_ext)
+{
+    uint8_t raw[sizeof(sgx_att_key_id_ext_t)];
+
+    if (p_att_key_id_ext == NULL)
+        return HW_Q3_ERROR_INVALID_PARAMETER;
+    /* aesm §6.4: zeroes, then the ECDSA-P256 base; prod_id 1, algorithm 2. */
+    memset(raw, 0, sizeof(raw));
+    le_put_u16(raw + offsetof(sgx_ql_att_key_id_t, mrsigner_length), 32);
+    memcpy(raw + offsetof(sgx_ql_att_key_id_t, mrsigner), SGX_QE3_MRSIGNER, 32);
+    le_put_u32(raw + offsetof(sgx_ql_att_key_id_t, prod_id), 1);
+    le_put_u32(raw + offsetof(sgx_ql_att_key_id_t, algorithm_id), SGX_QL_ALG_ECDSA_P256);
+    memcpy(p_att_key_id_ext, raw, sizeof(raw));
+    hwdouble_log("qe3 get_keyid");
+    return HW_Q3_SUCCESS;
+}
+
+hw_quote3_error load_qe(uint64_t *p_qe_eid, hw_misc_attribute *p_qe_attributes,
+                        uint8_t (*p_launch_token)[HW_LAUNCH_TOKEN_SIZE])
+{
+    sgx_target_info_t ti;
+    uint32_t rc;
+
+    if (p_qe_eid == NULL || p_qe_attributes == NULL || p_launch_token == NULL)
+        return HW_Q3_ERROR_INVALID_PARAMETER;
+    pthread_mutex_lock(&g_lock);
+    rc = enter(CALL_LOAD, "load_qe");
+    if (rc == HW_Q3_SUCCESS)
+        rc = ensure_loaded();
+    if (rc == HW_Q3_SUCCESS) {
+        sim_qe_target_info(g_platform, &ti);
+        *p_qe_eid = 0x5153; /* any non-zero enclave id */
+        p_qe_attributes->flags = ti.attributes.flags;
+        p_qe_attributes->xfrm = ti.attributes.xfrm;
+        p_qe_attributes->misc_select = ti.misc_select;
+        memset(*p_launch_token, 0, HW_LAUNCH_TOKEN_SIZE);
+    }
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
+
+hw_quote3_error sgx_ql_init_quote(sgx_ql_att_key_id_t *p_att_key_id,
+                                  sgx_target_info_t *p_qe_target_info, bool refresh_att_key,
+                                  size_t *p_pub_key_id_size, uint8_t *p_pub_key_id)
+{
+    uint32_t rc;
+
+    (void)refresh_att_key; /* the simulated key is derived, never refreshed */
+    if (p_att_key_id == NULL || p_qe_target_info == NULL || p_pub_key_id_size == NULL)
+        return HW_Q3_ERROR_INVALID_PARAMETER;
+    if (!key_id_ok(p_att_key_id))
+        return HW_Q3_ERROR_INVALID_PARAMETER;
+    if (p_pub_key_id == NULL) {
+        /* Size query: answer at once, no enclave work (aesm §8.2). */
+        *p_pub_key_id_size = QE3_PUB_KEY_ID_SIZE;
+        hwdouble_log("qe3 init_quote size_query");
+        return HW_Q3_SUCCESS;
+    }
+    if (*p_pub_key_id_size != QE3_PUB_KEY_ID_SIZE)
+        return HW_Q3_ERROR_INVALID_PARAMETER;
+    pthread_mutex_lock(&g_lock);
+    rc = enter(CALL_INIT, "init_quote");
+    if (rc == HW_Q3_SUCCESS)
+        rc = ensure_loaded();
+    if (rc == HW_Q3_SUCCESS) {
+        sim_qe_target_info(g_platform, p_qe_target_info);
+        sim_qe_pub_key_id(g_platform, p_pub_key_id);
+        g_key_ready = true;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
+
+hw_quote3_error sgx_ql_get_quote_size(sgx_ql_att_key_id_t *p_att_key_id, uint32_t *p_quote_size)
+{
+    uint32_t rc;
+
+    if (p_att_key_id == NULL || p_quote_size == NULL)
+        return HW_Q3_ERROR_INVALID_PARAMETER;
+    if (!key_id_ok(p_att_key_id))
+        return HW_Q3_ERROR_INVALID_PARAMETER;
+    pthread_mutex_lock(&g_lock);
+    rc = enter(CALL_SIZE, "get_quote_size");
+    if (rc == HW_Q3_SUCCESS)
+        rc = ensure_loaded();
+    if (rc == HW_Q3_SUCCESS && !g_key_ready)
+        rc = HW_Q3_ATT_KEY_NOT_INITIALIZED; /* aesm §8.3 */
+    if (rc == HW_Q3_SUCCESS) {
+        uint32_t full = sim_quote_size(g_platform);
+        /* Without a QPL: 1052 + 404 = 1456 (aesm §6.6). */
+        *p_quote_size = no_qpl() ? QUOTE_TYPE3_SIZE : full;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
+
+/* Turn a type-5 quote (src) into the type-3 quote QE3 emits when no QPL is
+ * available: same bytes up to the certification data, which becomes the
+ * encrypted PPID from the PCE, and signature_data_len fixed up. The ECDSA
+ * signature covers [0, 432) and the QE report binds only the attestation
+ * key, so both stay valid (aesm §6.6). Returns the new length, or 0 when
+ * dst is too small or the PCE fails. */
+static size_t to_cert_type3(const uint8_t *src, size_t len, uint8_t *dst, size_t cap,
+                            const sgx_report_t *app)
+{
+    uint8_t ppid[HW_PCE_ENCRYPTED_PPID_SIZE];
+    uint8_t pek[HW_PCE_ENCRYPTED_PPID_SIZE + 4];
+    uint32_t ppid_len = 0;
+    uint16_t pce_svn = 0, pce_id = 0, auth_len = 0;
+    uint8_t scheme = 0;
+    reader r;
+    size_t at, total;
+
+    if (reader_init(&r, src, len) != READER_OK ||
+        reader_skip(&r, QUOTE_AUTH_SIZE_OFFSET) != READER_OK ||
+        reader_u16le(&r, &auth_len) != READER_OK || reader_skip(&r, auth_len) != READER_OK)
+        return 0;
+    at = reader_offset(&r);
+    total = at + 6 + CERT_TYPE3_SIZE;
+    if (total > cap)
+        return 0;
+    memset(pek, 0x01, sizeof(pek));
+    if (sgx_get_pce_info(app, pek, sizeof(pek), HW_PCE_ALG_RSA_OAEP_3072, ppid, sizeof(ppid),
+                         &ppid_len, &pce_svn, &pce_id, &scheme) != HW_PCE_SUCCESS ||
+        ppid_len != sizeof(ppid))
+        return 0;
+    memcpy(dst, src, at);
+    le_put_u16(dst + at, CERT_TYPE3);
+    le_put_u32(dst + at + 2, CERT_TYPE3_SIZE);
+    memcpy(dst + at + 6, ppid, sizeof(ppid));
+    memcpy(dst + at + 6 + 384, app->body.cpu_svn, 16); /* raw CPUSVN as the cert CPUSVN */
+    le_put_u16(dst + at + 6 + 400, pce_svn);
+    le_put_u16(dst + at + 6 + 402, pce_id);
+    le_put_u32(dst + QUOTE_V3_SIGNED_LEN, (uint32_t)(total - QUOTE_V3_SIG_OFFSET));
+    return total;
+}
+
+/* The QE report for the app (aesm §6.3), made as the simulated QE makes it:
+ * the QE's own identity (from the QE report body in the quote, offset 564),
+ * the app's CPUSVN, report_data = SHA-256(nonce ‖ quote) ‖ 0^32. */
+static int qe_report_for(const uint8_t *quote, size_t len, const sgx_report_t *app,
+                         sgx_qe_report_info_t *qri)
+{
+    sgx_report_body_t qe;
+    sim_enclave_identity id;
+    crypto_buf parts[2];
+
+    memcpy(&qe, quote + QUOTE_V3_SIG_OFFSET + 128, sizeof(qe));
+    memset(&id, 0, sizeof(id));
+    memcpy(id.mr_enclave, qe.mr_enclave, 32);
+    memcpy(id.mr_signer, qe.mr_signer, 32);
+    id.flags = qe.attributes.flags;
+    id.xfrm = qe.attributes.xfrm;
+    id.misc_select = qe.misc_select;
+    id.isv_prod_id = qe.isv_prod_id;
+    id.isv_svn = qe.isv_svn;
+    memcpy(id.cpu_svn, app->body.cpu_svn, 16);
+    parts[0].ptr = qri->nonce;
+    parts[0].len = QRI_NONCE_SIZE;
+    parts[1].ptr = quote;
+    parts[1].len = len;
+    if (crypto_sha256_parts(parts, 2, id.report_data) != 0)
+        return -1;
+    return sim_ereport(&id, &qri->app_enclave_target_info, &qri->qe_report) == SIM_OK ? 0 : -1;
+}
+
+hw_quote3_error sgx_ql_get_quote(const sgx_report_t *p_app_report,
+                                 sgx_ql_att_key_id_t *p_att_key_id,
+                                 sgx_qe_report_info_t *p_qe_report_info, uint8_t *p_quote,
+                                 uint32_t quote_size)
+{
+    size_t len = 0;
+    uint32_t rc;
+    int sr;
+
+    if (p_app_report == NULL || p_att_key_id == NULL || p_quote == NULL)
+        return HW_Q3_ERROR_INVALID_PARAMETER;
+    if (!key_id_ok(p_att_key_id))
+        return HW_Q3_ERROR_INVALID_PARAMETER;
+    pthread_mutex_lock(&g_lock);
+    rc = enter(CALL_QUOTE, "get_quote");
+    if (rc == HW_Q3_SUCCESS)
+        rc = ensure_loaded();
+    if (rc == HW_Q3_SUCCESS && !g_key_ready)
+        rc = HW_Q3_ATT_KEY_NOT_INITIALIZED;
+    if (rc != HW_Q3_SUCCESS)
+        goto out;
+    if (no_qpl()) {
+        size_t full = sim_quote_size(g_platform);
+        uint8_t *tmp = malloc(full);
+        if (tmp == NULL) {
+            rc = HW_Q3_ERROR_OUT_OF_MEMORY;
+            goto out;
+        }
+        sr = sim_get_quote(g_platform, p_app_report, NULL, tmp, full, &len);
+        if (sr == SIM_OK) {
+            len = to_cert_type3(tmp, len, p_quote, quote_size, p_app_report);
+            if (len == 0)
+                sr = SIM_E_BUFFER_TOO_SMALL;
+        }
+        free(tmp);
+    } else {
+        sr = sim_get_quote(g_platform, p_app_report, p_qe_report_info, p_quote, quote_size, &len);
+    }
+    if (sr == SIM_E_INVALID_REPORT) {
+        rc = HW_Q3_INVALID_REPORT; /* aesm §8.4 step 1 */
+        goto out;
+    }
+    if (sr == SIM_E_BUFFER_TOO_SMALL) {
+        rc = HW_Q3_ERROR_INVALID_PARAMETER; /* §8.4 step 2 */
+        goto out;
+    }
+    if (sr != SIM_OK) {
+        rc = HW_Q3_ERROR_UNEXPECTED;
+        goto out;
+    }
+    if (no_qpl() && p_qe_report_info != NULL &&
+        qe_report_for(p_quote, len, p_app_report, p_qe_report_info) != 0) {
+        rc = HW_Q3_UNABLE_TO_GENERATE_QE_REPORT;
+        goto out;
+    }
+    hwdouble_log("qe3 quote %zu bytes%s", len, no_qpl() ? " cert_type=3" : "");
+out:
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
