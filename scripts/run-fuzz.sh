@@ -25,7 +25,7 @@ for exe in $(find "$build/fuzz" -type f -name 'fuzz_*' -perm -u+x | sort); do
       p=$(eval echo "$line")
       case $p in /*) ;; *) p="$src/$p" ;; esac
       if [ -d "$p" ]; then
-        find "$p" -type f -size -1M -exec cp -t "$corpus" {} + 2>/dev/null
+        find "$p" -type f -size -1024k -exec cp -t "$corpus" {} + 2>/dev/null
       elif [ -f "$p" ]; then
         cp "$p" "$corpus/$(echo "$p" | md5sum | cut -c1-12)-$(basename "$p")"
       fi

@@ -124,4 +124,25 @@ int sim_collateral_export(const sim_platform *p, const char *dir, char *errbuf, 
 /* PEM of the simulated root CA (NUL-terminated, owned by p). */
 const char *sim_root_pem(const sim_platform *p);
 
+/* ---- Appended by the sim module (not part of the original contract) ---- */
+
+/* Default state directory when none is given: $SGXQH_SIM_STATE_DIR, else
+ * /var/lib/sgx-quote-helper for root (the daemon's default too), else
+ * ${XDG_STATE_HOME:-$HOME/.local/state}/sgx-quote-helper. Writes into buf
+ * and returns it, or NULL when no safe default exists (no HOME). */
+const char *sim_default_state_dir(char *buf, size_t cap);
+
+/* Applies one "key=value" setting to a TCB configuration (the CLI's
+ * --sim-tcb and the daemon can share it). Keys: status, fmspc (12 hex),
+ * pceid (4 hex), tcb (16 comma-separated SVNs or 32 hex), pcesvn, pce-svn
+ * (header's current PCE SVN), qe-svn, sgx-type (0..2). On error writes a
+ * sentence into err and returns SIM_E_CONFIG. */
+int sim_tcb_config_apply(sim_tcb_config *cfg, const char *setting, char *err, size_t errcap);
+
+/* Instance name, PCK leaf PEM and the effective TCB
+ * configuration of an open platform (owned by p). */
+const char *sim_instance(const sim_platform *p);
+const char *sim_pck_pem(const sim_platform *p);
+const sim_tcb_config *sim_tcb(const sim_platform *p);
+
 #endif

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internals shared by the files of the simulated platform (src/sim): the
+ * platform object, key-derivation labels, and the helpers each file exposes
+ * to the others. Nothing outside src/sim and tests/sim includes this.
+ */
+#ifndef SGXQH_SIM_INTERNAL_H
+#define SGXQH_SIM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "crypto/crypto.h"
+#include "crypto/x509.h"
+#include "sim.h"
+
+#define SIM_SEED_LEN 32
+#define SIM_INSTANCE_MAX 255
+#define SIM_QE_AUTH_DATA_LEN 32 /* quote-format §1.4: dcap-qvl requires exactly 32 */
+
+/* HKDF-SHA256 labels (info strings). Changing any of them re-keys every
+ * simulated platform, so they carry a version. docs/simulation.md lists them. */
+#define SIM_LABEL_PREFIX "sgx-quote-helper/sim/v1/"
+#define SIM_LABEL_ROOT_CA_KEY SIM_LABEL_PREFIX "root-ca-key"
+#define SIM_LABEL_PLATFORM_CA_KEY SIM_LABEL_PREFIX "platform-ca-key"
+#define SIM_LABEL_TCB_SIGNING_KEY SIM_LABEL_PREFIX "tcb-signing-key"
+#define SIM_LABEL_PPID SIM_LABEL_PREFIX "ppid"
+#define SIM_LABEL_PCK_KEY SIM_LABEL_PREFIX "pck-key"
+#define SIM_LABEL_QE_ID SIM_LABEL_PREFIX "qe-id"
+#define SIM_LABEL_ATTESTATION_KEY SIM_LABEL_PREFIX "attestation-key"
+#define SIM_LABEL_SERIAL_ROOT SIM_LABEL_PREFIX "serial/root-ca"
+#define SIM_LABEL_SERIAL_PLATFORM_CA SIM_LABEL_PREFIX "serial/platform-ca"
+#define SIM_LABEL_SERIAL_TCB_SIGNING SIM_LABEL_PREFIX "serial/tcb-signing"
+#define SIM_LABEL_SERIAL_PCK SIM_LABEL_PREFIX "serial/pck"
+#define SIM_LABEL_SERIAL_DECOY SIM_LABEL_PREFIX "serial/revoked-decoy"
+/* Seed-independent identities: plain SHA-256 of these strings. */
+#define SIM_QE_MRENCLAVE_LABEL SIM_LABEL_PREFIX "qe3-mrenclave"
+#define SIM_PCE_MRENCLAVE_LABEL SIM_LABEL_PREFIX "pce-mrenclave"
+#define SIM_DEMO_MRENCLAVE_LABEL SIM_LABEL_PREFIX "demo-enclave-mrenclave"
+#define SIM_DEMO_MRSIGNER_LABEL SIM_LABEL_PREFIX "demo-enclave-mrsigner"
+
+#define SIM_SERIAL_LEN 20 /* quote-format §5.3: <= 20 bytes, top bit clear */
+
+/* Names (quote-format Appendix: the CN substrings QVL looks for). */
+#define SIM_ORG "sgx-quote-helper simulation, not for production"
+#define SIM_CN_ROOT "Simulated SGX Root CA (not for production)"
+#define SIM_CN_PLATFORM_CA "Simulated SGX PCK Platform CA (not for production)"
+#define SIM_CN_PCK "Simulated SGX PCK Certificate (not for production)"
+#define SIM_CN_TCB_SIGNING "Simulated SGX TCB Signing (not for production)"
+#define SIM_CRL_URL_ROOT "https://sgx-quote-helper.invalid/sim/SGXRootCA.der"
+#define SIM_CRL_URL_PCK "https://sgx-quote-helper.invalid/sim/pckcrl?ca=platform&encoding=der"
+
+/* Fixed certificate validity, so that a seed always yields the same
+ * certificate fields: 2024-01-01T00:00:00Z .. 2049-12-31T23:59:59Z. */
+#define SIM_CERT_NOT_BEFORE ((time_t)1704067200)
+#define SIM_CERT_NOT_AFTER ((time_t)2524607999)
+
+/* Collateral lifetimes (quote-format §6.6: PCK CRL ~30 days, root CRL ~1 year). */
+#define SIM_COLLATERAL_LIFETIME (30 * 24 * 3600)
+#define SIM_ROOT_CRL_LIFETIME (365 * 24 * 3600)
+
+/* QE3 as the simulation presents it (quote-format §1.7, §6.4). */
+#define SIM_QE_FLAGS (SGX_FLAGS_INITTED | SGX_FLAGS_MODE64BIT | SGX_FLAGS_PROVISION_KEY)
+#define SIM_QE_XFRM 0xE7u
+#define SIM_QE_ISV_PROD_ID 1
+#define SIM_PCE_ISV_PROD_ID 2
+
+struct sim_platform {
+    char instance[SIM_INSTANCE_MAX + 1];
+    sim_tcb_config tcb;
+    time_t now_fixed; /* 0: use the clock at export time */
+
+    crypto_p256_key *root_key, *ca_key, *tcb_key; /* seed only */
+    crypto_p256_key *pck_key, *att_key;           /* seed + instance */
+    uint8_t ppid[16];
+    uint8_t qe_id[16];
+    uint8_t att_pub[CRYPTO_P256_PUB_LEN];
+    uint8_t pub_key_id[32];
+    uint8_t serial_root[SIM_SERIAL_LEN], serial_ca[SIM_SERIAL_LEN];
+    uint8_t serial_tcb[SIM_SERIAL_LEN], serial_pck[SIM_SERIAL_LEN];
+    uint8_t serial_decoy[SIM_SERIAL_LEN];
+
+    x509_cert *root, *ca, *tcb_signer, *pck;
+    char *root_pem, *ca_pem, *tcb_pem, *pck_pem; /* NUL-terminated */
+
+    /* Certification data type 5: leaf ‖ platform CA ‖ root ‖ NUL. */
+    uint8_t *cert_data;
+    size_t cert_data_len;
+
+    sim_enclave_identity qe_self; /* the QE3's own SECS values */
+    sgx_target_info_t qe_ti;
+    sgx_report_body_t qe_report;  /* certified by the PCE at open */
+    uint8_t qe_report_sig[CRYPTO_P256_SIG_LEN];
+};
+
+/* seed.c */
+int sim_seed_load_or_create(const sim_options *opt, uint8_t seed[SIM_SEED_LEN], char *errbuf,
+                            size_t errcap);
+
+/* pki.c: cache_dir (may be NULL) keeps certificate bytes stable across runs. */
+int sim_pki_build(sim_platform *p, time_t now, const char *cache_dir);
+/* CRLs valid at now (collateral.c) */
+int sim_pki_root_crl(const sim_platform *p, time_t now, x509_crl **out);
+int sim_pki_pck_crl(const sim_platform *p, time_t now, x509_crl **out);
+
+/* qe.c */
+int sim_qe_init(sim_platform *p);
+
+/* report.c: the 192-byte REPORT key derivation data (quote-format §4.5). */
+#define SIM_REPORT_DERIVATION_LEN 192
+void sim_report_derivation_data(const sgx_target_info_t *target, const uint8_t cpu_svn[16],
+                                const uint8_t key_id[32],
+                                uint8_t out[SIM_REPORT_DERIVATION_LEN]);
+extern const uint8_t SIM_SDK_BASE_REPORT_KEY[16];
+extern const uint8_t SIM_SDK_OWNER_EPOCH[16];
+
+/* collateral.c: the signed JSON bodies (exact bytes, NUL-terminated, free()). */
+int sim_tcb_info_body(const sim_platform *p, time_t now, char **out);
+int sim_qe_identity_body(const sim_platform *p, time_t now, char **out);
+
+static inline void sim_put_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void sim_put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void sim_put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+#endif
