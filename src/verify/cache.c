@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The verifier's cache: collateral bytes → parsed objects (certificates,
+ * CRLs, TCB info, QE identity) and, on those objects, the signer keys they
+ * have already been verified with. verify.c asks for every object through a
+ * `vrun` (one verification); with caching off the same calls parse afresh
+ * and free at the end of the run, so both paths run the same checks.
+ *
+ * Why this is sound (docs/verify.md "What is cached"): an entry is keyed by
+ * SHA-256 over its exact input bytes (certificates, CRLs, collateral bodies,
+ * attestation keys), and parsing and signature verification
+ * are pure functions of (bytes, signer key). Nothing that depends on the
+ * check time, on revocation lists or on the quote is cached: validity
+ * windows, CRL look-ups, TCB matching and the quote's own signatures are
+ * evaluated on every call.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sgx/reader.h"
+#include "verify_internal.h"
+
+enum { KIND_CERT = 1, KIND_CRL = 2, KIND_TCB = 3, KIND_QE = 4, KIND_KEY = 5 };
+
+/* 64 buckets × 8 ways: a few contexts' worth of collateral and platforms. */
+#define CACHE_BUCKETS 64
+#define CACHE_WAYS 8
+
+typedef struct {
+    int kind; /* 0 = empty */
+    uint8_t key[32];
+    void *obj;
+    uint64_t last_epoch;
+    uint64_t last_use;
+} centry;
+
+struct vcache {
+    centry e[CACHE_BUCKETS][CACHE_WAYS];
+    uint64_t epoch, tick;
+    uint64_t hits, misses, sig_hits, sig_misses;
+};
+
+static void vcert_free(vcert *c)
+{
+    if (c == NULL)
+        return;
+    x509_cert_free(c->cert);
+    crypto_p256_free(c->key);
+    free(c);
+}
+
+static void vcrl_free(vcrl *c)
+{
+    if (c == NULL)
+        return;
+    x509_crl_free(c->crl);
+    free(c);
+}
+
+static void vbody_free(vbody *b)
+{
+    if (b == NULL)
+        return;
+    if (b->is_tcb_info)
+        tcb_info_free(&b->tcb);
+    else
+        qe_identity_free(&b->qe);
+    free(b);
+}
+
+static void obj_free(int kind, void *obj)
+{
+    switch (kind) {
+    case KIND_CERT: vcert_free(obj); break;
+    case KIND_CRL: vcrl_free(obj); break;
+    case KIND_TCB:
+    case KIND_QE: vbody_free(obj); break;
+    case KIND_KEY: crypto_p256_free(obj); break;
+    default: break;
+    }
+}
+
+int vcache_new(vcache **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out == NULL ? VERIFY_E_NOMEM : VERIFY_OK;
+}
+
+void vcache_clear(vcache *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t b = 0; b < CACHE_BUCKETS; b++) {
+        for (size_t w = 0; w < CACHE_WAYS; w++) {
+            if (c->e[b][w].kind != 0)
+                obj_free(c->e[b][w].kind, c->e[b][w].obj);
+            memset(&c->e[b][w], 0, sizeof c->e[b][w]);
+        }
+    }
+}
+
+void vcache_free(vcache *c)
+{
+    vcache_clear(c);
+    free(c);
+}
+
+void vcache_stats(const vcache *c, verify_cache_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (c == NULL)
+        return;
+    out->hits = c->hits;
+    out->misses = c->misses;
+    out->sig_hits = c->sig_hits;
+    out->sig_misses = c->sig_misses;
+    for (size_t b = 0; b < CACHE_BUCKETS; b++)
+        for (size_t w = 0; w < CACHE_WAYS; w++)
+            out->entries += c->e[b][w].kind != 0;
+}
+
+void vcache_count_sig(vcache *c, bool hit)
+{
+    if (c == NULL)
+        return;
+    if (hit)
+        c->sig_hits++;
+    else
+        c->sig_misses++;
+}
+
+void vrun_begin(vrun *run, vcache *cache)
+{
+    memset(run, 0, sizeof *run);
+    run->cache = cache;
+    if (cache != NULL)
+        run->epoch = ++cache->epoch;
+}
+
+void vrun_end(vrun *run)
+{
+    for (size_t i = 0; i < run->n_scratch; i++)
+        obj_free(run->scratch[i].kind, run->scratch[i].obj);
+    run->n_scratch = 0;
+}
+
+static void cache_key(int kind, const void *data, size_t len, uint8_t key[32])
+{
+    uint8_t tag = (uint8_t)kind;
+    crypto_buf parts[2] = {{&tag, 1}, {data, len}};
+    if (crypto_sha256_parts(parts, 2, key) != 0)
+        memset(key, 0, 32); /* cannot happen with valid args; a zero key only costs a miss */
+}
+
+static void *cache_find(vrun *run, int kind, const uint8_t key[32])
+{
+    vcache *c = run->cache;
+    if (c == NULL)
+        return NULL;
+    centry *bucket = c->e[key[0] % CACHE_BUCKETS];
+    for (size_t w = 0; w < CACHE_WAYS; w++) {
+        if (bucket[w].kind == kind && memcmp(bucket[w].key, key, 32) == 0) {
+            bucket[w].last_epoch = run->epoch;
+            bucket[w].last_use = ++c->tick;
+            c->hits++;
+            return bucket[w].obj;
+        }
+    }
+    c->misses++;
+    return NULL;
+}
+
+/* Takes ownership of obj: into the cache, else into the run's scratch list
+ * (freed by vrun_end). Entries used during this run are never evicted, so
+ * every pointer handed out stays valid until vrun_end. */
+static bool keep(vrun *run, int kind, const uint8_t key[32], void *obj)
+{
+    vcache *c = run->cache;
+    if (c != NULL) {
+        centry *bucket = c->e[key[0] % CACHE_BUCKETS];
+        centry *victim = NULL;
+        for (size_t w = 0; w < CACHE_WAYS; w++) {
+            centry *e = &bucket[w];
+            if (e->kind == 0) {
+                victim = e;
+                break;
+            }
+            if (e->last_epoch != run->epoch && (victim == NULL || e->last_use < victim->last_use))
+                victim = e;
+        }
+        if (victim != NULL) {
+            if (victim->kind != 0)
+                obj_free(victim->kind, victim->obj);
+            victim->kind = kind;
+            memcpy(victim->key, key, 32);
+            victim->obj = obj;
+            victim->last_epoch = run->epoch;
+            victim->last_use = ++c->tick;
+            return true;
+        }
+    }
+    if (run->n_scratch >= VRUN_MAX_SCRATCH) {
+        obj_free(kind, obj);
+        return false;
+    }
+    run->scratch[run->n_scratch].kind = kind;
+    run->scratch[run->n_scratch].obj = obj;
+    run->n_scratch++;
+    return true;
+}
+
+/* ---- certificates ---- */
+
+static int vcert_fill(vcert *v, char *err, size_t cap)
+{
+    if (x509_cert_sha256(v->cert, v->der_sha256) != 0 ||
+        x509_cert_subject(v->cert, v->subject, sizeof v->subject) != 0 ||
+        x509_cert_issuer(v->cert, v->issuer, sizeof v->issuer) != 0 ||
+        x509_cert_validity(v->cert, &v->not_before, &v->not_after) != 0) {
+        vfmt(err, cap, "certificate fields could not be read");
+        return VERIFY_E_FORMAT;
+    }
+    if (x509_cert_subject_cn(v->cert, v->cn, sizeof v->cn) != 0)
+        v->cn[0] = '\0';
+    v->self_issued = x509_cert_is_self_issued(v->cert);
+    v->is_ca = x509_cert_is_ca(v->cert);
+    v->has_required_exts = x509_cert_has_required_exts(v->cert);
+    if (x509_cert_pubkey_raw(v->cert, v->pub) == 0 && x509_cert_pubkey(v->cert, &v->key) == 0)
+        v->has_pub = true;
+    return 0;
+}
+
+static vcert *cert_get(vrun *run, const void *data, size_t len, bool pem, char *err, size_t cap)
+{
+    uint8_t key[32];
+    cache_key(KIND_CERT, data, len, key);
+    vcert *v = cache_find(run, KIND_CERT, key);
+    if (v != NULL)
+        return v;
+    v = calloc(1, sizeof *v);
+    if (v == NULL) {
+        vfmt(err, cap, "out of memory");
+        return NULL;
+    }
+    int rc = pem ? x509_cert_from_pem(data, len, &v->cert) : x509_cert_from_der(data, len, &v->cert);
+    if (rc != 0) {
+        vfmt(err, cap, "certificate does not parse (%s)", crypto_strerror(rc));
+        vcert_free(v);
+        return NULL;
+    }
+    if (vcert_fill(v, err, cap) != 0) {
+        vcert_free(v);
+        return NULL;
+    }
+    if (!keep(run, KIND_CERT, key, v)) {
+        vfmt(err, cap, "too many objects in one verification");
+        return NULL;
+    }
+    return v;
+}
+
+vcert *vcert_standalone(const uint8_t *data, size_t len, char *err, size_t cap)
+{
+    vcert *v = calloc(1, sizeof *v);
+    if (v == NULL) {
+        vfmt(err, cap, "out of memory");
+        return NULL;
+    }
+    bool pem = len > 0 && memmem(data, len, "-----BEGIN CERTIFICATE-----", 27) != NULL;
+    int rc = pem ? x509_cert_from_pem((const char *)data, len, &v->cert)
+                 : x509_cert_from_der(data, len, &v->cert);
+    if (rc != 0) {
+        vfmt(err, cap, "certificate does not parse (%s)", crypto_strerror(rc));
+        vcert_free(v);
+        return NULL;
+    }
+    if (vcert_fill(v, err, cap) != 0) {
+        vcert_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+void vcert_destroy(vcert *c)
+{
+    vcert_free(c);
+}
+
+vcert *vrun_cert_pem(vrun *run, const char *pem, size_t len, char *err, size_t errcap)
+{
+    return cert_get(run, pem, len, true, err, errcap);
+}
+
+vcert *vrun_cert_der(vrun *run, const uint8_t *der, size_t len, char *err, size_t errcap)
+{
+    return cert_get(run, der, len, false, err, errcap);
+}
+
+vcrl *vrun_crl(vrun *run, const uint8_t *der, size_t len, char *err, size_t cap)
+{
+    uint8_t key[32];
+    cache_key(KIND_CRL, der, len, key);
+    vcrl *v = cache_find(run, KIND_CRL, key);
+    if (v != NULL)
+        return v;
+    v = calloc(1, sizeof *v);
+    if (v == NULL) {
+        vfmt(err, cap, "out of memory");
+        return NULL;
+    }
+    int rc = x509_crl_from_der(der, len, &v->crl);
+    if (rc != 0) {
+        vfmt(err, cap, "CRL does not parse (%s)", crypto_strerror(rc));
+        goto fail;
+    }
+    if (x509_crl_issuer(v->crl, v->issuer, sizeof v->issuer) != 0 ||
+        x509_crl_dates(v->crl, &v->this_update, &v->next_update) != 0) {
+        vfmt(err, cap, "CRL issuer or dates could not be read");
+        goto fail;
+    }
+    v->has_required_exts = x509_crl_has_required_exts(v->crl);
+    crypto_sha256(der, len, v->der_sha256);
+    if (!keep(run, KIND_CRL, key, v)) {
+        vfmt(err, cap, "too many objects in one verification");
+        return NULL;
+    }
+    return v;
+fail:
+    vcrl_free(v);
+    return NULL;
+}
+
+static vbody *body_get(vrun *run, int kind, const char *body, size_t len, char *err, size_t cap)
+{
+    uint8_t key[32];
+    cache_key(kind, body, len, key);
+    vbody *b = cache_find(run, kind, key);
+    if (b != NULL)
+        return b;
+    b = calloc(1, sizeof *b);
+    if (b == NULL) {
+        vfmt(err, cap, "out of memory");
+        return NULL;
+    }
+    b->is_tcb_info = kind == KIND_TCB;
+    int rc = b->is_tcb_info ? tcb_info_parse(body, len, &b->tcb, err, cap)
+                            : qe_identity_parse(body, len, &b->qe, err, cap);
+    if (rc != 0) {
+        free(b);
+        return NULL;
+    }
+    if (!keep(run, kind, key, b)) {
+        vfmt(err, cap, "too many objects in one verification");
+        return NULL;
+    }
+    return b;
+}
+
+vbody *vrun_tcb_info(vrun *run, const char *body, size_t len, char *err, size_t errcap)
+{
+    return body_get(run, KIND_TCB, body, len, err, errcap);
+}
+
+vbody *vrun_qe_identity(vrun *run, const char *body, size_t len, char *err, size_t errcap)
+{
+    return body_get(run, KIND_QE, body, len, err, errcap);
+}
+
+/* An attestation key is per platform: parsing its 64 bytes into a key
+ * object (a point validation in OpenSSL) is a pure function of them. */
+crypto_p256_key *vrun_p256_key(vrun *run, const uint8_t pub[64])
+{
+    uint8_t key[32];
+    cache_key(KIND_KEY, pub, 64, key);
+    crypto_p256_key *k = cache_find(run, KIND_KEY, key);
+    if (k != NULL)
+        return k;
+    if (crypto_p256_from_pub(pub, &k) != 0)
+        return NULL;
+    return keep(run, KIND_KEY, key, k) ? k : NULL;
+}
+
+/* ---- signatures ---- */
+
+static bool seen_key(const uint8_t (*list)[64], size_t n, const uint8_t pub[64])
+{
+    for (size_t i = 0; i < n; i++) {
+        if (memcmp(list[i], pub, 64) == 0)
+            return true;
+    }
+    return false;
+}
+
+int vcert_check_signed_by(vrun *run, vcert *subject, const vcert *issuer)
+{
+    if (!issuer->has_pub)
+        return CRYPTO_E_BAD_KEY;
+    if (seen_key((const uint8_t(*)[64])subject->verified_by, subject->n_verified, issuer->pub)) {
+        vcache_count_sig(run->cache, true);
+        return 0;
+    }
+    vcache_count_sig(run->cache, false);
+    int rc = x509_cert_verify_signed_by(subject->cert, issuer->cert);
+    if (rc == 0 && subject->n_verified < VCERT_MAX_VERIFIERS)
+        memcpy(subject->verified_by[subject->n_verified++], issuer->pub, 64);
+    return rc;
+}
+
+int vcrl_check_signed_by(vrun *run, vcrl *crl, const vcert *issuer)
+{
+    if (!issuer->has_pub)
+        return CRYPTO_E_BAD_KEY;
+    if (seen_key((const uint8_t(*)[64])crl->verified_by, crl->n_verified, issuer->pub)) {
+        vcache_count_sig(run->cache, true);
+        return 0;
+    }
+    vcache_count_sig(run->cache, false);
+    int rc = x509_crl_verify_signed_by(crl->crl, issuer->cert);
+    if (rc == 0 && crl->n_verified < VCERT_MAX_VERIFIERS)
+        memcpy(crl->verified_by[crl->n_verified++], issuer->pub, 64);
+    return rc;
+}
+
+int vbody_check_signature(vrun *run, vbody *b, const char *body, size_t len,
+                          const uint8_t sig[64], const vcert *signer)
+{
+    if (!signer->has_pub || signer->key == NULL)
+        return CRYPTO_E_BAD_KEY;
+    uint8_t fact[128];
+    memcpy(fact, sig, 64);
+    memcpy(fact + 64, signer->pub, 64);
+    for (size_t i = 0; i < b->n_verified; i++) {
+        if (memcmp(b->verified[i], fact, sizeof fact) == 0) {
+            vcache_count_sig(run->cache, true);
+            return 0;
+        }
+    }
+    vcache_count_sig(run->cache, false);
+    int rc = crypto_p256_verify(signer->key, body, len, sig);
+    if (rc == 0 && b->n_verified < VBODY_MAX_VERIFIED)
+        memcpy(b->verified[b->n_verified++], fact, sizeof fact);
+    return rc;
+}
+
+/* ---- PEM ---- */
+
+size_t pem_cert_blocks(const char *pem, size_t len, const char **blocks, size_t *lens, size_t max)
+{
+    static const char BEGIN[] = "-----BEGIN CERTIFICATE-----";
+    static const char END[] = "-----END CERTIFICATE-----";
+    reader r;
+    size_t n = 0;
+    if (pem == NULL || reader_init(&r, pem, len) != 0)
+        return 0;
+    while (n < max) {
+        size_t at, end;
+        if (reader_find(&r, BEGIN, sizeof BEGIN - 1, &at) != 0 || reader_skip(&r, at) != 0)
+            break;
+        size_t start = reader_offset(&r);
+        if (reader_find(&r, END, sizeof END - 1, &end) != 0)
+            break;
+        if (reader_skip(&r, end + sizeof END - 1) != 0)
+            break;
+        blocks[n] = pem + start;
+        lens[n] = reader_offset(&r) - start;
+        n++;
+    }
+    return n;
+}
