@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Integration-test harness: runs the real sgx-quote-helperd on a temporary
+ * socket with a temporary state directory, and talks to it the ways real
+ * clients do — raw frames on a socket, or our libsgx_quote_ex.so.1 loaded
+ * with dlopen as libsgx_dcap_ql loads Intel's (aesm §7).
+ */
+#ifndef SGXQH_ITEST_HARNESS_H
+#define SGXQH_ITEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sgxqh/sgx_quote_ex.h"
+
+typedef struct {
+    char dir[256];       /* temp root: run/, state/, daemon.log */
+    char socket[320];
+    char state_dir[320];
+    char log_path[320];
+    pid_t pid;
+} itest_daemon;
+
+/* Builds paths under a fresh mkdtemp directory (dir empty) or reuses dir. */
+void itest_daemon_init(itest_daemon *d);
+/* Starts the daemon with --socket/--state-dir plus extra args
+ * (NULL-terminated, may be NULL) and waits until its socket accepts.
+ * Returns 0, or -1 (with a message on stderr). */
+int itest_daemon_start(itest_daemon *d, const char *const *extra_args);
+/* Sends sig and waits up to timeout_ms; returns the exit status as
+ * waitpid gives it, or -1 on timeout (the daemon is then killed). */
+int itest_daemon_stop(itest_daemon *d, int sig, int timeout_ms);
+/* Stops the daemon (if running) with SIGTERM and removes the temp
+ * directory. Returns -1 if it did not exit 0 or its log holds a sanitizer
+ * report, so every test also checks the daemon's own health. */
+int itest_daemon_cleanup(itest_daemon *d);
+/* The same checks, but the directory (and log) stay for inspection. */
+int itest_daemon_cleanup_keep(itest_daemon *d);
+/* The daemon's stderr so far (malloc'd, NUL-terminated). */
+char *itest_daemon_log(const itest_daemon *d);
+/* Count of log lines containing every one of the given substrings. */
+size_t itest_log_count(const itest_daemon *d, const char *const *needles);
+/* Waits up to timeout_ms until itest_log_count(needles) >= n. */
+bool itest_log_wait(const itest_daemon *d, const char *const *needles, size_t n, int timeout_ms);
+
+/* $SGXQH_BUILD_DIR/rel (static buffer per call site is not needed: malloc'd). */
+char *itest_build_path(const char *rel);
+char *itest_vector_path(const char *rel);
+int itest_read_file(const char *path, uint8_t **data, size_t *len);
+int itest_write_file(const char *path, const void *data, size_t len);
+/* Runs argv (argv[0] a path), waits; returns the exit code or -1. stdout
+ * (if out != NULL) is captured, malloc'd and NUL-terminated. */
+int itest_run(char *const argv[], char **out);
+
+/* ---- raw sockets ---- */
+int itest_connect(const char *socket_path);
+int itest_send_all(int fd, const void *p, size_t len);
+/* Reads until EOF or timeout; returns bytes read, -1 on timeout/error.
+ * *buf malloc'd (may be NULL when 0 bytes). */
+ssize_t itest_read_to_eof(int fd, int timeout_ms, uint8_t **buf);
+/* One request frame → whole response frame (prefix included) and EOF. */
+int itest_exchange(const char *socket_path, const uint8_t *frame, size_t len, uint8_t **resp,
+                   size_t *resp_len);
+
+/* ---- libsgx_quote_ex.so.1 via dlopen ---- */
+typedef struct {
+    void *handle;
+    sgx_status_t (*select_att_key_id)(const uint8_t *, uint32_t, sgx_att_key_id_t *);
+    sgx_status_t (*init_quote_ex)(const sgx_att_key_id_t *, sgx_target_info_t *, size_t *,
+                                  uint8_t *);
+    sgx_status_t (*get_quote_size_ex)(const sgx_att_key_id_t *, uint32_t *);
+    sgx_status_t (*get_quote_ex)(const sgx_report_t *, const sgx_att_key_id_t *,
+                                 sgx_qe_report_info_t *, uint8_t *, uint32_t);
+    sgx_status_t (*get_supported_att_key_id_num)(uint32_t *);
+    sgx_status_t (*get_supported_att_key_ids)(sgx_att_key_id_ext_t *, uint32_t);
+} itest_qex;
+/* Loads $SGXQH_BUILD_DIR/src/client/libsgx_quote_ex.so.1 and points it at
+ * socket_path through SGX_AESM_ADDR. */
+int itest_qex_open(itest_qex *q, const char *socket_path);
+void itest_qex_close(itest_qex *q);
+
+/* ---- simulated app enclave ---- */
+/* A report from the default simulated enclave, targeted at qe_ti, with
+ * report_data = the given 64 bytes (or zeros). */
+void itest_app_report(const sgx_target_info_t *qe_ti, const uint8_t *report_data,
+                      sgx_report_t *out);
+/* Target info of that same enclave (for qe_report_info). */
+void itest_app_target_info(sgx_target_info_t *out);
+/* The ECDSA key id of aesm §6.4, assembled from the spec's bytes. */
+void itest_ecdsa_key_id(sgx_att_key_id_t *out);
+/* 436 + signature_data_len, or 0 when it does not fit. */
+size_t itest_quote_len(const uint8_t *q, size_t cap);
+
+/* ---- verification of a quote made by the daemon ---- */
+/* Exports the collateral of the daemon's state dir into out_dir (through
+ * `sgx-quote collateral export`, or the sim library when that command is
+ * not built). */
+int itest_export_collateral(const itest_daemon *d, const char *out_dir);
+/* Checks the quote with @phala/dcap-qvl; returns 0 when it verifies and
+ * the status is `expect_status`. Prints the verdict on failure. */
+int itest_qvl_verify(const char *quote_path, const char *coll_dir, const char *expect_status);
+
+#endif
