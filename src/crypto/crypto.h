@@ -106,4 +106,18 @@ int crypto_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_
  * public-only key. Wipe the output when done. */
 int crypto_p256_priv(const crypto_p256_key *k, uint8_t priv[CRYPTO_P256_PRIV_LEN]);
 
+/* Deterministic ECDSA-P256-SHA256 over msg (RFC 6979 §3.2: the nonce is an
+ * HMAC-DRBG(SHA-256) output keyed by the private key and SHA-256(msg)), raw
+ * r‖s. The same key and message give the same signature on every machine;
+ * the simulated PKI relies on it (docs/simulation.md). s is not normalised
+ * to the low half (matches the RFC's vectors; verifiers accept both). The
+ * signature is verified before it is returned. ecdsa_det.c. */
+int crypto_p256_sign_deterministic(const crypto_p256_key *k, const void *msg, size_t len,
+                                   uint8_t sig[CRYPTO_P256_SIG_LEN]);
+/* The RFC 6979 nonce k (big-endian) that signing `digest` (a SHA-256 value)
+ * with k uses. Only for the RFC 6979 known-answer test; never publish it
+ * (k and a signature give the private key). */
+int crypto_p256_rfc6979_nonce(const crypto_p256_key *k, const uint8_t digest[CRYPTO_SHA256_LEN],
+                              uint8_t nonce[CRYPTO_P256_PRIV_LEN]);
+
 #endif

@@ -2,11 +2,11 @@
 /*
  * X.509 certificates and CRLs of the PCK hierarchy (quote-format §5, §6.6).
  * Building: the simulator (sim) mints root / PCK CA / PCK leaf / TCB signer
- * certificates and CRLs in Intel's exact profile so that QVL and dcap-qvl
- * accept them (quote-format §5.1, §5.3, Appendix). Parsing: the verifier and
- * `inspect` read PEM chains from quotes' type-5 certification data and DER
- * CRLs from collateral — untrusted input, parsed strictly (no trailing bytes,
- * bounded sizes). The SGX extension's own DER lives in sgx_ext.c.
+ * certificates and CRLs in Intel's profile (§5.1, §5.3, Appendix), signed
+ * with RFC 6979 ECDSA so one spec gives one DER (QVL trusts roots by bytes).
+ * Parsing: the verifier and `inspect` read PEM chains from quotes' type-5
+ * certification data and DER CRLs from collateral — untrusted input, parsed
+ * strictly (no trailing bytes, bounded sizes). SGX extension DER: sgx_ext.c.
  */
 #include "crypto/x509.h"
 
@@ -497,6 +497,165 @@ static int set_time(time_t t, ASN1_TIME **out)
     return *out != NULL ? CRYPTO_OK : CRYPTO_E_OPENSSL;
 }
 
+/* ---- deterministic signing ---- */
+
+/* DER identifier + definite length (X.690 §8.1.2-8.1.3); out holds >= 6 bytes. */
+static size_t der_header(uint8_t *out, uint8_t tag, size_t len)
+{
+    size_t n = 0, bytes = 0;
+
+    out[n++] = tag;
+    if (len < 0x80) {
+        out[n++] = (uint8_t)len;
+        return n;
+    }
+    for (size_t v = len; v != 0; v >>= 8)
+        bytes++;
+    out[n++] = (uint8_t)(0x80 | bytes);
+    for (size_t i = bytes; i > 0; i--)
+        out[n++] = (uint8_t)(len >> (8 * (i - 1)));
+    return n;
+}
+
+/* SEQUENCE { tbs, signatureAlgorithm, signatureValue BIT STRING }, the
+ * outer shape of both Certificate (RFC 5280 §4.1) and CertificateList
+ * (§5.1), with an RFC 6979 signature of the exact tbs bytes. alg must be
+ * ecdsa-with-SHA256, the only algorithm of the PCK profile (§1.6). */
+static int assemble_signed(const uint8_t *tbs, size_t tbs_len, const X509_ALGOR *alg,
+                           const crypto_p256_key *key, uint8_t **der, size_t *der_len)
+{
+    const ASN1_OBJECT *obj = NULL;
+    uint8_t raw[CRYPTO_P256_SIG_LEN], sig[80], bs_hdr[8], seq_hdr[8];
+    unsigned char *alg_der = NULL;
+    size_t sig_len = 0, bs_hdr_len, seq_hdr_len, content, total;
+    uint8_t *buf = NULL, *p;
+    int alg_len, rc;
+
+    X509_ALGOR_get0(&obj, NULL, NULL, alg);
+    if (obj == NULL || OBJ_obj2nid(obj) != NID_ecdsa_with_SHA256)
+        return CRYPTO_E_INVALID;
+    alg_len = i2d_X509_ALGOR(alg, &alg_der);
+    if (alg_len <= 0)
+        return CRYPTO_E_OPENSSL;
+    if ((rc = crypto_p256_sign_deterministic(key, tbs, tbs_len, raw)) != CRYPTO_OK ||
+        (rc = crypto_sig_raw_to_der(raw, sig, sizeof sig, &sig_len)) != CRYPTO_OK)
+        goto out;
+    bs_hdr_len = der_header(bs_hdr, V_ASN1_BIT_STRING, 1 + sig_len);
+    content = tbs_len + (size_t)alg_len + bs_hdr_len + 1 + sig_len;
+    seq_hdr_len = der_header(seq_hdr, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, content);
+    total = seq_hdr_len + content;
+    buf = malloc(total);
+    if (buf == NULL) {
+        rc = CRYPTO_E_NOMEM;
+        goto out;
+    }
+    p = buf;
+    memcpy(p, seq_hdr, seq_hdr_len);
+    p += seq_hdr_len;
+    memcpy(p, tbs, tbs_len);
+    p += tbs_len;
+    memcpy(p, alg_der, (size_t)alg_len);
+    p += alg_len;
+    memcpy(p, bs_hdr, bs_hdr_len);
+    p += bs_hdr_len;
+    *p++ = 0x00; /* no unused bits */
+    memcpy(p, sig, sig_len);
+    *der = buf;
+    *der_len = total;
+    rc = CRYPTO_OK;
+out:
+    OPENSSL_free(alg_der);
+    return rc;
+}
+
+/* Replaces *x by the same certificate with an RFC 6979 signature. X509_sign
+ * has already filled both AlgorithmIdentifiers and encoded the TBS; its
+ * (randomized) signature is discarded. The result is parsed afresh from
+ * DER, so no cached encoding or hash of the old object survives, and is
+ * checked with X509_verify before it replaces *x. */
+static int cert_sign_deterministic(X509 **x, EVP_PKEY *issuer_pkey, const crypto_p256_key *key)
+{
+    const X509_ALGOR *alg = NULL;
+    unsigned char *tbs = NULL, *q;
+    uint8_t *der = NULL;
+    const unsigned char *p;
+    size_t der_len = 0;
+    X509 *fresh = NULL;
+    int tbs_len, rc = CRYPTO_E_OPENSSL;
+
+    tbs_len = i2d_re_X509_tbs(*x, NULL);
+    if (tbs_len <= 0)
+        goto out;
+    tbs = malloc((size_t)tbs_len);
+    if (tbs == NULL) {
+        rc = CRYPTO_E_NOMEM;
+        goto out;
+    }
+    q = tbs;
+    if (i2d_re_X509_tbs(*x, &q) != tbs_len)
+        goto out;
+    X509_get0_signature(NULL, &alg, *x);
+    if ((rc = assemble_signed(tbs, (size_t)tbs_len, alg, key, &der, &der_len)) != CRYPTO_OK)
+        goto out;
+    rc = CRYPTO_E_OPENSSL;
+    p = der;
+    fresh = d2i_X509(NULL, &p, (long)der_len);
+    if (fresh == NULL || (size_t)(p - der) != der_len || X509_verify(fresh, issuer_pkey) != 1)
+        goto out;
+    X509_free(*x);
+    *x = fresh;
+    fresh = NULL;
+    rc = CRYPTO_OK;
+out:
+    X509_free(fresh);
+    free(der);
+    free(tbs);
+    return rc;
+}
+
+/* The same for a CRL (X509_CRL_sign first, then X509_CRL_verify). */
+static int crl_sign_deterministic(X509_CRL **crl, EVP_PKEY *issuer_pkey,
+                                  const crypto_p256_key *key)
+{
+    const X509_ALGOR *alg = NULL;
+    unsigned char *tbs = NULL, *q;
+    uint8_t *der = NULL;
+    const unsigned char *p;
+    size_t der_len = 0;
+    X509_CRL *fresh = NULL;
+    int tbs_len, rc = CRYPTO_E_OPENSSL;
+
+    tbs_len = i2d_re_X509_CRL_tbs(*crl, NULL);
+    if (tbs_len <= 0)
+        goto out;
+    tbs = malloc((size_t)tbs_len);
+    if (tbs == NULL) {
+        rc = CRYPTO_E_NOMEM;
+        goto out;
+    }
+    q = tbs;
+    if (i2d_re_X509_CRL_tbs(*crl, &q) != tbs_len)
+        goto out;
+    X509_CRL_get0_signature(*crl, NULL, &alg);
+    if ((rc = assemble_signed(tbs, (size_t)tbs_len, alg, key, &der, &der_len)) != CRYPTO_OK)
+        goto out;
+    rc = CRYPTO_E_OPENSSL;
+    p = der;
+    fresh = d2i_X509_CRL(NULL, &p, (long)der_len);
+    if (fresh == NULL || (size_t)(p - der) != der_len ||
+        X509_CRL_verify(fresh, issuer_pkey) != 1)
+        goto out;
+    X509_CRL_free(*crl);
+    *crl = fresh;
+    fresh = NULL;
+    rc = CRYPTO_OK;
+out:
+    X509_CRL_free(fresh);
+    free(der);
+    free(tbs);
+    return rc;
+}
+
 int x509_cert_build(const x509_cert_spec *spec, x509_cert **out)
 {
     int rc = CRYPTO_E_INVALID;
@@ -577,6 +736,8 @@ int x509_cert_build(const x509_cert_spec *spec, x509_cert **out)
 
     rc = CRYPTO_E_OPENSSL;
     if (X509_sign(x, issuer_pkey, EVP_sha256()) <= 0)
+        goto out;
+    if ((rc = cert_sign_deterministic(&x, issuer_pkey, spec->issuer_key)) != CRYPTO_OK)
         goto out;
     rc = cert_wrap(x, out);
     if (rc == CRYPTO_OK)
@@ -685,6 +846,8 @@ int x509_crl_build(const x509_crl_spec *spec, x509_crl **out)
         goto out;
     rc = CRYPTO_E_OPENSSL;
     if (X509_CRL_sort(crl) != 1 || X509_CRL_sign(crl, issuer_pkey, EVP_sha256()) <= 0)
+        goto out;
+    if ((rc = crl_sign_deterministic(&crl, issuer_pkey, spec->issuer_key)) != CRYPTO_OK)
         goto out;
     rc = crl_wrap(crl, out);
     if (rc == CRYPTO_OK)

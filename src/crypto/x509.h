@@ -62,6 +62,9 @@ typedef struct {
     const sgx_pck_ext *sgx_ext;     /* non-NULL: add SGX extension (PCK leaf) */
 } x509_cert_spec;
 
+/* Always signs deterministically (RFC 6979, crypto_p256_sign_deterministic):
+ * the same spec gives the same DER, on every machine and every run. The
+ * result is checked with OpenSSL's X509_verify under the issuer key. */
 int x509_cert_build(const x509_cert_spec *spec, x509_cert **out);
 
 /* Every entry carries CRLReason keyCompromise, as Intel's PCK CRLs do (§6.6). */
@@ -80,6 +83,7 @@ typedef struct {
     size_t n_entries;
 } x509_crl_spec;
 
+/* Deterministic like x509_cert_build; checked with X509_CRL_verify. */
 int x509_crl_build(const x509_crl_spec *spec, x509_crl **out);
 
 /* ---- Parsing / encoding ---- */

@@ -371,10 +371,12 @@ static char *concat3(const char *a, const char *b, const char *c)
     return s;
 }
 
+/* RFC 6979, so collateral exported for the same `now` is byte-identical on
+ * every node sharing the seed (docs/simulation.md). */
 static int sign_hex(const sim_platform *p, const char *body, char hex[129])
 {
     uint8_t sig[CRYPTO_P256_SIG_LEN];
-    if (crypto_p256_sign(p->tcb_key, body, strlen(body), sig) != 0)
+    if (crypto_p256_sign_deterministic(p->tcb_key, body, strlen(body), sig) != 0)
         return SIM_E_CRYPTO;
     crypto_hex_encode(sig, sizeof sig, hex);
     return SIM_OK;

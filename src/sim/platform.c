@@ -295,7 +295,6 @@ int sim_platform_open(const sim_options *opt, sim_platform **out, char *errbuf, 
 {
     uint8_t seed[SIM_SEED_LEN];
     sim_platform *p = NULL;
-    const char *cache_dir = NULL;
     int rc;
     if (out == NULL)
         return SIM_E_INVALID_ARG;
@@ -326,11 +325,10 @@ int sim_platform_open(const sim_options *opt, sim_platform **out, char *errbuf, 
         goto out;
     rc = derive_all(p, seed);
     crypto_wipe(seed, sizeof seed);
-    /* Certificates are cached next to the seed when there is a state dir. */
-    if (opt->state_dir != NULL && opt->state_dir[0] != '\0')
-        cache_dir = opt->state_dir;
+    /* Deterministic certificates: nothing is cached (a pki-v1-*.pem left in
+     * the state dir by earlier versions is ignored, docs/simulation.md). */
     if (rc == SIM_OK)
-        rc = sim_pki_build(p, opt->now != 0 ? opt->now : time(NULL), cache_dir);
+        rc = sim_pki_build(p, opt->now != 0 ? opt->now : time(NULL));
     if (rc == SIM_OK)
         rc = sim_qe_init(p);
     if (rc != SIM_OK) {

@@ -52,9 +52,15 @@
 #define SIM_CRL_URL_PCK "https://sgx-quote-helper.invalid/sim/pckcrl?ca=platform&encoding=der"
 
 /* Fixed certificate validity, so that a seed always yields the same
- * certificate fields: 2024-01-01T00:00:00Z .. 2049-12-31T23:59:59Z. */
+ * certificate fields: 2024-01-01T00:00:00Z .. 2049-12-31T23:59:59Z. A clock
+ * too close to either end gets the fixed wide dates instead:
+ * 1970-01-01T00:00:00Z, and 9999-12-31T23:59:59Z (RFC 5280 §4.1.2.5's
+ * "no well-defined expiration date"). */
 #define SIM_CERT_NOT_BEFORE ((time_t)1704067200)
 #define SIM_CERT_NOT_AFTER ((time_t)2524607999)
+#define SIM_CERT_NOT_BEFORE_WIDE ((time_t)0)
+#define SIM_CERT_NOT_AFTER_WIDE ((time_t)253402300799)
+_Static_assert(sizeof(time_t) >= 8, "certificate dates past 2038 need a 64-bit time_t");
 
 /* Collateral lifetimes (quote-format §6.6: PCK CRL ~30 days, root CRL ~1 year). */
 #define SIM_COLLATERAL_LIFETIME (30 * 24 * 3600)
@@ -98,9 +104,10 @@ struct sim_platform {
 int sim_seed_load_or_create(const sim_options *opt, uint8_t seed[SIM_SEED_LEN], char *errbuf,
                             size_t errcap);
 
-/* pki.c: cache_dir (may be NULL) keeps certificate bytes stable across runs. */
-int sim_pki_build(sim_platform *p, time_t now, const char *cache_dir);
-/* CRLs valid at now (collateral.c) */
+/* pki.c: the four certificates (deterministic: a function of the seed,
+ * instance and TCB config; `now` matters only outside the fixed validity). */
+int sim_pki_build(sim_platform *p, time_t now);
+/* CRLs valid at now (collateral.c); the same p and now give the same DER. */
 int sim_pki_root_crl(const sim_platform *p, time_t now, x509_crl **out);
 int sim_pki_pck_crl(const sim_platform *p, time_t now, x509_crl **out);
 

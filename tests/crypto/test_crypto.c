@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Known-answer tests for crypto.h: every expected value comes from a
- * published standard (RFC 5869, RFC 4493, FIPS 180-2), the quote-format spec
+ * published standard (RFC 5869, RFC 4493, RFC 6979, FIPS 180-2), an
+ * independent implementation (Python `cryptography`), the quote-format spec
  * (§4.7 REPORT key vector), a real Intel-signed quote, or P-256 curve
  * constants — never from the code under test.
  */
@@ -418,6 +419,168 @@ static void test_from_seed_determinism(void **state)
     crypto_p256_free(c);
 }
 
+/* ---- RFC 6979 deterministic ECDSA ---- */
+
+/* RFC 6979 Appendix A.2.5: NIST P-256 key, and the SHA-256 signatures of
+ * "sample" and "test" (k, r, s as printed in the RFC). */
+#define RFC6979_X "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721"
+#define RFC6979_UX "60fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6"
+#define RFC6979_UY "7903fe1008b8bc99a41ae9e95628bc64f2f1b20c2d7e9f5177a3c294d4462299"
+#define RFC6979_SAMPLE_K "a6e3c57dd01abe90086538398355dd4c3b17aa873382b0f24d6129493d8aad60"
+#define RFC6979_SAMPLE_R "efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716"
+#define RFC6979_SAMPLE_S "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8"
+#define RFC6979_TEST_K "d16b6ae827f17175e040871a1c7ec3500192c4c92677336ec2537acaee0008e0"
+#define RFC6979_TEST_R "f1abb023518351cd71d881567b1ea663ed3efcf6c5132b354f28d3b0b7d38367"
+#define RFC6979_TEST_S "019f4113742a2b14bd25926b49c649155f267e60d3814b4c0cc84250e46f0083"
+
+/* A private key with exactly the scalar d (1 <= d <= n-1): from_seed maps
+ * material m to (m mod (n-1)) + 1, so m = d - 1 gives d. */
+static crypto_p256_key *key_with_scalar(const uint8_t d[32])
+{
+    uint8_t m[32];
+    crypto_p256_key *k = NULL;
+
+    memcpy(m, d, 32);
+    for (int i = 31; i >= 0; i--)
+        if (m[i]-- != 0)
+            break;
+    assert_int_equal(crypto_p256_from_seed(m, 32, &k), CRYPTO_OK);
+    return k;
+}
+
+static crypto_p256_key *key_with_scalar_hex(const char *hex)
+{
+    uint8_t *d = tu_hex(hex, NULL);
+    crypto_p256_key *k = key_with_scalar(d);
+    free(d);
+    return k;
+}
+
+static void check_rfc6979(crypto_p256_key *k, const char *msg, const char *want_k,
+                          const char *want_r, const char *want_s)
+{
+    uint8_t h[32], nonce[32], sig[64], sig2[64], pub[64];
+    char want_sig[129];
+
+    assert_int_equal(crypto_sha256(msg, strlen(msg), h), CRYPTO_OK);
+    assert_int_equal(crypto_p256_rfc6979_nonce(k, h, nonce), CRYPTO_OK);
+    tu_assert_hex(nonce, 32, want_k);
+    assert_int_equal(crypto_p256_sign_deterministic(k, msg, strlen(msg), sig), CRYPTO_OK);
+    snprintf(want_sig, sizeof(want_sig), "%s%s", want_r, want_s);
+    tu_assert_hex(sig, 64, want_sig);
+    /* Again: same bytes; and it verifies under the RFC's public key. */
+    assert_int_equal(crypto_p256_sign_deterministic(k, msg, strlen(msg), sig2), CRYPTO_OK);
+    assert_memory_equal(sig, sig2, 64);
+    assert_int_equal(crypto_p256_pub(k, pub), CRYPTO_OK);
+    assert_int_equal(crypto_p256_verify_raw(pub, msg, strlen(msg), sig), CRYPTO_OK);
+}
+
+static void test_rfc6979_p256_sha256_vectors(void **state)
+{
+    (void)state;
+    crypto_p256_key *k = key_with_scalar_hex(RFC6979_X);
+    uint8_t pub[64];
+
+    assert_int_equal(crypto_p256_pub(k, pub), CRYPTO_OK);
+    tu_assert_hex(pub, 32, RFC6979_UX);
+    tu_assert_hex(pub + 32, 32, RFC6979_UY);
+    check_rfc6979(k, "sample", RFC6979_SAMPLE_K, RFC6979_SAMPLE_R, RFC6979_SAMPLE_S);
+    /* "test": s has a leading 0x01 byte, so fixed-width output is exercised. */
+    check_rfc6979(k, "test", RFC6979_TEST_K, RFC6979_TEST_R, RFC6979_TEST_S);
+    crypto_p256_free(k);
+}
+
+/* A digest >= n: bits2octets reduces it mod n before it seeds the DRBG
+ * (RFC 6979 §2.3.4), so FF…FF and FF…FF − n give the same k. The r for FF…FF
+ * comes from Python `cryptography` 48 (its OpenSSL 4.0, deterministic
+ * signing, Prehashed SHA-256) with the A.2.5 key. */
+static void test_rfc6979_digest_above_order(void **state)
+{
+    (void)state;
+    static const char D_MINUS_N[] =
+        "00000000ffffffff00000000000000004319055258e8617b0c46353d039cdaae";
+    static const char R_FOR_FF[] =
+        "1f2adbc54b88764c279f689fc9505959fc9e73e80dc20889a4e0be91865de75b";
+    crypto_p256_key *k = key_with_scalar_hex(RFC6979_X);
+    uint8_t ff[32], k1[32], k2[32], rpub[64];
+    uint8_t *reduced = tu_hex(D_MINUS_N, NULL);
+
+    memset(ff, 0xff, sizeof(ff));
+    assert_int_equal(crypto_p256_rfc6979_nonce(k, ff, k1), CRYPTO_OK);
+    assert_int_equal(crypto_p256_rfc6979_nonce(k, reduced, k2), CRYPTO_OK);
+    assert_memory_equal(k1, k2, 32);
+    /* r = x(kG) (here below n already). */
+    crypto_p256_key *kg = key_with_scalar(k1);
+    assert_int_equal(crypto_p256_pub(kg, rpub), CRYPTO_OK);
+    tu_assert_hex(rpub, 32, R_FOR_FF);
+    crypto_p256_free(kg);
+    free(reduced);
+    crypto_p256_free(k);
+}
+
+/* A second key and messages other than the RFC's, against Python
+ * `cryptography` 48 (ECDSA(SHA256(), deterministic_signing=True)):
+ * scalar 01 02 … 20, message bytes (7i + 3) mod 256 for i < 1000, and the
+ * empty message. */
+static void test_rfc6979_independent(void **state)
+{
+    (void)state;
+    static const char X2[] = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20";
+    static const char PUB2[] =
+        "515c3d6eb9e396b904d3feca7f54fdcd0cc1e997bf375dca515ad0a6c3b4035f"
+        "4536be3a50f318fbf9a5475902a221502bef0d57e08c53b2cc0a56f17d9f9354";
+    static const char SIG_LONG[] =
+        "09ab31271c4fb9928f0bb9c17c56e8f40cb9641c85d9256aeebcdb7d8fc03f3a"
+        "df6d894786dad3cd050e734e64f2aa991370d2643cc89bde3de6812980b2605c";
+    static const char SIG_EMPTY[] =
+        "df47019e04a8fc70aaf0b60046ec123cdea3f015b3b2c3bdcb2e69d42ce028bb"
+        "48564f29fc34b222924af30fd6ae174b3262738fc4dbc8585aedb13f19d7cd24";
+    crypto_p256_key *k = key_with_scalar_hex(X2), *rfc = key_with_scalar_hex(RFC6979_X);
+    uint8_t msg[1000], pub[64], sig[64], other[64];
+
+    for (size_t i = 0; i < sizeof(msg); i++)
+        msg[i] = (uint8_t)(i * 7 + 3);
+    assert_int_equal(crypto_p256_pub(k, pub), CRYPTO_OK);
+    tu_assert_hex(pub, 64, PUB2);
+    assert_int_equal(crypto_p256_sign_deterministic(k, msg, sizeof(msg), sig), CRYPTO_OK);
+    tu_assert_hex(sig, 64, SIG_LONG);
+    assert_int_equal(crypto_p256_sign_deterministic(k, NULL, 0, sig), CRYPTO_OK);
+    tu_assert_hex(sig, 64, SIG_EMPTY);
+
+    /* One bit of message or key changes the signature. */
+    assert_int_equal(crypto_p256_sign_deterministic(k, msg, sizeof(msg), sig), CRYPTO_OK);
+    msg[500] ^= 1;
+    assert_int_equal(crypto_p256_sign_deterministic(k, msg, sizeof(msg), other), CRYPTO_OK);
+    assert_memory_not_equal(sig, other, 64);
+    assert_int_equal(crypto_p256_verify_raw(pub, msg, sizeof(msg), other), CRYPTO_OK);
+    assert_int_equal(crypto_p256_verify_raw(pub, msg, sizeof(msg), sig), CRYPTO_E_BAD_SIG);
+    assert_int_equal(crypto_p256_sign_deterministic(rfc, msg, sizeof(msg), sig), CRYPTO_OK);
+    assert_memory_not_equal(sig, other, 64);
+
+    crypto_p256_free(rfc);
+    crypto_p256_free(k);
+}
+
+static void test_rfc6979_bad_inputs(void **state)
+{
+    (void)state;
+    crypto_p256_key *k = key_with_scalar_hex(RFC6979_X), *pk = NULL;
+    uint8_t pub[64], sig[64], h[32] = {0};
+
+    assert_int_equal(crypto_p256_pub(k, pub), CRYPTO_OK);
+    assert_int_equal(crypto_p256_from_pub(pub, &pk), CRYPTO_OK);
+    /* A public key cannot sign. */
+    assert_int_equal(crypto_p256_sign_deterministic(pk, "m", 1, sig), CRYPTO_E_BAD_KEY);
+    assert_int_equal(crypto_p256_rfc6979_nonce(pk, h, sig), CRYPTO_E_BAD_KEY);
+    assert_int_equal(crypto_p256_sign_deterministic(NULL, "m", 1, sig), CRYPTO_E_INVALID);
+    assert_int_equal(crypto_p256_sign_deterministic(k, NULL, 1, sig), CRYPTO_E_INVALID);
+    assert_int_equal(crypto_p256_sign_deterministic(k, "m", 1, NULL), CRYPTO_E_INVALID);
+    assert_int_equal(crypto_p256_rfc6979_nonce(k, NULL, sig), CRYPTO_E_INVALID);
+    assert_int_equal(crypto_p256_rfc6979_nonce(k, h, NULL), CRYPTO_E_INVALID);
+    crypto_p256_free(pk);
+    crypto_p256_free(k);
+}
+
 static void test_hex(void **state)
 {
     (void)state;
@@ -457,6 +620,10 @@ int main(void)
         cmocka_unit_test(test_sig_raw_der),
         cmocka_unit_test(test_from_seed_known),
         cmocka_unit_test(test_from_seed_determinism),
+        cmocka_unit_test(test_rfc6979_p256_sha256_vectors),
+        cmocka_unit_test(test_rfc6979_digest_above_order),
+        cmocka_unit_test(test_rfc6979_independent),
+        cmocka_unit_test(test_rfc6979_bad_inputs),
         cmocka_unit_test(test_hex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

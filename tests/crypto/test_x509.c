@@ -4,7 +4,10 @@
  * CRLs (values from quote-format §5.1-§5.4 and `openssl x509 -text` of the
  * vectors); building is checked by re-parsing and by looking for hand-built
  * DER byte strings (names, extensions, the SGX extension of §5.2) in the
- * output — the same byte strings are first shown to occur in Intel's certs.
+ * output — the same byte strings are first shown to occur in Intel's certs —
+ * and signatures by splitting the DER by hand and checking its RFC 6979
+ * signature over the TBS bytes (crypto_p256_sign_deterministic has its own
+ * RFC vectors in test_crypto.c).
  */
 #include "tutil.h"
 
@@ -1081,6 +1084,167 @@ static void test_build_crl(void **state)
     free_hierarchy(&h);
 }
 
+/* ---- deterministic signatures (RFC 6979) ---- */
+
+/* Header of the DER TLV at p (test-side, definite lengths up to 4 bytes). */
+static void der_tlv(const uint8_t *p, size_t avail, uint8_t tag, size_t *hdr, size_t *len)
+{
+    assert_true(avail >= 2);
+    assert_int_equal(p[0], tag);
+    if (p[1] < 0x80) {
+        *hdr = 2;
+        *len = p[1];
+    } else {
+        size_t nb = p[1] & 0x7f;
+        assert_true(nb >= 1 && nb <= 4 && avail >= 2 + nb);
+        *len = 0;
+        for (size_t i = 0; i < nb; i++)
+            *len = (*len << 8) | p[2 + i];
+        *hdr = 2 + nb;
+    }
+    assert_true(*hdr + *len <= avail);
+}
+
+/* Splits Certificate / CertificateList DER into TBS and the raw r‖s of its
+ * signature BIT STRING, and checks the signature algorithm is
+ * ecdsa-with-SHA256 and that nothing trails. */
+static void split_signed(const uint8_t *der, size_t len, const uint8_t **tbs, size_t *tbs_len,
+                         uint8_t raw[64])
+{
+    size_t h, l, off, th, tl, bh, bl;
+
+    der_tlv(der, len, 0x30, &h, &l);
+    assert_int_equal(h + l, len);
+    off = h;
+    der_tlv(der + off, len - off, 0x30, &th, &tl);
+    *tbs = der + off;
+    *tbs_len = th + tl;
+    off += th + tl;
+    assert_true(off + 12 <= len);
+    tu_assert_hex(der + off, 12, "300a06082a8648ce3d040302");
+    off += 12;
+    der_tlv(der + off, len - off, 0x03, &bh, &bl);
+    assert_int_equal(off + bh + bl, len);
+    assert_int_equal(der[off + bh], 0x00); /* no unused bits */
+    assert_int_equal(crypto_sig_der_to_raw(der + off + bh + 1, bl - 1, raw), CRYPTO_OK);
+}
+
+/* The signature in der is the RFC 6979 signature of its TBS by key. */
+static void assert_rfc6979_signed(const uint8_t *der, size_t len, const crypto_p256_key *key)
+{
+    const uint8_t *tbs = NULL;
+    size_t tbs_len = 0;
+    uint8_t got[64], want[64];
+
+    split_signed(der, len, &tbs, &tbs_len, got);
+    assert_int_equal(crypto_p256_sign_deterministic(key, tbs, tbs_len, want), CRYPTO_OK);
+    assert_memory_equal(got, want, 64);
+}
+
+static void test_build_deterministic(void **state)
+{
+    (void)state;
+    hierarchy a, b;
+
+    /* Two independent builds of the same specs: the same bytes. */
+    build_hierarchy(&a);
+    build_hierarchy(&b);
+    const x509_cert *from_a[4] = {a.root, a.ca, a.leaf, a.tcb};
+    const x509_cert *from_b[4] = {b.root, b.ca, b.leaf, b.tcb};
+    const crypto_p256_key *signer[4] = {a.root_key, a.root_key, a.ca_key, a.root_key};
+    for (int i = 0; i < 4; i++) {
+        size_t la, lb;
+        uint8_t *da = cert_der(from_a[i], &la), *db = cert_der(from_b[i], &lb);
+        assert_int_equal(la, lb);
+        assert_memory_equal(da, db, la);
+        assert_rfc6979_signed(da, la, signer[i]);
+        /* The object's own view of its signature matches the DER. */
+        const uint8_t *sig = NULL;
+        size_t sig_len = 0;
+        assert_int_equal(x509_cert_signature_bytes(from_a[i], &sig, &sig_len), CRYPTO_OK);
+        assert_true(sig_len < la);
+        assert_memory_equal(sig, da + la - sig_len, sig_len);
+        /* Parsing the DER and encoding it again is byte-identical. */
+        x509_cert *re = NULL;
+        uint8_t *dr;
+        size_t lr;
+        assert_int_equal(x509_cert_from_der(da, la, &re), CRYPTO_OK);
+        dr = cert_der(re, &lr);
+        assert_int_equal(lr, la);
+        assert_memory_equal(dr, da, la);
+        free(dr);
+        x509_cert_free(re);
+        free(da);
+        free(db);
+    }
+    /* The chain still verifies (OpenSSL X509_verify). */
+    assert_int_equal(x509_cert_verify_signed_by(b.root, a.root), CRYPTO_OK);
+    assert_int_equal(x509_cert_verify_signed_by(b.leaf, a.ca), CRYPTO_OK);
+
+    /* Any field changed → another signature. */
+    static const uint8_t serial2[] = {0x11, 0x22, 0x33, 0x45};
+    x509_cert_spec root = {
+        .common_name = "Test SGX Root CA",
+        .issuer_key = a.root_key,
+        .subject_key = a.root_key,
+        .serial = serial2,
+        .serial_len = sizeof(serial2),
+        .not_before = T_2025,
+        .not_after = T_2049_END,
+        .is_ca = true,
+        .pathlen = 1,
+        .crl_dp_url = ROOT_CRL_URL,
+    };
+    x509_cert *other = NULL;
+    const uint8_t *s1, *s2;
+    size_t l1, l2;
+    assert_int_equal(x509_cert_build(&root, &other), CRYPTO_OK);
+    assert_int_equal(x509_cert_signature_bytes(other, &s1, &l1), CRYPTO_OK);
+    assert_int_equal(x509_cert_signature_bytes(a.root, &s2, &l2), CRYPTO_OK);
+    assert_false(l1 == l2 && memcmp(s1, s2, l1) == 0);
+    assert_int_equal(x509_cert_verify_signed_by(other, other), CRYPTO_OK);
+    x509_cert_free(other);
+
+    /* CRLs: the same spec twice → the same DER; another thisUpdate → not. */
+    x509_crl_entry e = {.serial = serial2, .serial_len = sizeof(serial2), .revoked_at = T_2025};
+    x509_crl_spec cs = {
+        .issuer = a.ca,
+        .issuer_key = a.ca_key,
+        .this_update = T_2025,
+        .next_update = T_2025 + 30 * 86400,
+        .crl_number = 9,
+        .entries = &e,
+        .n_entries = 1,
+    };
+    x509_crl *c1 = NULL, *c2 = NULL, *c3 = NULL;
+    uint8_t *d1, *d2, *d3;
+    size_t n1, n2, n3;
+    assert_int_equal(x509_crl_build(&cs, &c1), CRYPTO_OK);
+    cs.issuer = b.ca; /* an equal issuer certificate from the other build */
+    assert_int_equal(x509_crl_build(&cs, &c2), CRYPTO_OK);
+    cs.this_update += 1;
+    assert_int_equal(x509_crl_build(&cs, &c3), CRYPTO_OK);
+    assert_int_equal(x509_crl_to_der(c1, &d1, &n1), CRYPTO_OK);
+    assert_int_equal(x509_crl_to_der(c2, &d2, &n2), CRYPTO_OK);
+    assert_int_equal(x509_crl_to_der(c3, &d3, &n3), CRYPTO_OK);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(d1, d2, n1);
+    assert_false(n1 == n3 && memcmp(d1, d3, n1) == 0);
+    assert_rfc6979_signed(d1, n1, a.ca_key);
+    assert_rfc6979_signed(d3, n3, a.ca_key);
+    assert_int_equal(x509_crl_verify_signed_by(c1, a.ca), CRYPTO_OK);
+    assert_int_equal(x509_crl_verify_signed_by(c3, b.ca), CRYPTO_OK);
+    free(d1);
+    free(d2);
+    free(d3);
+    x509_crl_free(c1);
+    x509_crl_free(c2);
+    x509_crl_free(c3);
+
+    free_hierarchy(&a);
+    free_hierarchy(&b);
+}
+
 /* ---- time ---- */
 
 static void test_time_iso8601(void **state)
@@ -1141,6 +1305,7 @@ int main(void)
         cmocka_unit_test(test_build_pem_roundtrip),
         cmocka_unit_test(test_build_rejects),
         cmocka_unit_test(test_build_crl),
+        cmocka_unit_test(test_build_deterministic),
         cmocka_unit_test(test_time_iso8601),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

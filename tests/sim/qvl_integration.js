@@ -76,8 +76,8 @@ function verifyFast(quoteFile, collFile, rootFile, t) {
   }
 }
 
-function exportCollateral(dir, extra) {
-  run(['collateral', 'export', '--state-dir', state, '--instance', 'node-a', '--now', String(now),
+function exportCollateral(dir, extra, stateDir = state) {
+  run(['collateral', 'export', '--state-dir', stateDir, '--instance', 'node-a', '--now', String(now),
     ...extra, '-o', dir]);
   return { coll: path.join(dir, 'collateral.json'), root: path.join(dir, 'root.pem') };
 }
@@ -140,6 +140,32 @@ try {
   v = verifyFast(quoteB, good.coll, good.root, now);
   check('quote from instance node-b accepted with node-a\'s collateral', v.ok &&
     v.status === 'UpToDate', JSON.stringify(v));
+
+  // Another node of the cluster: its own state dir with a copy of the seed.
+  // Certificates, CRLs and signed collateral are deterministic (RFC 6979), so
+  // its export for the same --now is byte-identical, root.pem included: any
+  // node's root.pem is every node's trust anchor (QVL compares root bytes).
+  const state2 = path.join(tmp, 'state2');
+  fs.mkdirSync(state2, { mode: 0o700 });
+  fs.copyFileSync(path.join(state, 'seed'), path.join(state2, 'seed'));
+  fs.chmodSync(path.join(state2, 'seed'), 0o600);
+  const c2 = exportCollateral(path.join(tmp, 'coll-node2'), ['--sim-tcb-status', 'UpToDate'],
+    state2);
+  const dir1 = path.dirname(good.coll);
+  const dir2 = path.dirname(c2.coll);
+  const names = fs.readdirSync(dir1).sort();
+  const differing = names.filter((f) => !fs.existsSync(path.join(dir2, f)) ||
+    !fs.readFileSync(path.join(dir1, f)).equals(fs.readFileSync(path.join(dir2, f))));
+  check('export from another state dir sharing the seed is byte-identical (11 files)',
+    names.length === 11 && differing.length === 0 &&
+    JSON.stringify(fs.readdirSync(dir2).sort()) === JSON.stringify(names),
+    `differ: ${differing.join(', ')}`);
+  const quoteC = path.join(tmp, 'quote-c.bin');
+  run(['get', '--in-process', '--state-dir', state2, '--instance', 'node-c', '--sim-enclave',
+    '-o', quoteC]);
+  v = verify(quoteC, good.coll, good.root, now);
+  check('quote from another state dir accepted with the first node\'s collateral and root',
+    v.ok && v.status === 'UpToDate', JSON.stringify(v));
 
   // A debug enclave is rejected (dcap-qvl JS has no allow_debug).
   const quoteDbg = path.join(tmp, 'quote-debug.bin');

@@ -2,9 +2,10 @@
 /*
  * Seed handling and key derivation of the simulated platform (seed.c,
  * platform.c): creation (0600, atomic, state dir 0700), refusal of corrupt
- * seeds without touching them, determinism per seed+instance, and
- * known-answer keys computed independently (Python `cryptography`: HKDF-SHA256
- * with our labels, scalar = OS2IP mod (n-1) + 1).
+ * seeds without touching them, determinism per seed+instance (byte-identical
+ * certificates, CRLs and collateral across nodes sharing a seed), and
+ * known-answers computed independently (Python `cryptography`: HKDF-SHA256
+ * with our labels, scalar = OS2IP mod (n-1) + 1; RFC 6979 root signature).
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -27,6 +28,16 @@ static const char KAT_ROOT_PUB[] =
 static const char KAT_PCK_PUB[] =
     "1338c73d72c5324b14783d01c8a7e490e5428fce7ccaf216cd2edb6471df9890"
     "c65669ac424948cf317c28b4528d0e396de4afb15486eaf293dfa13d8a698450";
+/* The root certificate of seed 00..1f: its RFC 6979 signature r‖s over its
+ * TBS, re-signed independently by tests/sim/kat_rfc6979.py (Python
+ * `cryptography`, deterministic_signing), and the SHA-256 of its DER. Every
+ * node with this seed has exactly this root; if the profile changes on
+ * purpose, every trust store needs the new root — regenerate with the script. */
+static const char KAT_ROOT_SIG[] =
+    "299a4e5468e728910901516be6afa15260d3780d8b7828cb1f1914e59ce11596"
+    "0895e2f4a1f72aa07c251cd908a25c794e692c295bc7155ab9e5c392b9f48b00";
+static const char KAT_ROOT_SHA256[] =
+    "34cb48adf24bf82421660f5fa2a6eeaf264d5ab1aa75d31e1273cc593df6dfe9";
 static const char KAT_QE_ID[] = "7b85688aeaeb10822d0bc8ebdc3f4131";
 static const char KAT_PPID[] = "1834356a5fec0aa342fa9811fdaabe73";
 
@@ -222,6 +233,20 @@ static void test_known_answer_keys(void **state)
     tu_unhex(KAT_ROOT_PUB, expect, 64);
     assert_memory_equal(got, expect, 64);
 
+    x509_cert *root = NULL;
+    const uint8_t *sig_der = NULL;
+    size_t sig_len = 0;
+    uint8_t sha[32], expect_sha[32];
+    assert_int_equal(x509_cert_from_pem(sim_root_pem(p), strlen(sim_root_pem(p)), &root), 0);
+    assert_int_equal(x509_cert_signature_bytes(root, &sig_der, &sig_len), 0);
+    assert_int_equal(crypto_sig_der_to_raw(sig_der, sig_len, got), 0);
+    tu_unhex(KAT_ROOT_SIG, expect, 64);
+    assert_memory_equal(got, expect, 64);
+    assert_int_equal(x509_cert_sha256(root, sha), 0);
+    tu_unhex(KAT_ROOT_SHA256, expect_sha, 32);
+    assert_memory_equal(sha, expect_sha, 32);
+    x509_cert_free(root);
+
     pem_pub(sim_pck_pem(p), got);
     tu_unhex(KAT_PCK_PUB, expect, 64);
     assert_memory_equal(got, expect, 64);
@@ -282,8 +307,10 @@ static void test_same_seed_same_platform(void **state)
     pem_pub(sim_pck_pem(a), ka);
     pem_pub(sim_pck_pem(b), kb);
     assert_memory_equal(ka, kb, 64);
-    /* Certificate fields are derived too (signatures are not: OpenSSL 3.0
-     * ECDSA is randomized, docs/simulation.md). */
+    /* Certificates are derived too, signatures included (RFC 6979): a
+     * restart gives the same bytes. */
+    assert_string_equal(sim_root_pem(a), sim_root_pem(b));
+    assert_string_equal(sim_pck_pem(a), sim_pck_pem(b));
     x509_cert *ra = NULL, *rb = NULL;
     assert_int_equal(x509_cert_from_pem(sim_root_pem(a), strlen(sim_root_pem(a)), &ra), 0);
     assert_int_equal(x509_cert_from_pem(sim_root_pem(b), strlen(sim_root_pem(b)), &rb), 0);
@@ -408,82 +435,237 @@ static void test_concurrent_first_start(void **state)
     tu_rmtree(dir);
 }
 
-static char *find_cache(const char *dir)
+/* Everything `collateral export` writes (docs/simulation.md). */
+static const char *const EXPORT_FILES[] = {
+    "pck_chain.pem",   "tcb_info.json",     "tcb_chain.pem", "qe_identity.json",
+    "qe_chain.pem",    "root_ca_crl.der",   "pck_crl.der",   "pck_crl_chain.pem",
+    "root.pem",        "collateral.json",   "meta.json",
+};
+#define N_EXPORT_FILES (sizeof EXPORT_FILES / sizeof EXPORT_FILES[0])
+
+/* A state directory holding the KAT seed as its `seed` (0600), as a node
+ * with the cluster's seed copied in would have. */
+static char *state_dir_with_kat_seed(void)
 {
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *e;
-    char *found = NULL;
-    while ((e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, "pki-v1-", 7) == 0 && strstr(e->d_name, ".pem") != NULL &&
-            strlen(e->d_name) == 7 + 16 + 4)
-            found = tu_path(dir, e->d_name);
-    closedir(d);
-    return found;
+    char *dir = tu_mkdtemp();
+    char *seed = tu_path(dir, "seed");
+    uint8_t s[32];
+    for (int i = 0; i < 32; i++)
+        s[i] = (uint8_t)i;
+    tu_write(seed, s, sizeof s, 0600);
+    free(seed);
+    return dir;
 }
 
-/* Certificate bytes are kept in the state dir, so the root a verifier was
- * given stays byte-identical across restarts (QVL compares roots by bytes). */
-static void test_certificates_stable_across_restarts(void **state)
+/* Exports p's collateral into <dir>/<sub>; returns that path. */
+static char *export_to(const sim_platform *p, const char *dir, const char *sub)
+{
+    char *out = tu_path(dir, sub);
+    char err[512] = "";
+    if (sim_collateral_export(p, out, err, sizeof err) != SIM_OK)
+        fail_msg("export: %s", err);
+    return out;
+}
+
+static bool files_equal(const char *da, const char *db, const char *name)
+{
+    char pa[4096], pb[4096];
+    size_t la = 0, lb = 0;
+    assert_true((size_t)snprintf(pa, sizeof pa, "%s/%s", da, name) < sizeof pa);
+    assert_true((size_t)snprintf(pb, sizeof pb, "%s/%s", db, name) < sizeof pb);
+    uint8_t *a = tu_read(pa, &la), *b = tu_read(pb, &lb);
+    bool eq = la == lb && memcmp(a, b, la) == 0;
+    assert_true(la > 0);
+    free(a);
+    free(b);
+    return eq;
+}
+
+/* DER of certificate `index` of the PEM file <dir>/<name>. */
+static uint8_t *chain_cert_der(const char *dir, const char *name, size_t index, size_t *len)
+{
+    char *path = tu_path(dir, name);
+    size_t plen = 0, n = 0;
+    uint8_t *pem = tu_read(path, &plen), *der = NULL;
+    x509_cert **certs = NULL;
+    assert_int_equal(x509_chain_from_pem((const char *)pem, plen, &certs, &n), 0);
+    assert_true(index < n);
+    assert_int_equal(x509_cert_to_der(certs[index], &der, len), 0);
+    x509_chain_free(certs, n);
+    free(pem);
+    free(path);
+    return der;
+}
+
+static void assert_cert_der_equal(const char *da, const char *db, const char *name, size_t index)
+{
+    size_t la = 0, lb = 0;
+    uint8_t *a = chain_cert_der(da, name, index, &la), *b = chain_cert_der(db, name, index, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a);
+    free(b);
+}
+
+/* Two nodes of one cluster: the same seed in two state dirs, the same
+ * instance name, the same clock. Every certificate (root, PCK CA, TCB
+ * signing, PCK) and every exported file — CRLs and signed JSON included —
+ * is byte-identical, so any node's root.pem is every node's (QVL compares
+ * root signature bytes, quote-format §5.3). */
+static void test_nodes_sharing_seed_byte_identical(void **state)
+{
+    (void)state;
+    char *da = state_dir_with_kat_seed(), *db = state_dir_with_kat_seed();
+    sim_options oa = opts(da, NULL, "node-1"), ob = opts(db, NULL, "node-1");
+    ob.now = oa.now;
+    sim_platform *a = open_ok(&oa), *b = open_ok(&ob);
+
+    assert_string_equal(sim_root_pem(a), sim_root_pem(b));
+    assert_string_equal(sim_pck_pem(a), sim_pck_pem(b));
+    char *ea = export_to(a, da, "coll"), *eb = export_to(b, db, "coll");
+    for (size_t i = 0; i < N_EXPORT_FILES; i++)
+        if (!files_equal(ea, eb, EXPORT_FILES[i]))
+            fail_msg("%s differs between two nodes sharing the seed", EXPORT_FILES[i]);
+    /* DER, certificate by certificate: root, PCK CA, TCB signing, PCK. */
+    assert_cert_der_equal(ea, eb, "root.pem", 0);
+    assert_cert_der_equal(ea, eb, "pck_crl_chain.pem", 0);
+    assert_cert_der_equal(ea, eb, "tcb_chain.pem", 0);
+    assert_cert_der_equal(ea, eb, "pck_chain.pem", 0);
+
+    /* Nothing but the seed (and the export) was written: no certificate
+     * cache any more. */
+    DIR *d = opendir(da);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.' && strcmp(e->d_name, "seed") != 0 &&
+            strcmp(e->d_name, "coll") != 0)
+            fail_msg("unexpected file %s in the state dir", e->d_name);
+    closedir(d);
+
+    /* A restart a day later: the same certificates, but CRLs and JSON
+     * collateral are re-issued around the new `now`. */
+    sim_platform_close(b);
+    ob.now += 86400;
+    b = open_ok(&ob);
+    assert_string_equal(sim_root_pem(a), sim_root_pem(b));
+    assert_string_equal(sim_pck_pem(a), sim_pck_pem(b));
+    char *later = export_to(b, db, "coll-later");
+    assert_true(files_equal(ea, later, "root.pem"));
+    assert_true(files_equal(ea, later, "pck_chain.pem"));
+    assert_true(files_equal(ea, later, "tcb_chain.pem"));
+    assert_true(files_equal(ea, later, "pck_crl_chain.pem"));
+    assert_false(files_equal(ea, later, "root_ca_crl.der"));
+    assert_false(files_equal(ea, later, "pck_crl.der"));
+    assert_false(files_equal(ea, later, "tcb_info.json"));
+
+    /* A certificate cache file left by an earlier version is ignored. */
+    sim_platform_close(b);
+    char *stale = tu_path(db, "pki-v1-0123456789abcdef.pem");
+    tu_write(stale, "not a certificate", 17, 0644);
+    b = open_ok(&ob);
+    assert_string_equal(sim_root_pem(a), sim_root_pem(b));
+
+    free(stale);
+    free(later);
+    free(ea);
+    free(eb);
+    sim_platform_close(a);
+    sim_platform_close(b);
+    tu_rmtree(da);
+    tu_rmtree(db);
+}
+
+/* Same seed, other instance: the root, PCK CA and TCB signing certificates
+ * and all collateral but meta.json (which names the instance) are the same
+ * bytes; the PCK leaf is another certificate. */
+static void test_other_instance_shares_all_but_pck(void **state)
+{
+    (void)state;
+    char *da = state_dir_with_kat_seed(), *db = state_dir_with_kat_seed();
+    sim_options oa = opts(da, NULL, "node-a"), ob = opts(db, NULL, "node-b");
+    ob.now = oa.now;
+    sim_platform *a = open_ok(&oa), *b = open_ok(&ob);
+
+    assert_string_equal(sim_root_pem(a), sim_root_pem(b));
+    assert_string_not_equal(sim_pck_pem(a), sim_pck_pem(b));
+    char *ea = export_to(a, da, "coll"), *eb = export_to(b, db, "coll");
+    for (size_t i = 0; i < N_EXPORT_FILES; i++) {
+        bool per_instance = strcmp(EXPORT_FILES[i], "pck_chain.pem") == 0 ||
+                            strcmp(EXPORT_FILES[i], "meta.json") == 0;
+        if (files_equal(ea, eb, EXPORT_FILES[i]) == per_instance)
+            fail_msg("%s: expected %s across instances", EXPORT_FILES[i],
+                     per_instance ? "a difference" : "identical bytes");
+    }
+    assert_cert_der_equal(ea, eb, "root.pem", 0);
+    assert_cert_der_equal(ea, eb, "pck_crl_chain.pem", 0);
+    assert_cert_der_equal(ea, eb, "tcb_chain.pem", 0);
+    assert_cert_der_equal(ea, eb, "pck_chain.pem", 1); /* the PCK CA */
+    size_t la = 0, lb = 0;
+    uint8_t *pa = chain_cert_der(ea, "pck_chain.pem", 0, &la);
+    uint8_t *pb = chain_cert_der(eb, "pck_chain.pem", 0, &lb);
+    assert_false(la == lb && memcmp(pa, pb, la) == 0);
+    free(pa);
+    free(pb);
+
+    free(ea);
+    free(eb);
+    sim_platform_close(a);
+    sim_platform_close(b);
+    tu_rmtree(da);
+    tu_rmtree(db);
+}
+
+static void root_validity(const sim_platform *p, time_t *nb, time_t *na)
+{
+    x509_cert *root = NULL;
+    assert_int_equal(x509_cert_from_pem(sim_root_pem(p), strlen(sim_root_pem(p)), &root), 0);
+    assert_int_equal(x509_cert_validity(root, nb, na), 0);
+    x509_cert_free(root);
+}
+
+/* A clock outside the fixed 2024..2049 window switches to other *fixed*
+ * dates (1970-01-01, 9999-12-31T23:59:59Z), so nodes with such clocks still
+ * agree with each other, and the certificates are valid at their `now`. */
+static void test_clock_outside_window_still_deterministic(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp();
-    sim_options o = opts(dir, NULL, "stable");
+    char *seed = kat_seed_file(dir);
+    sim_options o = opts(NULL, seed, "node-1");
+    time_t nb, na;
+
+    o.now = 1500000000; /* 2017 */
     sim_platform *a = open_ok(&o);
-    char *root_a = strdup(sim_root_pem(a)), *pck_a = strdup(sim_pck_pem(a));
-    sim_platform_close(a);
-    char *cache = find_cache(dir);
-    assert_non_null(cache);
-
-    o.now += 3600;
+    o.now = 1600000000; /* 2020 */
     sim_platform *b = open_ok(&o);
-    assert_string_equal(sim_root_pem(b), root_a);
-    assert_string_equal(sim_pck_pem(b), pck_a);
+    assert_string_equal(sim_root_pem(a), sim_root_pem(b));
+    assert_string_equal(sim_pck_pem(a), sim_pck_pem(b));
+    root_validity(a, &nb, &na);
+    assert_int_equal(nb, 0);
+    assert_int_equal(na, 2524607999);   /* 2049-12-31T23:59:59Z */
+    sim_platform_close(a);
     sim_platform_close(b);
 
-    /* A different TCB changes the leaf, never the root. */
-    assert_int_equal(sim_tcb_config_apply(&o.tcb, "pcesvn=9", NULL, 0), SIM_OK);
+    o.now = 2524607999 - 100 * 86400; /* less than a year before the end */
+    a = open_ok(&o);
+    o.now = 2524607999 + 86400 * 400; /* after it */
     b = open_ok(&o);
-    assert_string_equal(sim_root_pem(b), root_a);
-    assert_string_not_equal(sim_pck_pem(b), pck_a);
-    x509_cert *leaf = NULL;
-    sgx_pck_ext ext;
-    assert_int_equal(x509_cert_from_pem(sim_pck_pem(b), strlen(sim_pck_pem(b)), &leaf), 0);
-    assert_int_equal(x509_cert_sgx_ext(leaf, &ext), 0);
-    assert_int_equal(ext.pcesvn, 9);
-    x509_cert_free(leaf);
+    assert_string_equal(sim_root_pem(a), sim_root_pem(b));
+    root_validity(a, &nb, &na);
+    assert_int_equal(nb, 1704067200);   /* 2024-01-01T00:00:00Z */
+    assert_int_equal(na, 253402300799); /* 9999-12-31T23:59:59Z */
+    sim_platform_close(a);
     sim_platform_close(b);
 
-    /* A cache holding another seed's certificates is not trusted. */
-    char *other = tu_mkdtemp();
-    sim_options oo = opts(other, NULL, "stable");
-    sim_platform *c = open_ok(&oo);
-    char *foreign = find_cache(other);
-    size_t flen = 0;
-    uint8_t *fbytes = tu_read(foreign, &flen);
-    tu_write(cache, fbytes, flen, 0644);
-    sim_platform_close(c);
-    sim_options od = opts(dir, NULL, "stable");
-    b = open_ok(&od);
-    uint8_t k1[64], k2[64];
-    pem_pub(sim_root_pem(b), k1);
-    pem_pub(root_a, k2);
-    assert_memory_equal(k1, k2, 64);
-    sim_platform_close(b);
-
-    /* Garbage in the cache is ignored too. */
-    tu_write(cache, "not a certificate", 17, 0644);
-    b = open_ok(&od);
-    pem_pub(sim_root_pem(b), k1);
-    assert_memory_equal(k1, k2, 64);
-    sim_platform_close(b);
-
-    free(fbytes);
-    free(foreign);
-    tu_rmtree(other);
-    free(cache);
-    free(root_a);
-    free(pck_a);
+    /* Inside the window: the usual dates. */
+    o.now = 1767225600; /* 2026-01-01 */
+    a = open_ok(&o);
+    root_validity(a, &nb, &na);
+    assert_int_equal(nb, 1704067200);
+    assert_int_equal(na, 2524607999);
+    sim_platform_close(a);
+    free(seed);
     tu_rmtree(dir);
 }
 
@@ -517,7 +699,9 @@ int main(void)
         cmocka_unit_test(test_instance_changes_pck_not_root),
         cmocka_unit_test(test_default_instance_is_hostname),
         cmocka_unit_test(test_concurrent_first_start),
-        cmocka_unit_test(test_certificates_stable_across_restarts),
+        cmocka_unit_test(test_nodes_sharing_seed_byte_identical),
+        cmocka_unit_test(test_other_instance_shares_all_but_pck),
+        cmocka_unit_test(test_clock_outside_window_still_deterministic),
         cmocka_unit_test(test_default_state_dir),
     };
     return cmocka_run_group_tests_name("sim_seed", tests, NULL, NULL);
