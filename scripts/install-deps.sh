@@ -8,7 +8,7 @@ want=${1:-build}
 build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libssl-dev libjansson-dev
   libuv1-dev protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev
   libmicrohttpd-dev libsystemd-dev python3)
-check_pkgs=(libcmocka-dev clang libclang-rt-14-dev nodejs npm yamllint curl)
+check_pkgs=(libcmocka-dev clang libclang-rt-14-dev nodejs npm yamllint curl python3-yaml systemd)
 
 pkgs=("${build_pkgs[@]}")
 [ "$want" = check ] && pkgs+=("${check_pkgs[@]}")
@@ -36,5 +36,10 @@ if [ "$want" = check ]; then
   if [ ! -d "$here/tests/node/node_modules/@phala/dcap-qvl" ]; then
     echo "install-deps: npm install (tests/node)"
     (cd "$here/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  # Offline Kubernetes schemas for the manifest checks (deploy/tools).
+  if [ ! -d "$here/deploy/tools/node_modules/kubernetes-models" ]; then
+    echo "install-deps: npm install (deploy/tools)"
+    (cd "$here/deploy/tools" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi

@@ -1,0 +1,518 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Check every manifest under deploy/ without a cluster.
+
+1. yamllint (deploy/.yamllint.yaml) over deploy/.
+2. Render base, overlays/simulation and simulation + components/pod-attribution
+   with kustomize_lite; where kubectl exists, the same with `kubectl
+   kustomize`, and the two renderings must be identical.
+3. Schema: every rendered object and example is validated against the
+   Kubernetes OpenAPI schemas bundled in the npm package kubernetes-models
+   (deploy/tools/validate-schemas.js), which is what `kubectl apply
+   --validate` would check types against; plus our own structural check
+   that rejects unknown fields (typos) in the structures we use and broken
+   references (volume mounts, probe ports, selectors, priority class).
+4. Policy: what issue 5 requires of the DaemonSet and the sample Job.
+
+Exit 0 when everything passes; prints "manifests: N passed, N failed".
+Usage: check-manifests.py [--no-schema] [--self-test]
+  --self-test  feed known-bad variants of the manifests to every check and
+               require each to be caught (the checker's own test)
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEPLOY = os.path.dirname(HERE)
+K8S = os.path.join(DEPLOY, "kubernetes")
+sys.path.insert(0, HERE)
+import kustomize_lite  # noqa: E402
+
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append((name, bool(ok), detail))
+    print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + detail if detail and not ok else ''}")
+    return ok
+
+
+# ---- structural schema: known fields of the structures we use ----------
+
+OBJECT_META = {"name", "namespace", "labels", "annotations", "generateName"}
+POD_SPEC = {"containers", "initContainers", "volumes", "restartPolicy", "serviceAccountName",
+            "automountServiceAccountToken", "enableServiceLinks", "priorityClassName",
+            "terminationGracePeriodSeconds", "affinity", "tolerations", "securityContext",
+            "nodeSelector", "hostPID", "hostNetwork", "hostIPC", "dnsPolicy",
+            "shareProcessNamespace", "runtimeClassName", "topologySpreadConstraints"}
+CONTAINER = {"name", "image", "imagePullPolicy", "command", "args", "env", "envFrom", "ports",
+             "resources", "volumeMounts", "livenessProbe", "readinessProbe", "startupProbe",
+             "securityContext", "workingDir", "lifecycle", "terminationMessagePolicy"}
+CTR_SECCTX = {"runAsUser", "runAsGroup", "runAsNonRoot", "privileged", "allowPrivilegeEscalation",
+              "readOnlyRootFilesystem", "capabilities", "seccompProfile", "seLinuxOptions",
+              "procMount"}
+POD_SECCTX = {"runAsUser", "runAsGroup", "runAsNonRoot", "supplementalGroups", "fsGroup",
+              "seccompProfile", "seLinuxOptions", "sysctls", "fsGroupChangePolicy"}
+PROBE = {"exec", "httpGet", "tcpSocket", "grpc", "initialDelaySeconds", "periodSeconds",
+         "timeoutSeconds", "failureThreshold", "successThreshold", "terminationGracePeriodSeconds"}
+VOLUME_SOURCES = {"hostPath", "emptyDir", "secret", "configMap", "projected",
+                  "persistentVolumeClaim", "csi", "downwardAPI"}
+HOSTPATH_TYPES = {"", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket",
+                  "CharDevice", "BlockDevice"}
+QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$")
+CAPABILITY = re.compile(r"^[A-Z_]+$")
+
+
+def unknown(where, obj, allowed, errors):
+    if not isinstance(obj, dict):
+        errors.append(f"{where}: expected a mapping")
+        return
+    for k in obj:
+        if k not in allowed:
+            errors.append(f"{where}: unknown field {k!r}")
+
+
+def check_probe(where, probe, port_names, errors):
+    unknown(where, probe, PROBE, errors)
+    handlers = [h for h in ("exec", "httpGet", "tcpSocket", "grpc") if h in probe]
+    if len(handlers) != 1:
+        errors.append(f"{where}: exactly one handler needed, got {handlers}")
+    if "exec" in probe:
+        cmd = probe["exec"].get("command")
+        if not (isinstance(cmd, list) and cmd and all(isinstance(x, str) for x in cmd)):
+            errors.append(f"{where}: exec.command must be a non-empty list of strings")
+    if "httpGet" in probe:
+        port = probe["httpGet"].get("port")
+        if isinstance(port, str) and port not in port_names:
+            errors.append(f"{where}: httpGet port {port!r} is not a declared container port")
+        if not str(probe["httpGet"].get("path", "/")).startswith("/"):
+            errors.append(f"{where}: httpGet path must start with /")
+
+
+def check_container(where, c, volumes, errors):
+    unknown(where, c, CONTAINER, errors)
+    if not DNS_LABEL.match(str(c.get("name", ""))):
+        errors.append(f"{where}: bad container name {c.get('name')!r}")
+    if not isinstance(c.get("image"), str) or not c["image"]:
+        errors.append(f"{where}: image missing")
+    for key in ("command", "args"):
+        if key in c and not (isinstance(c[key], list) and all(isinstance(x, str) for x in c[key])):
+            errors.append(f"{where}: {key} must be a list of strings")
+    for e in c.get("env", []):
+        if not ENV_NAME.match(str(e.get("name", ""))):
+            errors.append(f"{where}: bad env name {e.get('name')!r}")
+        if "value" in e and not isinstance(e["value"], str):
+            errors.append(f"{where}: env {e.get('name')}: value must be a string "
+                          f"(quote it), got {type(e['value']).__name__}")
+        if ("value" in e) == ("valueFrom" in e):
+            errors.append(f"{where}: env {e.get('name')}: exactly one of value/valueFrom")
+    port_names = set()
+    for p in c.get("ports", []):
+        if not isinstance(p.get("containerPort"), int) or not 0 < p["containerPort"] < 65536:
+            errors.append(f"{where}: containerPort must be an integer 1..65535")
+        if "name" in p:
+            if not PORT_NAME.match(p["name"]):
+                errors.append(f"{where}: port name {p['name']!r} is not an IANA service name")
+            port_names.add(p["name"])
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        if probe in c:
+            check_probe(f"{where}.{probe}", c[probe], port_names, errors)
+    res = c.get("resources", {})
+    unknown(f"{where}.resources", res, {"requests", "limits"}, errors)
+    for section in ("requests", "limits"):
+        for name, q in (res.get(section) or {}).items():
+            if not QUANTITY.match(str(q)):
+                errors.append(f"{where}: {section}.{name}: bad quantity {q!r}")
+    # Extended resources (device plugins) cannot be overcommitted: requests,
+    # if given, must equal limits.
+    for name, q in (res.get("requests") or {}).items():
+        if "/" in name and not name.startswith("kubernetes.io/"):
+            if str(res.get("limits", {}).get(name)) != str(q):
+                errors.append(f"{where}: extended resource {name}: requests must equal limits")
+    sc = c.get("securityContext", {})
+    unknown(f"{where}.securityContext", sc, CTR_SECCTX, errors)
+    caps = sc.get("capabilities", {})
+    unknown(f"{where}.securityContext.capabilities", caps, {"add", "drop"}, errors)
+    for cap in caps.get("add", []) + caps.get("drop", []):
+        if not CAPABILITY.match(cap) or cap.startswith("CAP_"):
+            errors.append(f"{where}: capability {cap!r}: write e.g. CHOWN, not CAP_CHOWN")
+    for m in c.get("volumeMounts", []):
+        unknown(f"{where}.volumeMounts", m, {"name", "mountPath", "readOnly", "subPath",
+                                             "mountPropagation"}, errors)
+        if m.get("name") not in volumes:
+            errors.append(f"{where}: volumeMount {m.get('name')!r} has no volume")
+        if not str(m.get("mountPath", "")).startswith("/"):
+            errors.append(f"{where}: mountPath must be absolute")
+
+
+def check_pod_spec(where, spec, errors):
+    unknown(where, spec, POD_SPEC, errors)
+    volumes = {}
+    for v in spec.get("volumes", []):
+        srcs = [k for k in v if k != "name"]
+        if len(srcs) != 1 or srcs[0] not in VOLUME_SOURCES:
+            errors.append(f"{where}: volume {v.get('name')!r}: exactly one known source, got {srcs}")
+        if "hostPath" in v and v["hostPath"].get("type", "") not in HOSTPATH_TYPES:
+            errors.append(f"{where}: volume {v['name']}: bad hostPath type")
+        if "secret" in v:
+            mode = v["secret"].get("defaultMode")
+            if mode is not None and not (isinstance(mode, int) and 0 <= mode <= 0o777):
+                errors.append(f"{where}: volume {v['name']}: defaultMode must be 0..0777")
+        if v.get("name") in volumes:
+            errors.append(f"{where}: duplicate volume {v.get('name')!r}")
+        volumes[v.get("name")] = v
+    names = set()
+    for kind in ("initContainers", "containers"):
+        for i, c in enumerate(spec.get(kind, [])):
+            check_container(f"{where}.{kind}[{i}]", c, volumes, errors)
+            if c.get("name") in names:
+                errors.append(f"{where}: duplicate container name {c.get('name')!r}")
+            names.add(c.get("name"))
+    if not spec.get("containers"):
+        errors.append(f"{where}: no containers")
+    unknown(f"{where}.securityContext", spec.get("securityContext", {}), POD_SECCTX, errors)
+    for t in spec.get("tolerations", []):
+        unknown(f"{where}.tolerations", t, {"key", "operator", "value", "effect",
+                                            "tolerationSeconds"}, errors)
+        if t.get("operator", "Equal") not in ("Exists", "Equal"):
+            errors.append(f"{where}: toleration operator {t.get('operator')!r}")
+    return volumes
+
+
+def check_object(obj, all_objs):
+    errors = []
+    where = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+    meta = obj.get("metadata", {})
+    unknown(f"{where}.metadata", meta, OBJECT_META, errors)
+    if not DNS_SUBDOMAIN.match(str(meta.get("name", ""))):
+        errors.append(f"{where}: bad metadata.name")
+    for k, v in (meta.get("labels") or {}).items():
+        if not isinstance(v, str) or len(v) > 63:
+            errors.append(f"{where}: label {k}: value must be a string of at most 63 chars")
+    for k, v in (meta.get("annotations") or {}).items():
+        if not isinstance(v, str):
+            errors.append(f"{where}: annotation {k}: value must be a string (quote it)")
+    spec = kustomize_lite.pod_spec(obj)
+    if spec is not None:
+        check_pod_spec(f"{where}.spec", spec, errors)
+        tmpl_meta = obj.get("spec", {}).get("template", {}).get("metadata", {})
+        for k, v in (tmpl_meta.get("annotations") or {}).items():
+            if not isinstance(v, str):
+                errors.append(f"{where}: template annotation {k}: value must be a string")
+        sel = obj.get("spec", {}).get("selector", {}).get("matchLabels")
+        if obj["kind"] in ("DaemonSet", "Deployment", "StatefulSet"):
+            labels = tmpl_meta.get("labels") or {}
+            if not sel or any(labels.get(k) != v for k, v in sel.items()):
+                errors.append(f"{where}: selector.matchLabels must match the template labels")
+        pc = spec.get("priorityClassName")
+        if pc and not pc.startswith("system-") and not any(
+                o.get("kind") == "PriorityClass" and o["metadata"]["name"] == pc
+                for o in all_objs):
+            errors.append(f"{where}: priorityClassName {pc!r} is not defined alongside")
+    return errors
+
+
+# ---- policy: issue 5's requirements ------------------------------------
+
+def find(objs, kind):
+    hits = [o for o in objs if o.get("kind") == kind]
+    return hits[0] if len(hits) == 1 else None
+
+
+def daemonset_policy(objs, hardware):
+    errors = []
+    ds = find(objs, "DaemonSet")
+    if ds is None:
+        return ["exactly one DaemonSet expected"]
+    spec = ds["spec"]["template"]["spec"]
+    ru = ds["spec"].get("updateStrategy", {})
+    if ru.get("type") != "RollingUpdate" or ru.get("rollingUpdate") != {"maxSurge": 1,
+                                                                          "maxUnavailable": 0}:
+        errors.append("updateStrategy must be RollingUpdate maxSurge 1 maxUnavailable 0")
+    if spec.get("securityContext", {}).get("seccompProfile", {}).get("type") != "RuntimeDefault":
+        errors.append("pod seccompProfile must be RuntimeDefault")
+    if not spec.get("priorityClassName"):
+        errors.append("priorityClassName missing")
+    if not spec.get("tolerations"):
+        errors.append("tolerations for SGX node taints missing")
+    if spec.get("hostNetwork") or spec.get("hostIPC"):
+        errors.append("hostNetwork/hostIPC must not be used")
+    vols = {v["name"]: v for v in spec.get("volumes", [])}
+    hp = [v for v in vols.values() if v.get("hostPath", {}).get("path") == "/var/run/aesmd"]
+    if len(hp) != 1 or hp[0]["hostPath"].get("type") != "DirectoryOrCreate":
+        errors.append("hostPath /var/run/aesmd (DirectoryOrCreate) missing")
+    for c in spec.get("initContainers", []) + spec["containers"]:
+        sc = c.get("securityContext", {})
+        n = c["name"]
+        if sc.get("privileged", False):
+            errors.append(f"{n}: privileged")
+        if sc.get("allowPrivilegeEscalation", True):
+            errors.append(f"{n}: allowPrivilegeEscalation must be false")
+        if sc.get("readOnlyRootFilesystem") is not True:
+            errors.append(f"{n}: readOnlyRootFilesystem must be true")
+        if sc.get("capabilities", {}).get("drop") != ["ALL"]:
+            errors.append(f"{n}: capabilities must drop ALL")
+        if set(sc.get("capabilities", {}).get("add", [])) - {"CHOWN"}:
+            errors.append(f"{n}: only CHOWN may be added (socket directory ownership)")
+        if not c.get("resources", {}).get("requests") or not c.get("resources", {}).get("limits"):
+            errors.append(f"{n}: requests and limits required")
+    main = spec["containers"][0]
+    if main.get("securityContext", {}).get("runAsNonRoot") is not True:
+        errors.append("daemon container must set runAsNonRoot")
+    for probe in ("livenessProbe", "readinessProbe"):
+        if probe not in main:
+            errors.append(f"daemon container: {probe} missing")
+    args = main.get("args", [])
+    limits = main.get("resources", {}).get("limits", {})
+    sgx = {k for k in limits if k.startswith("sgx.intel.com/")}
+    if hardware:
+        if sgx != {"sgx.intel.com/enclave", "sgx.intel.com/provision"}:
+            errors.append(f"hardware: needs sgx.intel.com/enclave and provision, has {sorted(sgx)}")
+        if "--backend=hw" not in args:
+            errors.append("hardware: --backend=hw expected")
+    else:
+        if sgx or any(k.startswith("sgx.intel.com/") for k in main["resources"].get("requests", {})):
+            errors.append("simulation: no SGX device resources expected")
+        if "--backend=sim" not in args or not any(a.startswith("--seed-file=") for a in args):
+            errors.append("simulation: --backend=sim and --seed-file expected")
+        secrets = [v for v in vols.values() if "secret" in v]
+        if len(secrets) != 1 or secrets[0]["secret"].get("defaultMode") != 0o400:
+            errors.append("simulation: the seed Secret (defaultMode 0400) expected")
+    if not any(o.get("kind") == "PriorityClass" for o in objs):
+        errors.append("PriorityClass missing")
+    return errors
+
+
+def job_policy(job):
+    errors = []
+    spec = job["spec"]["template"]["spec"]
+    app = spec["containers"][0]
+    env = {e["name"]: e for e in app.get("env", [])}
+    if env.get("SGX_AESM_ADDR", {}).get("value") != "1":
+        errors.append('SGX_AESM_ADDR must be the string "1"')
+    mounts = {m["mountPath"]: m for m in app.get("volumeMounts", [])}
+    vols = {v["name"]: v for v in spec.get("volumes", [])}
+    m = mounts.get("/var/run/aesmd")
+    if m is None or vols.get(m["name"], {}).get("hostPath", {}).get("path") != "/var/run/aesmd":
+        errors.append("the hostPath /var/run/aesmd mount is missing")
+    script = " ".join(app.get("command", []) + app.get("args", []))
+    if "sgx-quote get" not in script or "sgx-quote verify" not in script:
+        errors.append("the app must run sgx-quote get, then sgx-quote verify")
+    elif script.index("sgx-quote get") > script.index("sgx-quote verify"):
+        errors.append("sgx-quote get must come before sgx-quote verify")
+    return errors
+
+
+# ---- self-test: each check must catch what it is for ---------------------
+
+def self_test():
+    """Known-bad variants of the real manifests; every one must be caught."""
+    import copy
+    job0 = find(kustomize_lite.load_yaml_docs(os.path.join(K8S, "examples", "sample-job.yaml")),
+                "Job")
+    base0 = kustomize_lite.render(os.path.join(K8S, "base"))
+
+    def job_variant(mutate):
+        j = copy.deepcopy(job0)
+        mutate(j, j["spec"]["template"]["spec"], j["spec"]["template"]["spec"]["containers"][0])
+        return j
+
+    def ds_variant(mutate):
+        objs = copy.deepcopy(base0)
+        ds = find(objs, "DaemonSet")
+        mutate(ds, ds["spec"]["template"]["spec"], ds["spec"]["template"]["spec"]["containers"][0])
+        return objs
+
+    def set_env(_j, _s, c):
+        c["env"][0]["value"] = 1  # the AKS documentation's bug
+
+    bad_env = job_variant(set_env)
+    check("self-test: structure rejects an unquoted env value", check_object(bad_env, [bad_env]))
+    check("self-test: policy rejects an unquoted env value", job_policy(bad_env))
+    ok, out = schema_validate([bad_env])
+    check("self-test: schema rejects an unquoted env value", not ok and "must be string" in out,
+          out)
+    cases = [
+        ("unknown container field", lambda j, s, c: c.update(imagePullPolicyy="Always")),
+        ("mount without a volume", lambda j, s, c: c["volumeMounts"].append(
+            {"name": "nope", "mountPath": "/x"})),
+        ("CAP_ prefixed capability", lambda j, s, c: c["securityContext"]["capabilities"].update(
+            drop=["CAP_ALL"])),
+        ("bad quantity", lambda j, s, c: c["resources"]["limits"].update(memory="64 MB")),
+        ("unknown pod field", lambda j, s, c: s.update(hostPid=True)),
+    ]
+    for name, mutate in cases:
+        j = job_variant(mutate)
+        check(f"self-test: structure rejects {name}", check_object(j, [j]))
+    j = job_variant(lambda j, s, c: s.update(volumes=[v for v in s["volumes"]
+                                                      if "hostPath" not in v]))
+    check("self-test: policy rejects a Job without the hostPath mount", job_policy(j))
+
+    ds_cases = [
+        ("privileged", lambda d, s, c: c["securityContext"].update(privileged=True)),
+        ("maxUnavailable 1", lambda d, s, c: d["spec"]["updateStrategy"]["rollingUpdate"].update(
+            maxUnavailable=1)),
+        ("writable root", lambda d, s, c: c["securityContext"].update(
+            readOnlyRootFilesystem=False)),
+        ("no seccomp", lambda d, s, c: s["securityContext"].pop("seccompProfile")),
+        ("extra capability", lambda d, s, c: c["securityContext"]["capabilities"].update(
+            add=["SYS_ADMIN"])),
+        ("no provision resource", lambda d, s, c: [c["resources"][k].pop("sgx.intel.com/provision")
+                                                   for k in ("requests", "limits")]),
+        ("no readiness probe", lambda d, s, c: c.pop("readinessProbe")),
+    ]
+    for name, mutate in ds_cases:
+        check(f"self-test: policy rejects {name}", daemonset_policy(ds_variant(mutate), True))
+    objs = ds_variant(lambda d, s, c: c["resources"]["requests"].update(
+        {"sgx.intel.com/enclave": "2"}))
+    check("self-test: structure rejects extended requests != limits",
+          check_object(find(objs, "DaemonSet"), objs))
+    objs = ds_variant(lambda d, s, c: c["livenessProbe"]["httpGet"].update(port="metrics"))
+    check("self-test: structure rejects a probe on an undeclared port",
+          check_object(find(objs, "DaemonSet"), objs))
+    objs = ds_variant(lambda d, s, c: s.update(priorityClassName="missing"))
+    check("self-test: structure rejects an undefined priority class",
+          check_object(find(objs, "DaemonSet"), objs))
+    # kustomize_lite refuses what it does not implement or cannot apply.
+    doc = {"a": {"b": [1]}}
+    for ops in ([{"op": "remove", "path": "/a/c"}], [{"op": "move", "from": "/a", "path": "/b"}],
+                [{"op": "replace", "path": "/a/b/3", "value": 1}], {"a": 1}):
+        try:
+            kustomize_lite.apply_json6902(copy.deepcopy(doc), ops, "self-test")
+            check(f"self-test: kustomize_lite rejects {ops!r}", False)
+        except kustomize_lite.RenderError:
+            check(f"self-test: kustomize_lite rejects {ops!r}", True)
+    d = copy.deepcopy(doc)
+    kustomize_lite.apply_json6902(d, [{"op": "add", "path": "/a/b/-", "value": 2},
+                                      {"op": "add", "path": "/a/x~1y", "value": 3},
+                                      {"op": "replace", "path": "/a/b/0", "value": 0}], "self-test")
+    check("self-test: kustomize_lite add/replace/escape", d == {"a": {"b": [0, 2], "x/y": 3}},
+          repr(d))
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as f:
+            f.write("resources: []\ncommonLabels: {a: b}\n")
+        try:
+            kustomize_lite.render(tmp)
+            check("self-test: kustomize_lite rejects unsupported fields", False)
+        except kustomize_lite.RenderError:
+            check("self-test: kustomize_lite rejects unsupported fields", True)
+
+
+# ---- driver ------------------------------------------------------------
+
+def canon(objs):
+    return sorted((json.dumps(o, sort_keys=True) for o in objs))
+
+
+def renderings(tmp):
+    """name -> directory; one extra composes the optional component."""
+    combo = os.path.join(tmp, "sim-with-attribution")
+    os.makedirs(combo)
+    rel = os.path.relpath(K8S, combo)
+    with open(os.path.join(combo, "kustomization.yaml"), "w", encoding="utf-8") as f:
+        yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1",
+                        "kind": "Kustomization",
+                        "resources": [f"{rel}/overlays/simulation"],
+                        "components": [f"{rel}/components/pod-attribution"]}, f)
+    return {"base": os.path.join(K8S, "base"),
+            "overlays/simulation": os.path.join(K8S, "overlays", "simulation"),
+            "simulation+pod-attribution": combo}
+
+
+def schema_validate(objs):
+    node = shutil.which("node")
+    script = os.path.join(HERE, "validate-schemas.js")
+    if node is None:
+        return False, "node not found (scripts/install-deps.sh check installs it)"
+    if not os.path.isdir(os.path.join(HERE, "node_modules", "kubernetes-models")):
+        return False, ("deploy/tools/node_modules missing: run scripts/install-deps.sh check "
+                       "(npm ci in deploy/tools)")
+    p = subprocess.run([node, script], input=json.dumps(objs), capture_output=True, text=True,
+                       check=False)
+    return p.returncode == 0, (p.stdout + p.stderr).strip()
+
+
+def main(argv):
+    use_schema = "--no-schema" not in argv
+    if "--self-test" in argv:
+        self_test()
+        passed = sum(1 for _, ok, _ in results if ok)
+        print(f"manifests self-test: {passed} passed, {len(results) - passed} failed")
+        return 0 if passed == len(results) else 1
+    yl = shutil.which("yamllint")
+    if check("yamllint installed", yl is not None, "apt-get install yamllint"):
+        p = subprocess.run([yl, "-s", "-f", "parsable", "-c", os.path.join(DEPLOY, ".yamllint.yaml"),
+                            DEPLOY], capture_output=True, text=True, check=False)
+        check("yamllint deploy/", p.returncode == 0, p.stdout.strip())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rendered = {}
+        for name, d in renderings(tmp).items():
+            try:
+                rendered[name] = kustomize_lite.render(d)
+                check(f"render {name}", True)
+            except (kustomize_lite.RenderError, OSError, yaml.YAMLError) as e:
+                check(f"render {name}", False, str(e))
+                continue
+            kubectl = shutil.which("kubectl")
+            if kubectl:
+                p = subprocess.run([kubectl, "kustomize", d], capture_output=True, text=True,
+                                   check=False)
+                same = p.returncode == 0 and canon(rendered[name]) == canon(
+                    [o for o in yaml.safe_load_all(p.stdout) if o])
+                check(f"render {name} == kubectl kustomize", same, p.stderr.strip()
+                      or "renderings differ")
+            else:
+                print(f"note: kubectl not found; {name} rendered by kustomize_lite only")
+
+    examples = []
+    for f in sorted(os.listdir(os.path.join(K8S, "examples"))):
+        if f.endswith(".yaml"):
+            examples.extend(kustomize_lite.load_yaml_docs(os.path.join(K8S, "examples", f)))
+
+    every = [o for objs in rendered.values() for o in objs] + examples
+    for name, objs in list(rendered.items()) + [("examples", examples)]:
+        for o in objs:
+            errs = check_object(o, objs)
+            check(f"structure {name}: {o['kind']}/{o['metadata']['name']}", not errs,
+                  "; ".join(errs))
+    if use_schema:
+        ok, out = schema_validate(every)
+        check(f"schema (kubernetes-models) {len(every)} objects", ok, out)
+
+    if "base" in rendered:
+        e = daemonset_policy(rendered["base"], hardware=True)
+        check("policy base DaemonSet (hardware)", not e, "; ".join(e))
+    for name in ("overlays/simulation", "simulation+pod-attribution"):
+        if name in rendered:
+            e = daemonset_policy(rendered[name], hardware=False)
+            check(f"policy {name} DaemonSet", not e, "; ".join(e))
+    if "simulation+pod-attribution" in rendered:
+        ds = find(rendered["simulation+pod-attribution"], "DaemonSet")
+        check("component pod-attribution sets hostPID",
+              ds is not None and ds["spec"]["template"]["spec"].get("hostPID") is True)
+    job = find(examples, "Job")
+    check("sample Job present", job is not None)
+    if job is not None:
+        e = job_policy(job)
+        check("policy sample Job", not e, "; ".join(e))
+
+    passed = sum(1 for _, ok, _ in results if ok)
+    failed = len(results) - passed
+    print(f"manifests: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The daemon's metric families (ops_metrics.h): registered once at start-up,
+ * updated from the accept path (connections, rejections), the request
+ * completion path (counts, latency) and backend initialisation (readiness,
+ * SVNs); rendered by the HTTP thread for GET /metrics.
+ */
+#include "ops/ops_metrics.h"
+
+#include <string.h>
+
+static const char *const REJECT_NAMES[OPS_REJECT_COUNT_] = {
+    [OPS_REJECT_LIMIT] = "limit",       [OPS_REJECT_DEADLINE] = "deadline",
+    [OPS_REJECT_OVERSIZE] = "oversize", [OPS_REJECT_ACL] = "acl",
+    [OPS_REJECT_RATELIMIT] = "ratelimit",
+};
+
+const char *ops_reject_reason_name(ops_reject_reason r)
+{
+    if ((unsigned)r >= OPS_REJECT_COUNT_)
+        return "unknown";
+    return REJECT_NAMES[r];
+}
+
+int ops_metrics_init(ops_metrics *m, const char *version, const char *backend_name,
+                     double start_time_unix)
+{
+    static const double bounds[] = OPS_LATENCY_BUCKETS;
+    static const char *const op_result[] = {"op", "result"};
+    static const char *const op[] = {"op"};
+    static const char *const reason[] = {"reason"};
+    static const char *const build[] = {"version", "backend"};
+    int rc = METRICS_OK;
+    memset(m, 0, sizeof *m);
+    m->reg = metrics_registry_new();
+    if (m->reg == NULL)
+        return METRICS_E_NOMEM;
+
+    m->requests = metrics_counter_new(m->reg, "sgx_quote_helper_requests_total",
+        "Requests handled, by AESM operation and result (aesm error name, or closed).",
+        op_result, 2, &rc);
+    if (rc != METRICS_OK) goto out;
+    m->duration = metrics_histogram_new(m->reg, "sgx_quote_helper_request_duration_seconds",
+        "Time from a complete request to its reply, by AESM operation.", op, 1, bounds,
+        sizeof bounds / sizeof bounds[0], &rc);
+    if (rc != METRICS_OK) goto out;
+    m->active = metrics_gauge_new(m->reg, "sgx_quote_helper_connections_active",
+        "Client connections currently open.", NULL, 0, &rc);
+    if (rc != METRICS_OK) goto out;
+    m->rejected = metrics_counter_new(m->reg, "sgx_quote_helper_connections_rejected_total",
+        "Connections refused or cut, by reason (limit, deadline, oversize, acl, ratelimit).",
+        reason, 1, &rc);
+    if (rc != METRICS_OK) goto out;
+    for (int r = 0; r < OPS_REJECT_COUNT_; r++) {
+        const char *v[] = {REJECT_NAMES[r]};
+        if ((rc = metrics_touch(m->rejected, v)) != METRICS_OK) goto out;
+    }
+    m->backend_ready = metrics_gauge_new(m->reg, "sgx_quote_helper_backend_ready",
+        "1 when the quoting backend is initialised and its canary quote path works.", NULL, 0,
+        &rc);
+    if (rc != METRICS_OK) goto out;
+    m->qe_svn = metrics_gauge_new(m->reg, "sgx_quote_helper_qe_svn",
+        "ISVSVN of the Quoting Enclave in use.", NULL, 0, &rc);
+    if (rc != METRICS_OK) goto out;
+    m->pce_svn = metrics_gauge_new(m->reg, "sgx_quote_helper_pce_svn",
+        "ISVSVN of the Provisioning Certification Enclave in use.", NULL, 0, &rc);
+    if (rc != METRICS_OK) goto out;
+    m->build_info = metrics_gauge_new(m->reg, "sgx_quote_helper_build_info",
+        "Always 1; labels name the daemon version and the quoting backend.", build, 2, &rc);
+    if (rc != METRICS_OK) goto out;
+    {
+        const char *v[] = {version != NULL ? version : "unknown",
+                           backend_name != NULL ? backend_name : "unknown"};
+        if ((rc = metrics_gauge_set(m->build_info, v, 1)) != METRICS_OK) goto out;
+    }
+    m->start_time = metrics_gauge_new(m->reg, "process_start_time_seconds",
+        "Start time of the process since unix epoch in seconds.", NULL, 0, &rc);
+    if (rc != METRICS_OK) goto out;
+    rc = metrics_gauge_set(m->start_time, NULL, start_time_unix);
+out:
+    if (rc != METRICS_OK)
+        ops_metrics_free(m);
+    return rc;
+}
+
+void ops_metrics_free(ops_metrics *m)
+{
+    if (m == NULL)
+        return;
+    metrics_registry_free(m->reg);
+    memset(m, 0, sizeof *m);
+}
+
+/* Updates below ignore errors on purpose: the label values come from closed
+ * sets, and a metrics failure must never fail a request. */
+void ops_metrics_request(ops_metrics *m, const char *op, const char *result, double seconds)
+{
+    const char *opv = op != NULL ? op : "unknown";
+    const char *v[] = {opv, result != NULL ? result : "closed"};
+    const char *d[] = {opv};
+    (void)metrics_counter_add(m->requests, v, 1);
+    (void)metrics_histogram_observe(m->duration, d, seconds);
+}
+
+void ops_metrics_connection_opened(ops_metrics *m)
+{
+    (void)metrics_gauge_add(m->active, NULL, 1);
+}
+
+void ops_metrics_connection_closed(ops_metrics *m)
+{
+    (void)metrics_gauge_add(m->active, NULL, -1);
+}
+
+void ops_metrics_rejected(ops_metrics *m, ops_reject_reason reason)
+{
+    const char *v[] = {ops_reject_reason_name(reason)};
+    (void)metrics_counter_add(m->rejected, v, 1);
+}
+
+void ops_metrics_backend_ready(ops_metrics *m, bool ready)
+{
+    (void)metrics_gauge_set(m->backend_ready, NULL, ready ? 1 : 0);
+}
+
+void ops_metrics_svn(ops_metrics *m, unsigned qe_svn, unsigned pce_svn)
+{
+    (void)metrics_gauge_set(m->qe_svn, NULL, qe_svn);
+    (void)metrics_gauge_set(m->pce_svn, NULL, pce_svn);
+}
+
+int ops_metrics_render(ops_metrics *m, char **text, size_t *len)
+{
+    return metrics_render(m->reg, text, len);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The daemon's metric set (docs/operations.md "Metrics"), on top of the
+ * generic registry in metrics.h. Names are a stable interface: dashboards
+ * and alerts depend on them.
+ *
+ *   sgx_quote_helper_requests_total{op,result}           counter
+ *   sgx_quote_helper_request_duration_seconds{op}        histogram
+ *   sgx_quote_helper_connections_active                  gauge
+ *   sgx_quote_helper_connections_rejected_total{reason}  counter
+ *       reason: limit | deadline | oversize | acl | ratelimit (all present from start)
+ *   sgx_quote_helper_backend_ready                       gauge 0/1
+ *   sgx_quote_helper_qe_svn / sgx_quote_helper_pce_svn   gauge (0 until the backend reports)
+ *   sgx_quote_helper_build_info{version,backend}         gauge 1
+ *   process_start_time_seconds                           gauge (Unix time)
+ *
+ * `op` is the service's operation name ("GetQuoteEx", ..., "unknown");
+ * `result` is the aesm error name sent ("AESM_SUCCESS", ...) or "closed"
+ * when the request was dropped without a reply.
+ */
+#ifndef SGXQH_OPS_OPS_METRICS_H
+#define SGXQH_OPS_OPS_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ops/metrics.h"
+
+typedef enum {
+    OPS_REJECT_LIMIT = 0, /* --max-connections reached */
+    OPS_REJECT_DEADLINE,  /* the per-connection deadline expired */
+    OPS_REJECT_OVERSIZE,  /* the length prefix exceeded the request size cap */
+    OPS_REJECT_ACL,       /* --allow-uid/--allow-gid */
+    OPS_REJECT_RATELIMIT, /* the peer's token bucket was empty */
+    OPS_REJECT_COUNT_,
+} ops_reject_reason;
+
+/* "limit", "deadline", "oversize", "acl", "ratelimit". */
+const char *ops_reject_reason_name(ops_reject_reason r);
+
+/* Seconds: from 0.5 ms (sim backend) to 15 s (the client's IPC budget). */
+#define OPS_LATENCY_BUCKETS \
+    {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15}
+
+typedef struct {
+    metrics_registry *reg;
+    metric_family *requests;
+    metric_family *duration;
+    metric_family *active;
+    metric_family *rejected;
+    metric_family *backend_ready;
+    metric_family *qe_svn;
+    metric_family *pce_svn;
+    metric_family *build_info;
+    metric_family *start_time;
+} ops_metrics;
+
+/* Registers everything. start_time_unix: process start (Unix seconds). */
+int ops_metrics_init(ops_metrics *m, const char *version, const char *backend_name,
+                     double start_time_unix);
+void ops_metrics_free(ops_metrics *m);
+
+/* One answered (or dropped) request. */
+void ops_metrics_request(ops_metrics *m, const char *op, const char *result, double seconds);
+void ops_metrics_connection_opened(ops_metrics *m);
+void ops_metrics_connection_closed(ops_metrics *m);
+void ops_metrics_rejected(ops_metrics *m, ops_reject_reason reason);
+void ops_metrics_backend_ready(ops_metrics *m, bool ready);
+/* SVNs as reported by the backend (QE ISVSVN, PCE ISVSVN). */
+void ops_metrics_svn(ops_metrics *m, unsigned qe_svn, unsigned pce_svn);
+
+/* The /metrics body (metrics_render). */
+int ops_metrics_render(ops_metrics *m, char **text, size_t *len);
+
+#endif
