@@ -19,8 +19,7 @@
 /* Simulated platform (backend_sim.c). */
 backend *backend_sim_open(const backend_config *cfg, char *errbuf, size_t errcap);
 
-/* Intel QE3/PCE logic libraries. backend_hw_stub.c fails clearly until the
- * hardware issue replaces it with backend_hw.c (same signature). */
+/* Intel QE3/PCE logic libraries (backend_hw.c). */
 backend *backend_hw_open(const backend_config *cfg, char *errbuf, size_t errcap);
 
 /* What --backend auto resolves to: HW when device_path exists, else SIM. */
