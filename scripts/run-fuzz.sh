@@ -6,7 +6,7 @@
 # the shared vectors directory), copied into a fresh corpus first.
 # Usage: scripts/run-fuzz.sh BUILD_DIR [SECONDS_PER_TARGET]
 set -uo pipefail
-build=$1
+build=$(cd "$1" && pwd)
 secs=${2:-${FUZZ_SECONDS:-20}}
 src=$(cd "$(dirname "$0")/.." && pwd)
 VECTORS=${SGXQH_VECTORS:-$src/../shared/vectors}
