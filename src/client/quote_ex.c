@@ -142,6 +142,16 @@ static ProtobufCBinaryData bytes_of(const void *p, size_t n)
     return b;
 }
 
+
+/* Copy a response field the caller has already bounded. protobuf-c leaves
+ * .data NULL for an empty field, and memcpy from NULL is undefined even for
+ * zero bytes (found by fuzz_client_response). */
+static void copy_field(void *dst, const ProtobufCBinaryData *field)
+{
+    if (field->len > 0)
+        memcpy(dst, field->data, field->len);
+}
+
 sgx_status_t client_select_att_key_id(const client_opts *o, const uint8_t *p_att_key_id_list,
                                       uint32_t att_key_id_list_size,
                                       sgx_att_key_id_t *p_selected_key_id)
@@ -175,7 +185,7 @@ sgx_status_t client_apply_select(const Aesm__Response *resp, sgx_att_key_id_t *p
     if (r->has_selected_att_key_id) {
         if (r->selected_att_key_id.len > sizeof *p_selected_key_id)
             return SGX_ERROR_UNEXPECTED;
-        memcpy(p_selected_key_id, r->selected_att_key_id.data, r->selected_att_key_id.len);
+        copy_field(p_selected_key_id, &r->selected_att_key_id);
     }
     return map_code(r->errorcode, SELECT_MAP, N_OF(SELECT_MAP));
 }
@@ -225,7 +235,7 @@ sgx_status_t client_apply_init(const Aesm__Response *resp, size_t buf_size,
     if (r->has_target_info) {
         if (r->target_info.len > TARGET_INFO_SIZE)
             return SGX_ERROR_UNEXPECTED;
-        memcpy(p_qe_target_info, r->target_info.data, r->target_info.len);
+        copy_field(p_qe_target_info, &r->target_info);
     }
     if (r->has_pub_key_id_size)
         *p_pub_key_id_size = (size_t)r->pub_key_id_size;
@@ -234,7 +244,7 @@ sgx_status_t client_apply_init(const Aesm__Response *resp, size_t buf_size,
     if (r->has_pub_key_id && r->pub_key_id.len == *p_pub_key_id_size && p_pub_key_id != NULL) {
         if (r->pub_key_id.len > buf_size)
             return SGX_ERROR_UNEXPECTED;
-        memcpy(p_pub_key_id, r->pub_key_id.data, r->pub_key_id.len);
+        copy_field(p_pub_key_id, &r->pub_key_id);
     }
     return map_code(r->errorcode, INIT_MAP, N_OF(INIT_MAP));
 }
@@ -315,12 +325,12 @@ sgx_status_t client_apply_quote(const Aesm__Response *resp, sgx_qe_report_info_t
     if (r->has_quote) {
         if (r->quote.len > quote_size)
             return SGX_ERROR_UNEXPECTED;
-        memcpy(p_quote, r->quote.data, r->quote.len);
+        copy_field(p_quote, &r->quote);
     }
     if (r->has_qe_report_info && p_qe_report_info != NULL) {
         if (r->qe_report_info.len > QE_REPORT_INFO_SIZE)
             return SGX_ERROR_UNEXPECTED;
-        memcpy(p_qe_report_info, r->qe_report_info.data, r->qe_report_info.len);
+        copy_field(p_qe_report_info, &r->qe_report_info);
     }
     return map_code(r->errorcode, QUOTE_MAP, N_OF(QUOTE_MAP));
 }
@@ -389,7 +399,7 @@ sgx_status_t client_apply_ids(const Aesm__Response *resp, sgx_att_key_id_ext_t *
     if (r->has_att_key_ids) {
         if (r->att_key_ids.len > buf_size)
             return SGX_ERROR_UNEXPECTED;
-        memcpy(p_att_key_id_list, r->att_key_ids.data, r->att_key_ids.len);
+        copy_field(p_att_key_id_list, &r->att_key_ids);
     }
     return map_code(r->errorcode, NULL, 0);
 }
