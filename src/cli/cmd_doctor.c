@@ -7,6 +7,7 @@
  * and a few AESM requests to the socket (the same a DCAP app sends).
  * Facts are gathered first, then judged, because some verdicts depend on
  * others (no SGX device is fine for a simulated daemon, not for real use).
+ * Node files are read here and parsed only by doctor_parse.c (fuzzed).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -39,6 +40,7 @@
 #include "cli.h"
 #include "client/client.h"
 #include "crypto/x509.h"
+#include "doctor_parse.h"
 #include "sgx/reader.h"
 #include "sim/sim.h"
 #include "wire/wire.h"
@@ -46,7 +48,6 @@
 #define DOCTOR_MAX_CHECKS 32
 #define DOCTOR_PCCS_TIMEOUT_MAX_MS 2000
 #define DOCTOR_SOCKET_TIMEOUT_MS 2000
-#define DOCTOR_QCNL_MAX (64 * 1024)
 #define DOCTOR_DEFAULT_SOCKET "/var/run/aesmd/aesm.socket"
 #define DOCTOR_DEFAULT_QCNL "/etc/sgx_default_qcnl.conf"
 /* Test mode (tests/hw/test_doctor.c when it cannot mknod): regular files
@@ -108,6 +109,9 @@ static void add(doctor *d, const char *name, doc_status st, const char *fix, con
     va_start(ap, fmt);
     vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
     va_end(ap);
+    /* Messages quote node files (process names, URLs, mount options): keep
+     * terminal controls off the screen and the text valid for --json. */
+    doctor_display_sanitize(c->msg);
     snprintf(c->fix, sizeof(c->fix), "%s", fix != NULL ? fix : "");
 }
 
@@ -146,10 +150,10 @@ static char *read_small(const char *path, size_t max, size_t *len_out)
     return buf;
 }
 
-static char *rread(const doctor *d, const char *abs, size_t max)
+static char *rread(const doctor *d, const char *abs, size_t max, size_t *len_out)
 {
     char p[PATH_MAX];
-    return rpath(d, abs, p, sizeof(p)) ? read_small(p, max, NULL) : NULL;
+    return rpath(d, abs, p, sizeof(p)) ? read_small(p, max, len_out) : NULL;
 }
 
 /* ---- groups, from <root>/etc/group (the node's view, not ours) ---- */
@@ -157,36 +161,24 @@ static char *rread(const doctor *d, const char *abs, size_t max)
 static bool group_lookup(const doctor *d, const char *name, long gid, char *name_out,
                          size_t name_cap, long *gid_out, char *members, size_t mcap)
 {
-    char *text = rread(d, "/etc/group", 256 * 1024);
-    bool found = false;
-    char *save = NULL;
+    size_t len = 0;
+    char *text = rread(d, "/etc/group", DOCTOR_GROUP_TEXT_MAX, &len);
+    doctor_group g;
+    bool found;
 
     if (text == NULL)
         return false;
-    for (char *line = strtok_r(text, "\n", &save); line != NULL && !found;
-         line = strtok_r(NULL, "\n", &save)) {
-        char *f[4] = {NULL, NULL, NULL, NULL};
-        char *p = line;
-        for (int i = 0; i < 4 && p != NULL; i++) {
-            f[i] = p;
-            p = strchr(p, ':');
-            if (p != NULL)
-                *p++ = '\0';
-        }
-        if (f[2] == NULL)
-            continue;
-        if ((name != NULL && strcmp(f[0], name) == 0) || (name == NULL && atol(f[2]) == gid)) {
-            found = true;
-            if (name_out != NULL)
-                snprintf(name_out, name_cap, "%s", f[0]);
-            if (gid_out != NULL)
-                *gid_out = atol(f[2]);
-            if (members != NULL)
-                snprintf(members, mcap, "%s", f[3] != NULL ? f[3] : "");
-        }
-    }
+    found = doctor_group_find(text, len, name, gid, &g) == DOCTOR_PARSE_OK;
     free(text);
-    return found;
+    if (!found)
+        return false;
+    if (name_out != NULL)
+        snprintf(name_out, name_cap, "%s", g.name);
+    if (gid_out != NULL)
+        *gid_out = g.gid;
+    if (members != NULL)
+        snprintf(members, mcap, "%s", g.members);
+    return true;
 }
 
 static void group_name(const doctor *d, gid_t gid, char *out, size_t cap)
@@ -343,85 +335,41 @@ static void check_sgx_prv(doctor *d)
 
 static void check_dev_noexec(doctor *d)
 {
-    char *text = rread(d, "/proc/self/mountinfo", 1024 * 1024);
+    size_t len = 0;
+    char *text = rread(d, "/proc/self/mountinfo", DOCTOR_MOUNTS_TEXT_MAX, &len);
     bool mountinfo = text != NULL;
-    char best_mp[PATH_MAX] = "", best_opts[512] = "", src[64];
-    size_t best_len = 0;
-    char *save = NULL;
+    char src[64];
+    doctor_dev_mount m;
+    int rc;
 
     if (text == NULL)
-        text = rread(d, "/proc/mounts", 1024 * 1024);
+        text = rread(d, "/proc/mounts", DOCTOR_MOUNTS_TEXT_MAX, &len);
     snprintf(src, sizeof(src), "%s", mountinfo ? "/proc/self/mountinfo" : "/proc/mounts");
     if (text == NULL) {
         add(d, "dev_noexec", ST_WARN, "run doctor where /proc is mounted",
             "cannot read %s/proc/self/mountinfo or /proc/mounts", d->root);
         return;
     }
-    for (char *line = strtok_r(text, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
-        char *f[7] = {0};
-        char *p = line, *tok_save = NULL;
-        int nf = 0;
-        for (char *t = strtok_r(p, " ", &tok_save); t != NULL && nf < 7;
-             t = strtok_r(NULL, " ", &tok_save))
-            f[nf++] = t;
-        /* mountinfo: id parent maj:min root MOUNTPOINT OPTIONS ...;
-         * mounts: source MOUNTPOINT type OPTIONS 0 0 */
-        const char *mp = mountinfo ? f[4] : f[1];
-        const char *opts = mountinfo ? f[5] : f[3];
-        if (mp == NULL || opts == NULL)
-            continue;
-        size_t ml = strlen(mp);
-        bool covers = strcmp(mp, "/") == 0 ||
-                      (strncmp("/dev", mp, ml) == 0 && (mp[ml - 1] == '/' || "/dev"[ml] == '\0' ||
-                                                        "/dev"[ml] == '/'));
-        if (covers && ml >= best_len) { /* later mounts shadow earlier ones */
-            best_len = ml;
-            snprintf(best_mp, sizeof(best_mp), "%s", mp);
-            snprintf(best_opts, sizeof(best_opts), "%s", opts);
-        }
-    }
+    rc = doctor_mounts_find_dev(
+        text, len, mountinfo ? DOCTOR_MOUNTS_MOUNTINFO : DOCTOR_MOUNTS_PROC_MOUNTS, &m);
     free(text);
-    if (best_len == 0) {
+    if (rc != DOCTOR_PARSE_OK) {
         add(d, "dev_noexec", ST_WARN, NULL, "no mount covering /dev in %s%s", d->root, src);
         return;
     }
-    {
-        bool noexec = false;
-        char copy[512], *s2 = NULL;
-        snprintf(copy, sizeof(copy), "%s", best_opts);
-        for (char *o = strtok_r(copy, ",", &s2); o != NULL; o = strtok_r(NULL, ",", &s2))
-            if (strcmp(o, "noexec") == 0)
-                noexec = true;
-        if (noexec)
-            add(d, "dev_noexec", hw_present(d) ? ST_FAIL : ST_WARN,
-                "mount -o remount,exec /dev (aesmd's unit pulls in remount-dev-exec.service for "
-                "this); in containers do not mount /dev noexec",
-                "/dev is mounted noexec (%s on %s): enclaves cannot map their pages executable, "
-                "so QE3/PCE fail to load",
-                best_opts, best_mp);
-        else
-            add(d, "dev_noexec", ST_OK, NULL, "/dev is mounted exec (%s on %s)", best_opts, best_mp);
-    }
+    if (m.noexec)
+        add(d, "dev_noexec", hw_present(d) ? ST_FAIL : ST_WARN,
+            "mount -o remount,exec /dev (aesmd's unit pulls in remount-dev-exec.service for "
+            "this); in containers do not mount /dev noexec",
+            "/dev is mounted noexec (%s on %s): enclaves cannot map their pages executable, "
+            "so QE3/PCE fail to load",
+            m.options, m.mount_point);
+    else
+        add(d, "dev_noexec", ST_OK, NULL, "/dev is mounted exec (%s on %s)", m.options,
+            m.mount_point);
 }
 
 /* ---- Intel libraries ---- */
-
-static int version_cmp(const char *a, const char *b)
-{
-    while (*a != '\0' || *b != '\0') {
-        long x = strtol(a, (char **)&a, 10), y = strtol(b, (char **)&b, 10);
-        if (x != y)
-            return x < y ? -1 : 1;
-        if (*a == '.')
-            a++;
-        if (*b == '.')
-            b++;
-        if ((*a != '\0' && !isdigit((unsigned char)*a)) || (*b != '\0' && !isdigit((unsigned char)*b)))
-            return strcmp(a, b);
-    }
-    return 0;
-}
 
 /* Finds base.so* in the library dirs under root; the version is the suffix
  * after ".so." of the file (or of the symlink's target), the longest one
@@ -433,10 +381,8 @@ static bool find_lib(const doctor *d, const char *base, char *dir_out, size_t dc
         "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64",
         "/usr/lib", "/lib", "/usr/local/lib", "/opt/intel/sgx-dcap/lib64",
     };
-    char so[96];
     bool found = false;
 
-    snprintf(so, sizeof(so), "%s.so", base);
     ver[0] = '\0';
     for (size_t i = 0; i < sizeof(DIRS) / sizeof(DIRS[0]) + 1; i++) {
         char dir[PATH_MAX];
@@ -453,24 +399,20 @@ static bool find_lib(const doctor *d, const char *base, char *dir_out, size_t dc
         if (dh == NULL)
             continue;
         while ((e = readdir(dh)) != NULL) {
-            size_t sl = strlen(so);
             char full[PATH_MAX], target[PATH_MAX];
-            const char *name = e->d_name, *v;
+            const char *v;
             ssize_t tl;
-            if (strncmp(name, so, sl) != 0 || (name[sl] != '\0' && name[sl] != '.'))
+            if (doctor_lib_version(e->d_name, base, NULL, &v) != DOCTOR_PARSE_OK)
                 continue;
-            if ((size_t)snprintf(full, sizeof(full), "%s/%s", dir, name) >= sizeof(full))
+            if ((size_t)snprintf(full, sizeof(full), "%s/%s", dir, e->d_name) >= sizeof(full))
                 continue;
             tl = readlink(full, target, sizeof(target) - 1);
             if (tl > 0) {
                 target[tl] = '\0';
-                const char *tb = strrchr(target, '/');
-                tb = tb != NULL ? tb + 1 : target;
-                if (strncmp(tb, so, sl) == 0 && tb[sl] == '.')
-                    name = tb;
+                if (doctor_lib_version(e->d_name, base, target, &v) != DOCTOR_PARSE_OK)
+                    continue; /* cannot happen: the name matched above */
             }
-            v = name[sl] == '.' ? name + sl + 1 : "";
-            if (!found || version_cmp(v, ver) > 0) {
+            if (!found || doctor_version_cmp(v, ver) > 0) {
                 snprintf(ver, vcap, "%s", v);
                 snprintf(dir_out, dcap, "%s", dir);
             }
@@ -544,6 +486,7 @@ static void check_libs(doctor *d, bool *qpl_found)
 static void detect_container(doctor *d)
 {
     char *cg;
+    size_t len = 0;
     if (rexists(d, "/.dockerenv")) {
         d->in_container = true;
         snprintf(d->container_why, sizeof(d->container_why), "/.dockerenv exists");
@@ -554,144 +497,19 @@ static void detect_container(doctor *d)
         snprintf(d->container_why, sizeof(d->container_why), "/run/.containerenv exists");
         return;
     }
-    cg = rread(d, "/proc/1/cgroup", 64 * 1024);
+    cg = rread(d, "/proc/1/cgroup", DOCTOR_CGROUP_TEXT_MAX, &len);
     if (cg != NULL) {
-        static const char *const MARKS[] = {"kubepods", "docker", "containerd", "libpod", "lxc",
-                                            "crio"};
-        for (size_t i = 0; i < sizeof(MARKS) / sizeof(MARKS[0]); i++) {
-            if (strstr(cg, MARKS[i]) != NULL) {
-                d->in_container = true;
-                snprintf(d->container_why, sizeof(d->container_why),
-                         "/proc/1/cgroup mentions %s", MARKS[i]);
-                break;
-            }
+        const char *mark;
+        if (doctor_cgroup_container_mark(cg, len, &mark) == DOCTOR_PARSE_OK) {
+            d->in_container = true;
+            snprintf(d->container_why, sizeof(d->container_why), "/proc/1/cgroup mentions %s",
+                     mark);
         }
         free(cg);
     }
     if (!d->in_container)
         snprintf(d->container_why, sizeof(d->container_why),
                  "no /.dockerenv, /run/.containerenv or container cgroup");
-}
-
-/* Drop // and block comments outside strings: Intel's sample QCNL config
- * is JSON with comments. */
-static void strip_json_comments(char *s)
-{
-    char *w = s;
-    bool in_str = false;
-    for (char *r = s; *r != '\0';) {
-        if (in_str) {
-            if (*r == '\\' && r[1] != '\0') {
-                *w++ = *r++;
-                *w++ = *r++;
-                continue;
-            }
-            if (*r == '"')
-                in_str = false;
-            *w++ = *r++;
-        } else if (r[0] == '/' && r[1] == '/') {
-            while (*r != '\0' && *r != '\n')
-                r++;
-        } else if (r[0] == '/' && r[1] == '*') {
-            r += 2;
-            while (*r != '\0' && !(r[0] == '*' && r[1] == '/'))
-                r++;
-            if (*r != '\0')
-                r += 2;
-        } else {
-            if (*r == '"')
-                in_str = true;
-            *w++ = *r++;
-        }
-    }
-    *w = '\0';
-}
-
-typedef struct {
-    char url[512];
-    bool have_url;
-    bool secure; /* use_secure_cert; QCNL's default is true */
-    char format[16];
-} qcnl_conf;
-
-static bool parse_qcnl(char *text, qcnl_conf *q)
-{
-    json_t *root;
-    json_error_t jerr;
-
-    memset(q, 0, sizeof(*q));
-    q->secure = true;
-    strip_json_comments(text);
-    root = json_loads(text, 0, &jerr);
-    if (root != NULL && json_is_object(root)) {
-        json_t *u = json_object_get(root, "pccs_url");
-        json_t *s = json_object_get(root, "use_secure_cert");
-        snprintf(q->format, sizeof(q->format), "JSON");
-        if (json_is_string(u)) {
-            snprintf(q->url, sizeof(q->url), "%s", json_string_value(u));
-            q->have_url = true;
-        }
-        if (json_is_boolean(s))
-            q->secure = json_is_true(s);
-        json_decref(root);
-        return true;
-    }
-    json_decref(root);
-    /* Legacy "KEY=VALUE" lines (DCAP before 1.15). */
-    {
-        bool any = false;
-        char *save = NULL;
-        for (char *line = strtok_r(text, "\n", &save); line != NULL;
-             line = strtok_r(NULL, "\n", &save)) {
-            char *eq = strchr(line, '=');
-            char *k = line, *v;
-            if (line[0] == '#' || eq == NULL)
-                continue;
-            *eq = '\0';
-            v = eq + 1;
-            while (isspace((unsigned char)*k))
-                k++;
-            for (char *e = k + strlen(k); e > k && isspace((unsigned char)e[-1]); e--)
-                e[-1] = '\0';
-            while (isspace((unsigned char)*v))
-                v++;
-            for (char *e = v + strlen(v); e > v && isspace((unsigned char)e[-1]); e--)
-                e[-1] = '\0';
-            if (strcasecmp(k, "PCCS_URL") == 0) {
-                snprintf(q->url, sizeof(q->url), "%s", v);
-                q->have_url = true;
-                any = true;
-            } else if (strcasecmp(k, "USE_SECURE_CERT") == 0) {
-                q->secure = strcasecmp(v, "TRUE") == 0;
-                any = true;
-            }
-        }
-        snprintf(q->format, sizeof(q->format), "key=value");
-        return any;
-    }
-}
-
-/* host part of scheme://host[:port]/... into out */
-static void url_host(const char *url, char *out, size_t cap)
-{
-    const char *h = strstr(url, "://");
-    size_t n = 0;
-    h = h != NULL ? h + 3 : url;
-    if (*h == '[') {
-        const char *e = strchr(h, ']');
-        n = e != NULL ? (size_t)(e - h + 1) : strlen(h);
-    } else {
-        while (h[n] != '\0' && h[n] != ':' && h[n] != '/')
-            n++;
-    }
-    snprintf(out, cap, "%.*s", (int)n, h);
-}
-
-static bool host_is_loopback(const char *host)
-{
-    return strcasecmp(host, "localhost") == 0 || strncasecmp(host, "localhost.", 10) == 0 ||
-           strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
-           strcmp(host, "::1") == 0 || strcmp(host, "0.0.0.0") == 0;
 }
 
 #if DOCTOR_HAVE_CURL
@@ -703,7 +521,7 @@ static size_t curl_discard(char *p, size_t size, size_t n, void *ctx)
 }
 #endif
 
-static void check_pccs(doctor *d, const qcnl_conf *q)
+static void check_pccs(doctor *d, const doctor_qcnl *q)
 {
     char url[600], host[256];
     if (!q->have_url) {
@@ -711,7 +529,7 @@ static void check_pccs(doctor *d, const qcnl_conf *q)
             "no PCCS URL configured, nothing to reach");
         return;
     }
-    url_host(q->url, host, sizeof(host));
+    doctor_url_host(q->url, host, sizeof(host));
     /* The PCCS API's cheapest unauthenticated GET: the root CA CRL. */
     snprintf(url, sizeof(url), "%s%srootcacrl", q->url,
              q->url[0] != '\0' && q->url[strlen(q->url) - 1] == '/' ? "" : "/");
@@ -752,7 +570,7 @@ static void check_pccs(doctor *d, const qcnl_conf *q)
                 "GET %s: TLS failed: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
         else
             add(d, "pccs", ST_FAIL,
-                d->in_container && host_is_loopback(host)
+                d->in_container && doctor_host_is_loopback(host)
                     ? "point pccs_url at the node's PCCS address, not localhost"
                     : "check the PCCS is running and reachable from here (firewall, proxy, DNS)",
                 "GET %s failed within %d ms: %s (quotes will fail with 0xe019 "
@@ -770,11 +588,14 @@ static void check_qcnl(doctor *d, bool qpl_found)
     const char *abs = envp != NULL && envp[0] != '\0' ? envp : DOCTOR_DEFAULT_QCNL;
     char path[PATH_MAX], host[256];
     char *text;
-    qcnl_conf q;
+    size_t len = 0;
+    doctor_qcnl q;
+    int rc;
 
     add(d, "environment", ST_OK, NULL, "%s (%s)", d->in_container ? "inside a container" : "on a host",
         d->container_why);
-    if (!rpath(d, abs, path, sizeof(path)) || (text = read_small(path, DOCTOR_QCNL_MAX, NULL)) == NULL) {
+    if (!rpath(d, abs, path, sizeof(path)) ||
+        (text = read_small(path, DOCTOR_QCNL_TEXT_MAX, &len)) == NULL) {
         add(d, "qcnl_config", qpl_found && hw_present(d) ? ST_FAIL : ST_WARN,
             "mount the node's sgx_default_qcnl.conf there (Kubernetes: ConfigMap or hostPath), "
             "with pccs_url pointing at your PCCS",
@@ -782,27 +603,33 @@ static void check_qcnl(doctor *d, bool qpl_found)
             path);
         return;
     }
-    if (!parse_qcnl(text, &q)) {
-        free(text);
+    rc = doctor_qcnl_parse(text, len, &q);
+    free(text);
+    if (rc == DOCTOR_PARSE_E_NOMEM) {
+        add(d, "qcnl_config", ST_WARN, NULL, "%s: out of memory while reading it", path);
+        return;
+    }
+    if (rc != DOCTOR_PARSE_OK) {
         add(d, "qcnl_config", ST_FAIL,
             "fix the file: JSON with \"pccs_url\" (DCAP >= 1.15) or PCCS_URL=... lines",
             "%s: neither JSON nor key=value settings", path);
         return;
     }
-    free(text);
     if (!q.have_url) {
         add(d, "qcnl_config", ST_WARN, "set \"pccs_url\"",
-            "%s (%s) has no pccs_url: the QPL uses its default (localhost)", path, q.format);
+            "%s (%s) has no pccs_url: the QPL uses its default (localhost)", path,
+            doctor_qcnl_format_name(q.format));
     } else {
-        url_host(q.url, host, sizeof(host));
-        if (host_is_loopback(host) && d->in_container)
+        doctor_url_host(q.url, host, sizeof(host));
+        if (doctor_host_is_loopback(host) && d->in_container)
             add(d, "qcnl_config", ST_FAIL,
                 "use the node's address or the PCCS Service name in pccs_url; localhost inside a "
                 "container is the container itself",
                 "%s: pccs_url %s points at %s, but this is a container (%s)", path, q.url, host,
                 d->container_why);
         else
-            add(d, "qcnl_config", ST_OK, NULL, "%s (%s): pccs_url %s%s", path, q.format, q.url,
+            add(d, "qcnl_config", ST_OK, NULL, "%s (%s): pccs_url %s%s", path,
+                doctor_qcnl_format_name(q.format), q.url,
                 q.secure ? "" : ", use_secure_cert false");
     }
     check_pccs(d, &q);
@@ -821,9 +648,10 @@ static double ms_since(const struct timespec *t0)
 static bool socket_owner(const doctor *d, const char *sock, long *pid_out, char *comm,
                          size_t ccap)
 {
-    char *text = rread(d, "/proc/net/unix", 4 * 1024 * 1024);
+    size_t len = 0;
+    char *text = rread(d, "/proc/net/unix", DOCTOR_NET_UNIX_TEXT_MAX, &len);
     char want[64] = "";
-    char *save = NULL;
+    unsigned long inode;
     DIR *proc;
     struct dirent *e;
     char procdir[PATH_MAX];
@@ -831,17 +659,8 @@ static bool socket_owner(const doctor *d, const char *sock, long *pid_out, char 
 
     if (text == NULL)
         return false;
-    for (char *line = strtok_r(text, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
-        char path[PATH_MAX];
-        unsigned long flags = 0, inode = 0;
-        /* Num RefCount Protocol Flags Type St Inode Path */
-        if (sscanf(line, "%*s %*s %*s %lx %*s %*s %lu %4095s", &flags, &inode, path) == 3 &&
-            strcmp(path, sock) == 0 && (flags & 0x10000) != 0) { /* __SO_ACCEPTCON: listening */
-            snprintf(want, sizeof(want), "socket:[%lu]", inode);
-            break;
-        }
-    }
+    if (doctor_net_unix_find_listener(text, len, sock, &inode) == DOCTOR_PARSE_OK)
+        snprintf(want, sizeof(want), "socket:[%lu]", inode);
     free(text);
     if (want[0] == '\0' || !rpath(d, "/proc", procdir, sizeof(procdir)) ||
         (proc = opendir(procdir)) == NULL)
@@ -867,16 +686,18 @@ static bool socket_owner(const doctor *d, const char *sock, long *pid_out, char 
                 continue;
             target[n] = '\0';
             if (strcmp(target, want) == 0) {
-                char cpath[PATH_MAX];
+                char cpath[PATH_MAX], name[DOCTOR_COMM_SIZE];
                 char *c;
+                size_t clen = 0;
                 found = true;
                 *pid_out = atol(e->d_name);
                 c = (size_t)snprintf(cpath, sizeof(cpath), "%s/%s/comm", procdir, e->d_name) <
                             sizeof(cpath)
-                        ? read_small(cpath, 64, NULL)
+                        ? read_small(cpath, DOCTOR_COMM_TEXT_MAX, &clen)
                         : NULL;
-                snprintf(comm, ccap, "%s", c != NULL ? c : "?");
-                comm[strcspn(comm, "\n")] = '\0';
+                if (c == NULL || doctor_comm_parse(c, clen, name) != DOCTOR_PARSE_OK)
+                    snprintf(name, sizeof(name), "?");
+                snprintf(comm, ccap, "%s", name);
                 free(c);
                 break;
             }
@@ -898,17 +719,18 @@ static size_t find_aesm_service(const doctor *d, long *pids, size_t cap)
     if (!rpath(d, "/proc", procdir, sizeof(procdir)) || (proc = opendir(procdir)) == NULL)
         return 0;
     while ((e = readdir(proc)) != NULL) {
-        char cpath[PATH_MAX];
+        char cpath[PATH_MAX], name[DOCTOR_COMM_SIZE];
         char *c;
+        size_t clen = 0;
         if (!isdigit((unsigned char)e->d_name[0]))
             continue;
         if ((size_t)snprintf(cpath, sizeof(cpath), "%s/%s/comm", procdir, e->d_name) >= sizeof(cpath))
             continue;
-        c = read_small(cpath, 64, NULL);
+        c = read_small(cpath, DOCTOR_COMM_TEXT_MAX, &clen);
         if (c == NULL)
             continue;
-        c[strcspn(c, "\n")] = '\0';
-        if (strcmp(c, "aesm_service") == 0 && n < cap)
+        if (doctor_comm_parse(c, clen, name) == DOCTOR_PARSE_OK &&
+            strcmp(name, "aesm_service") == 0 && n < cap)
             pids[n++] = atol(e->d_name);
         free(c);
     }
