@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "crypto/crypto.h"
 #include "crypto/x509.h"
 #include "sgx/reader.h"
 #include "sgxqh/quote.h"
@@ -165,7 +166,6 @@ static void em_end(emitter *e)
 
 static void em_hex(emitter *e, const char *key, const char *label, const uint8_t *p, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
     if (e->json) {
         if (key == NULL)
             return;
@@ -174,11 +174,7 @@ static void em_hex(emitter *e, const char *key, const char *label, const uint8_t
             e->failed = true;
             return;
         }
-        for (size_t i = 0; i < n; i++) {
-            s[2 * i] = digits[p[i] >> 4];
-            s[2 * i + 1] = digits[p[i] & 0xf];
-        }
-        s[2 * n] = '\0';
+        crypto_hex_encode(p, n, s);
         em_put(e, key, json_string(s));
         free(s);
         return;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "crypto/crypto.h"
 #include "sgxqh_config.h"
 
 static const struct {
@@ -152,30 +153,11 @@ int cli_write_file(const char *path, const void *data, size_t len)
     return rc;
 }
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 int cli_parse_hex(const char *hex, uint8_t *out, size_t n, size_t *got)
 {
     if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
         hex += 2;
-    size_t hl = strlen(hex);
-    if (hl % 2 != 0 || hl / 2 > n || (got == NULL && hl / 2 != n))
-        return -EINVAL;
-    for (size_t i = 0; i < hl / 2; i++) {
-        int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -EINVAL;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    if (got != NULL)
-        *got = hl / 2;
-    return 0;
+    return crypto_hex_decode(hex, strlen(hex), out, n, got) == CRYPTO_OK ? 0 : -EINVAL;
 }
 
 void cli_print_hex(const uint8_t *p, size_t n)

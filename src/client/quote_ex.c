@@ -142,14 +142,17 @@ static ProtobufCBinaryData bytes_of(const void *p, size_t n)
     return b;
 }
 
-
-/* Copy a response field the caller has already bounded. protobuf-c leaves
- * .data NULL for an empty field, and memcpy from NULL is undefined even for
- * zero bytes (found by fuzz_client_response). */
-static void copy_field(void *dst, const ProtobufCBinaryData *field)
+/* Copies a response field into dst[0, cap); false when it is longer (a
+ * response the client cannot have asked for). protobuf-c leaves .data NULL
+ * for an empty field, and memcpy from NULL is undefined even for zero bytes
+ * (found by fuzz_client_response). */
+static bool copy_field(void *dst, size_t cap, const ProtobufCBinaryData *field)
 {
+    if (field->len > cap)
+        return false;
     if (field->len > 0)
         memcpy(dst, field->data, field->len);
+    return true;
 }
 
 sgx_status_t client_select_att_key_id(const client_opts *o, const uint8_t *p_att_key_id_list,
@@ -182,11 +185,9 @@ sgx_status_t client_apply_select(const Aesm__Response *resp, sgx_att_key_id_t *p
     const Aesm__Response__SelectAttKeyIDResponse *r = resp->selectattkeyidres;
     if (r == NULL)
         return SGX_ERROR_UNEXPECTED;
-    if (r->has_selected_att_key_id) {
-        if (r->selected_att_key_id.len > sizeof *p_selected_key_id)
-            return SGX_ERROR_UNEXPECTED;
-        copy_field(p_selected_key_id, &r->selected_att_key_id);
-    }
+    if (r->has_selected_att_key_id &&
+        !copy_field(p_selected_key_id, sizeof *p_selected_key_id, &r->selected_att_key_id))
+        return SGX_ERROR_UNEXPECTED;
     return map_code(r->errorcode, SELECT_MAP, N_OF(SELECT_MAP));
 }
 
@@ -232,20 +233,15 @@ sgx_status_t client_apply_init(const Aesm__Response *resp, size_t buf_size,
     const Aesm__Response__InitQuoteExResponse *r = resp->initquoteexres;
     if (r == NULL)
         return SGX_ERROR_UNEXPECTED;
-    if (r->has_target_info) {
-        if (r->target_info.len > TARGET_INFO_SIZE)
-            return SGX_ERROR_UNEXPECTED;
-        copy_field(p_qe_target_info, &r->target_info);
-    }
+    if (r->has_target_info && !copy_field(p_qe_target_info, TARGET_INFO_SIZE, &r->target_info))
+        return SGX_ERROR_UNEXPECTED;
     if (r->has_pub_key_id_size)
         *p_pub_key_id_size = (size_t)r->pub_key_id_size;
     /* Copied only when its length matches the size just returned; a
      * mismatch is silently ignored (aesm §4.2 step 3). */
-    if (r->has_pub_key_id && r->pub_key_id.len == *p_pub_key_id_size && p_pub_key_id != NULL) {
-        if (r->pub_key_id.len > buf_size)
-            return SGX_ERROR_UNEXPECTED;
-        copy_field(p_pub_key_id, &r->pub_key_id);
-    }
+    if (r->has_pub_key_id && r->pub_key_id.len == *p_pub_key_id_size && p_pub_key_id != NULL &&
+        !copy_field(p_pub_key_id, buf_size, &r->pub_key_id))
+        return SGX_ERROR_UNEXPECTED;
     return map_code(r->errorcode, INIT_MAP, N_OF(INIT_MAP));
 }
 
@@ -322,16 +318,11 @@ sgx_status_t client_apply_quote(const Aesm__Response *resp, sgx_qe_report_info_t
     const Aesm__Response__GetQuoteExResponse *r = resp->getquoteexres;
     if (r == NULL)
         return SGX_ERROR_UNEXPECTED;
-    if (r->has_quote) {
-        if (r->quote.len > quote_size)
-            return SGX_ERROR_UNEXPECTED;
-        copy_field(p_quote, &r->quote);
-    }
-    if (r->has_qe_report_info && p_qe_report_info != NULL) {
-        if (r->qe_report_info.len > QE_REPORT_INFO_SIZE)
-            return SGX_ERROR_UNEXPECTED;
-        copy_field(p_qe_report_info, &r->qe_report_info);
-    }
+    if (r->has_quote && !copy_field(p_quote, quote_size, &r->quote))
+        return SGX_ERROR_UNEXPECTED;
+    if (r->has_qe_report_info && p_qe_report_info != NULL &&
+        !copy_field(p_qe_report_info, QE_REPORT_INFO_SIZE, &r->qe_report_info))
+        return SGX_ERROR_UNEXPECTED;
     return map_code(r->errorcode, QUOTE_MAP, N_OF(QUOTE_MAP));
 }
 
@@ -396,11 +387,8 @@ sgx_status_t client_apply_ids(const Aesm__Response *resp, sgx_att_key_id_ext_t *
     const Aesm__Response__GetSupportedAttKeyIDsResponse *r = resp->getsupportedattkeyidsres;
     if (r == NULL)
         return SGX_ERROR_UNEXPECTED;
-    if (r->has_att_key_ids) {
-        if (r->att_key_ids.len > buf_size)
-            return SGX_ERROR_UNEXPECTED;
-        copy_field(p_att_key_id_list, &r->att_key_ids);
-    }
+    if (r->has_att_key_ids && !copy_field(p_att_key_id_list, buf_size, &r->att_key_ids))
+        return SGX_ERROR_UNEXPECTED;
     return map_code(r->errorcode, NULL, 0);
 }
 

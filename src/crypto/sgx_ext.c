@@ -360,11 +360,38 @@ static int dr_end(const der_reader *r)
     return r->left == 0 ? CRYPTO_OK : CRYPTO_E_PARSE;
 }
 
+/* The rule the three SEQUENCEs of entries (top level, TCB, Configuration;
+ * quote-format §5.2) share: arcs 1..max, none twice. Callers check which
+ * sets are complete from n and seen (bit `arc` set once read). */
+typedef struct {
+    int n;
+    uint32_t seen;
+} entry_set;
+
+_Static_assert(SGX_TCB_ENTRIES < 32 && ENTRY_CONFIGURATION < 32, "arcs fit entry_set.seen");
+_Static_assert(ENTRY_PPID == 1 && ENTRY_CONFIGURATION == SGX_EXT_ENTRIES_PLATFORM,
+               "top-level arcs run 1..SGX_EXT_ENTRIES_PLATFORM");
+
+static int dr_next_entry(der_reader *seq, int want_a, int max, entry_set *set, int *arc,
+                         der_reader *val)
+{
+    int rc;
+
+    if (++set->n > max)
+        return CRYPTO_E_PARSE;
+    rc = dr_entry(seq, want_a, arc, val);
+    if (rc != CRYPTO_OK)
+        return rc;
+    if (*arc < 1 || *arc > max || (set->seen & (1u << *arc)))
+        return CRYPTO_E_PARSE;
+    set->seen |= 1u << *arc;
+    return CRYPTO_OK;
+}
+
 static int decode_tcb(der_reader *val, sgx_pck_ext *out)
 {
     der_reader seq;
-    uint32_t seen = 0;
-    int n = 0;
+    entry_set set = {0, 0};
     int rc = dr_expect(val, TAG_SEQUENCE, &seq);
 
     if (rc != CRYPTO_OK)
@@ -374,14 +401,9 @@ static int decode_tcb(der_reader *val, sgx_pck_ext *out)
         int arc = 0;
         uint32_t x = 0;
 
-        if (++n > SGX_TCB_ENTRIES)
-            return CRYPTO_E_PARSE;
-        rc = dr_entry(&seq, ENTRY_TCB, &arc, &e);
+        rc = dr_next_entry(&seq, ENTRY_TCB, SGX_TCB_ENTRIES, &set, &arc, &e);
         if (rc != CRYPTO_OK)
             return rc;
-        if (arc < 1 || arc > SGX_TCB_ENTRIES || (seen & (1u << arc)))
-            return CRYPTO_E_PARSE;
-        seen |= 1u << arc;
         if (arc <= SGX_TCB_COMPONENTS) {
             rc = dr_uint(&e, TAG_INTEGER, 255, &x);
             out->comp_svn[arc - 1] = (uint8_t)x;
@@ -394,14 +416,13 @@ static int decode_tcb(der_reader *val, sgx_pck_ext *out)
         if (rc != CRYPTO_OK || (rc = dr_end(&e)) != CRYPTO_OK)
             return rc;
     }
-    return n == SGX_TCB_ENTRIES ? dr_end(val) : CRYPTO_E_PARSE;
+    return set.n == SGX_TCB_ENTRIES ? dr_end(val) : CRYPTO_E_PARSE;
 }
 
 static int decode_configuration(der_reader *val, sgx_pck_ext *out)
 {
     der_reader seq;
-    uint32_t seen = 0;
-    int n = 0;
+    entry_set set = {0, 0};
     int rc = dr_expect(val, TAG_SEQUENCE, &seq);
 
     if (rc != CRYPTO_OK)
@@ -411,14 +432,9 @@ static int decode_configuration(der_reader *val, sgx_pck_ext *out)
         int arc = 0;
         bool b = false;
 
-        if (++n > SGX_CONFIG_ENTRIES)
-            return CRYPTO_E_PARSE;
-        rc = dr_entry(&seq, ENTRY_CONFIGURATION, &arc, &e);
+        rc = dr_next_entry(&seq, ENTRY_CONFIGURATION, SGX_CONFIG_ENTRIES, &set, &arc, &e);
         if (rc != CRYPTO_OK)
             return rc;
-        if (arc < 1 || arc > SGX_CONFIG_ENTRIES || (seen & (1u << arc)))
-            return CRYPTO_E_PARSE;
-        seen |= 1u << arc;
         if ((rc = dr_bool(&e, &b)) != CRYPTO_OK || (rc = dr_end(&e)) != CRYPTO_OK)
             return rc;
         if (arc == CONFIG_DYNAMIC_PLATFORM)
@@ -428,7 +444,7 @@ static int decode_configuration(der_reader *val, sgx_pck_ext *out)
         else
             out->smt_enabled = b;
     }
-    if (n != SGX_CONFIG_ENTRIES)
+    if (set.n != SGX_CONFIG_ENTRIES)
         return CRYPTO_E_PARSE;
     out->has_configuration = true;
     return dr_end(val);
@@ -438,8 +454,8 @@ int sgx_pck_ext_decode(const uint8_t *der, size_t der_len, sgx_pck_ext *out)
 {
     der_reader all = {der, der_len}, top;
     sgx_pck_ext tmp;
-    uint32_t seen = 0;
-    int n = 0, rc;
+    entry_set set = {0, 0};
+    int rc;
 
     if (der == NULL || out == NULL)
         return CRYPTO_E_INVALID;
@@ -457,14 +473,9 @@ int sgx_pck_ext_decode(const uint8_t *der, size_t der_len, sgx_pck_ext *out)
         int arc = 0;
         uint32_t x = 0;
 
-        if (++n > SGX_EXT_ENTRIES_PLATFORM)
-            return CRYPTO_E_PARSE;
-        rc = dr_entry(&top, 0, &arc, &e);
+        rc = dr_next_entry(&top, 0, SGX_EXT_ENTRIES_PLATFORM, &set, &arc, &e);
         if (rc != CRYPTO_OK)
             return rc;
-        if (arc < ENTRY_PPID || arc > ENTRY_CONFIGURATION || (seen & (1u << arc)))
-            return CRYPTO_E_PARSE;
-        seen |= 1u << arc;
         switch (arc) {
         case ENTRY_PPID:
             rc = dr_octets(&e, tmp.ppid, SGX_EXT_PPID_LEN);
@@ -495,8 +506,8 @@ int sgx_pck_ext_decode(const uint8_t *der, size_t der_len, sgx_pck_ext *out)
     }
     /* Exactly the five mandatory entries, or those plus both platform ones. */
     const uint32_t five = 0x3eu, seven = 0xfeu;
-    if (!((n == SGX_EXT_ENTRIES_PROCESSOR && seen == five) ||
-          (n == SGX_EXT_ENTRIES_PLATFORM && seen == seven)))
+    if (!((set.n == SGX_EXT_ENTRIES_PROCESSOR && set.seen == five) ||
+          (set.n == SGX_EXT_ENTRIES_PLATFORM && set.seen == seven)))
         return CRYPTO_E_PARSE;
     *out = tmp;
     return CRYPTO_OK;

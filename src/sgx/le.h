@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Little-endian stores for the encoders in src/sgx (quote builder, report
- * body encoder). Loads go through reader.h; these only write into buffers
- * the caller has already sized.
+ * body encoder) and those built on it (sim key derivation, backend key ids).
+ * Loads go through reader.h; these only write into buffers the caller has
+ * already sized.
  */
 #ifndef SGXQH_SGX_LE_H
 #define SGXQH_SGX_LE_H

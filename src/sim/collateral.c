@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim_internal.h"
@@ -255,8 +254,8 @@ int sim_qe_identity_body(const sim_platform *p, time_t now, char **out)
     /* Expected attributes ⊆ mask (dcap-qvl masks both sides, QVL only the
      * report): flags of our QE with MODE64BIT masked out, xfrm ignored. */
     uint64_t flags_mask = ~(uint64_t)SGX_FLAGS_MODE64BIT;
-    sim_put_u64(attr, p->qe_self.flags & flags_mask);
-    sim_put_u64(attr_mask, flags_mask);
+    le_put_u64(attr, p->qe_self.flags & flags_mask);
+    le_put_u64(attr_mask, flags_mask);
     memset(attr_mask + 8, 0, 8);
     hex_upper(attr, 16, attributes);
     hex_upper(attr_mask, 16, mask);
@@ -392,25 +391,16 @@ static char *hex_alloc(const uint8_t *b, size_t len)
 
 static int make_dir(export_ctx *x)
 {
-    char buf[PATH_MAX];
+    char failed_at[PATH_MAX] = "";
     size_t n = strlen(x->dir);
-    if (n == 0 || n >= sizeof buf)
+    if (n == 0 || n >= sizeof failed_at)
         return export_err(x, SIM_E_IO, "invalid output directory '%s'", x->dir);
-    memcpy(buf, x->dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char saved = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return export_err(x, SIM_E_IO, "cannot create directory %s: %s", buf,
-                              strerror(errno));
-        buf[i] = saved;
-    }
-    struct stat st;
-    if (stat(x->dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return export_err(x, SIM_E_IO, "%s is not a directory", x->dir);
-    return SIM_OK;
+    if (sim_make_dirs(x->dir, 0755, failed_at) == 0)
+        return SIM_OK;
+    if (failed_at[0] != '\0')
+        return export_err(x, SIM_E_IO, "cannot create directory %s: %s", failed_at,
+                          strerror(errno));
+    return export_err(x, SIM_E_IO, "%s is not a directory", x->dir);
 }
 
 static const char *expected_verdict(sim_tcb_status s)

@@ -54,14 +54,14 @@ void sim_report_derivation_data(const sgx_target_info_t *target, const uint8_t c
                                 const uint8_t key_id[32], uint8_t out[SIM_REPORT_DERIVATION_LEN])
 {
     memset(out, 0, SIM_REPORT_DERIVATION_LEN);
-    sim_put_u16(out + DERIV_KEY_NAME, SGX_KEYSELECT_REPORT);
-    sim_put_u64(out + DERIV_ATTRIBUTES, target->attributes.flags);
-    sim_put_u64(out + DERIV_ATTRIBUTES + 8, target->attributes.xfrm);
-    sim_put_u32(out + DERIV_MISC_SELECT, target->misc_select);
+    le_put_u16(out + DERIV_KEY_NAME, SGX_KEYSELECT_REPORT);
+    le_put_u64(out + DERIV_ATTRIBUTES, target->attributes.flags);
+    le_put_u64(out + DERIV_ATTRIBUTES + 8, target->attributes.xfrm);
+    le_put_u32(out + DERIV_MISC_SELECT, target->misc_select);
     memcpy(out + DERIV_OWNER_EPOCH, SIM_SDK_OWNER_EPOCH, 16);
     memcpy(out + DERIV_MR_ENCLAVE, target->mr_enclave, SGX_HASH_SIZE);
     memcpy(out + DERIV_CPU_SVN, cpu_svn, SGX_CPUSVN_SIZE);
-    sim_put_u16(out + DERIV_CONFIG_SVN, target->config_svn);
+    le_put_u16(out + DERIV_CONFIG_SVN, target->config_svn);
     memcpy(out + DERIV_CONFIG_ID, target->config_id, SGX_CONFIGID_SIZE);
     memcpy(out + DERIV_KEY_ID, key_id, SGX_KEYID_SIZE);
 }

@@ -35,8 +35,7 @@ static void seterr(char *errbuf, size_t errcap, const char *fmt, ...)
     va_end(ap);
 }
 
-/* mkdir -p, creating missing components 0700. */
-static int make_dirs(const char *path)
+int sim_make_dirs(const char *path, mode_t mode, char *failed_at)
 {
     char buf[PATH_MAX];
     size_t n = strlen(path);
@@ -50,8 +49,11 @@ static int make_dirs(const char *path)
             continue;
         char saved = buf[i];
         buf[i] = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+        if (mkdir(buf, mode) != 0 && errno != EEXIST) {
+            if (failed_at != NULL)
+                memcpy(failed_at, buf, i + 1);
             return -1;
+        }
         buf[i] = saved;
     }
     struct stat st;
@@ -248,7 +250,7 @@ int sim_seed_load_or_create(const sim_options *opt, uint8_t seed[SIM_SEED_LEN], 
             seterr(errbuf, errcap, "state directory path too long");
             return SIM_E_INVALID_ARG;
         }
-        if (make_dirs(dir) != 0) {
+        if (sim_make_dirs(dir, 0700, NULL) != 0) {
             seterr(errbuf, errcap, "cannot create state directory %s: %s", dir,
                    strerror(errno));
             return SIM_E_STATE_DIR;

@@ -9,10 +9,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "crypto/crypto.h"
 #include "crypto/x509.h"
+#include "sgx/le.h" /* le_put_u16/u32/u64 for the encoders here */
 #include "sim.h"
 
 #define SIM_SEED_LEN 32
@@ -122,26 +124,14 @@ void sim_report_derivation_data(const sgx_target_info_t *target, const uint8_t c
 extern const uint8_t SIM_SDK_BASE_REPORT_KEY[16];
 extern const uint8_t SIM_SDK_OWNER_EPOCH[16];
 
+/* seed.c: mkdir -p, making missing components with mode. 0, or -1 with
+ * errno set (ENOTDIR: path exists but is no directory); when making a
+ * component failed and failed_at (PATH_MAX bytes) is given, it gets that
+ * component's path. */
+int sim_make_dirs(const char *path, mode_t mode, char *failed_at);
+
 /* collateral.c: the signed JSON bodies (exact bytes, NUL-terminated, free()). */
 int sim_tcb_info_body(const sim_platform *p, time_t now, char **out);
 int sim_qe_identity_body(const sim_platform *p, time_t now, char **out);
-
-static inline void sim_put_u16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static inline void sim_put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline void sim_put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 #endif

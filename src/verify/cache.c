@@ -382,27 +382,43 @@ crypto_p256_key *vrun_p256_key(vrun *run, const uint8_t pub[64])
 
 /* ---- signatures ---- */
 
-static bool seen_key(const uint8_t (*list)[64], size_t n, const uint8_t pub[64])
+/* Each cached object remembers the facts it was verified with (an issuer
+ * key for certificates and CRLs; signature ‖ signer key for bodies) in a
+ * small array of `size`-byte entries, so a second run skips the ECDSA
+ * verification. memo_seen counts the lookup as a hit or a miss. */
+_Static_assert(sizeof(((vcert *)0)->verified_by[0]) == 64 &&
+                   sizeof(((vcrl *)0)->verified_by[0]) == 64 &&
+                   sizeof(((vbody *)0)->verified[0]) == 128,
+               "memo entries: a P-256 key X||Y, or signature r||s || key");
+
+static bool memo_seen(vrun *run, const void *facts, size_t n, const uint8_t *fact, size_t size)
 {
+    const uint8_t *p = facts;
     for (size_t i = 0; i < n; i++) {
-        if (memcmp(list[i], pub, 64) == 0)
+        if (memcmp(p + i * size, fact, size) == 0) {
+            vcache_count_sig(run->cache, true);
             return true;
+        }
     }
+    vcache_count_sig(run->cache, false);
     return false;
+}
+
+static void memo_add(void *facts, size_t *n, size_t cap, const uint8_t *fact, size_t size)
+{
+    if (*n < cap)
+        memcpy((uint8_t *)facts + (*n)++ * size, fact, size);
 }
 
 int vcert_check_signed_by(vrun *run, vcert *subject, const vcert *issuer)
 {
     if (!issuer->has_pub)
         return CRYPTO_E_BAD_KEY;
-    if (seen_key((const uint8_t(*)[64])subject->verified_by, subject->n_verified, issuer->pub)) {
-        vcache_count_sig(run->cache, true);
+    if (memo_seen(run, subject->verified_by, subject->n_verified, issuer->pub, 64))
         return 0;
-    }
-    vcache_count_sig(run->cache, false);
     int rc = x509_cert_verify_signed_by(subject->cert, issuer->cert);
-    if (rc == 0 && subject->n_verified < VCERT_MAX_VERIFIERS)
-        memcpy(subject->verified_by[subject->n_verified++], issuer->pub, 64);
+    if (rc == 0)
+        memo_add(subject->verified_by, &subject->n_verified, VCERT_MAX_VERIFIERS, issuer->pub, 64);
     return rc;
 }
 
@@ -410,14 +426,11 @@ int vcrl_check_signed_by(vrun *run, vcrl *crl, const vcert *issuer)
 {
     if (!issuer->has_pub)
         return CRYPTO_E_BAD_KEY;
-    if (seen_key((const uint8_t(*)[64])crl->verified_by, crl->n_verified, issuer->pub)) {
-        vcache_count_sig(run->cache, true);
+    if (memo_seen(run, crl->verified_by, crl->n_verified, issuer->pub, 64))
         return 0;
-    }
-    vcache_count_sig(run->cache, false);
     int rc = x509_crl_verify_signed_by(crl->crl, issuer->cert);
-    if (rc == 0 && crl->n_verified < VCERT_MAX_VERIFIERS)
-        memcpy(crl->verified_by[crl->n_verified++], issuer->pub, 64);
+    if (rc == 0)
+        memo_add(crl->verified_by, &crl->n_verified, VCERT_MAX_VERIFIERS, issuer->pub, 64);
     return rc;
 }
 
@@ -429,16 +442,11 @@ int vbody_check_signature(vrun *run, vbody *b, const char *body, size_t len,
     uint8_t fact[128];
     memcpy(fact, sig, 64);
     memcpy(fact + 64, signer->pub, 64);
-    for (size_t i = 0; i < b->n_verified; i++) {
-        if (memcmp(b->verified[i], fact, sizeof fact) == 0) {
-            vcache_count_sig(run->cache, true);
-            return 0;
-        }
-    }
-    vcache_count_sig(run->cache, false);
+    if (memo_seen(run, b->verified, b->n_verified, fact, sizeof fact))
+        return 0;
     int rc = crypto_p256_verify(signer->key, body, len, sig);
-    if (rc == 0 && b->n_verified < VBODY_MAX_VERIFIED)
-        memcpy(b->verified[b->n_verified++], fact, sizeof fact);
+    if (rc == 0)
+        memo_add(b->verified, &b->n_verified, VBODY_MAX_VERIFIED, fact, sizeof fact);
     return rc;
 }
 

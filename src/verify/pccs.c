@@ -81,22 +81,15 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
     return n;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decoding in place. '+' stays '+': it is a base64 character and
  * the PCS encodes it as %2B. */
 static size_t url_decode(char *s, size_t len)
 {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            s[o++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+        uint8_t byte;
+        if (s[i] == '%' && i + 2 < len && crypto_hex_decode(s + i + 1, 2, &byte, 1, NULL) == 0) {
+            s[o++] = (char)byte;
             i += 2;
         } else {
             s[o++] = s[i];

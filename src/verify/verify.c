@@ -300,11 +300,6 @@ static bool fail(vstate *s, verify_check_id id, verify_verdict v, const char *fm
     return false;
 }
 
-static void hex_lower(const uint8_t *p, size_t n, char *out)
-{
-    crypto_hex_encode(p, n, out);
-}
-
 static bool cn_has(const vcert *c, const char *needle)
 {
     return strstr(c->cn, needle) != NULL;
@@ -605,7 +600,7 @@ static void serial_hex(const vcert *c, char *out, size_t cap)
     out[0] = '\0';
     if (cap < 2 * sizeof serial + 1 || x509_cert_serial(c->cert, serial, sizeof serial, &len) != 0)
         return;
-    hex_lower(serial, len, out);
+    crypto_hex_encode(serial, len, out);
 }
 
 static bool check_pck_revocation(vstate *s)
@@ -685,18 +680,18 @@ static bool check_tcb_info_match(vstate *s)
     }
     s->res->tcb_eval_number = t->eval_number;
     if (memcmp(s->ext.fmspc, t->fmspc, 6) != 0) {
-        hex_lower(s->ext.fmspc, 6, a);
-        hex_lower(t->fmspc, 6, b);
+        crypto_hex_encode(s->ext.fmspc, 6, a);
+        crypto_hex_encode(t->fmspc, 6, b);
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "FMSPC %s of the PCK certificate differs from FMSPC %s of the TCB info", a, b);
     }
     if (memcmp(s->ext.pceid, t->pceid, 2) != 0) {
-        hex_lower(s->ext.pceid, 2, a);
-        hex_lower(t->pceid, 2, b);
+        crypto_hex_encode(s->ext.pceid, 2, a);
+        crypto_hex_encode(t->pceid, 2, b);
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "PCE-ID %s of the PCK certificate differs from PCE-ID %s of the TCB info", a, b);
     }
-    hex_lower(t->fmspc, 6, a);
+    crypto_hex_encode(t->fmspc, 6, a);
     pass(s, id, "%s TCB info v%d, FMSPC %s, evaluation data number %u", t->id, t->version, a,
          t->eval_number);
     return true;
@@ -817,8 +812,8 @@ static bool check_qe_identity(vstate *s)
     }
     if (memcmp(r->mr_signer, e->mrsigner, 32) != 0) {
         char a[65], b[65];
-        hex_lower(r->mr_signer, 32, a);
-        hex_lower(e->mrsigner, 32, b);
+        crypto_hex_encode(r->mr_signer, 32, a);
+        crypto_hex_encode(e->mrsigner, 32, b);
         return fail(s, id, VERIFY_VERDICT_INVALID, "QE MRSIGNER %s is not %s", a, b);
     }
     if (r->isv_prod_id != e->isvprodid)
@@ -864,7 +859,7 @@ static bool check_tcb_level(vstate *s)
     const tcb_level *level;
     const isvsvn_level *module_level = NULL;
     char comps[33];
-    hex_lower(s->ext.comp_svn, 16, comps);
+    crypto_hex_encode(s->ext.comp_svn, 16, comps);
     if (s->q.tee_type == SGX_TEE_TYPE_TDX) {
         int si, ti;
         const uint8_t *svn = s->q.td.tee_tcb_svn;
@@ -875,7 +870,7 @@ static bool check_tcb_level(vstate *s)
                         comps, s->ext.pcesvn);
         if (ti < 0) {
             char tee[33];
-            hex_lower(svn, 16, tee);
+            crypto_hex_encode(svn, 16, tee);
             return fail(s, id, VERIFY_VERDICT_TCB_NOT_SUPPORTED,
                         "no TCB level matches the TD's TEE_TCB_SVN %s (TCB not supported)", tee);
         }

@@ -7,8 +7,6 @@
  * info and pub_key_id across reopen (no AESM 42 after a restart), quotes,
  * 47 for a bad MAC, 3 for a short buffer, 38 for a foreign key id.
  */
-#define _XOPEN_SOURCE 700
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,45 +18,11 @@
 
 #include <cmocka.h>
 
+#include "../common/test_support.h"
 #include "backend/backend.h"
 #include "backend/backend_impl.h"
 #include "crypto/crypto.h"
 #include "sim/sim.h"
-
-/* aesm-protocol §6.4 "First 160 bytes in hex" (the rest is zero). */
-static const char SPEC_KEY_ID_HEX[] =
-    "000000002000"
-    "8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff"
-    "00000000000000000000000000000000"
-    "01000000"
-    "0000000000000000000000000000000000000000000000000000000000000000"
-    "0000000000000000000000000000000000000000000000000000000000000000"
-    "0000000000000000000000000000000000000000000000000000000000000000"
-    "020000000000";
-
-static void spec_key_id(uint8_t out[256])
-{
-    memset(out, 0, 256);
-    assert_int_equal(strlen(SPEC_KEY_ID_HEX), 320);
-    for (size_t i = 0; i < 160; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(SPEC_KEY_ID_HEX + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 static void test_kind_parse(void **state)
 {
@@ -87,7 +51,7 @@ static void test_default_key_id_matches_spec(void **state)
     uint8_t want[256];
     (void)state;
 
-    spec_key_id(want);
+    ts_spec_ecdsa_key_id(want);
     memset(&kid, 0xff, sizeof(kid));
     backend_default_ecdsa_key_id(&kid);
     assert_memory_equal(&kid, want, 256);
@@ -106,19 +70,16 @@ static void test_default_key_id_matches_clients(void **state)
 
     backend_default_ecdsa_key_id(&kid);
     for (size_t i = 0; i < 2; i++) {
-        char path[4096];
-        uint8_t buf[512];
-        FILE *f;
+        char rel[256];
+        uint8_t *buf;
         size_t n;
 
-        snprintf(path, sizeof(path), "%s/aesm-requests/%s.bin", getenv("SGXQH_VECTORS"), vec[i].name);
-        f = fopen(path, "rb");
-        assert_non_null(f);
-        n = fread(buf, 1, sizeof(buf), f);
-        fclose(f);
+        snprintf(rel, sizeof(rel), "aesm-requests/%s.bin", vec[i].name);
+        buf = ts_read_vector(rel, &n);
         assert_true(n >= vec[i].offset + 256);
         assert_int_equal(buf[vec[i].offset - 3], 0x0a); /* att_key_id, field 1 */
         assert_memory_equal(buf + vec[i].offset, &kid, 256);
+        free(buf);
     }
 }
 
@@ -167,7 +128,7 @@ static void test_auto_kind(void **state)
         assert_string_equal(b->ops->name, "sim");
     }
     backend_close(b);
-    rm_rf(dir);
+    ts_rmtree(dir);
 }
 
 static void test_sim_bad_config(void **state)
@@ -190,7 +151,7 @@ static void test_sim_bad_config(void **state)
     assert_true(strlen(err) > 0);
 
     assert_null(backend_open(NULL, err, sizeof(err)));
-    rm_rf(dir);
+    ts_rmtree(dir);
 }
 
 /* ---- the simulated backend ---- */
@@ -223,7 +184,7 @@ static int sim_teardown(void **state)
 {
     sim_fixture *fx = *state;
     backend_close(fx->b);
-    rm_rf(fx->dir);
+    ts_rmtree(fx->dir);
     return 0;
 }
 

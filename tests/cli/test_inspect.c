@@ -26,6 +26,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "../common/test_support.h"
 #include "sgxqh/quote.h"
 
 extern char **environ;
@@ -48,24 +49,6 @@ typedef struct {
     char *out;  /* NUL-terminated */
     char *err;
 } run_result;
-
-static char *slurp(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len_out != NULL)
-        *len_out = (size_t)n;
-    return buf;
-}
 
 static void spit(const char *path, const void *data, size_t len)
 {
@@ -140,8 +123,8 @@ static run_result run_inspect_stdin(const char *stdin_path, ...)
 
     run_result r;
     r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-    r.out = slurp(out_path, NULL);
-    r.err = slurp(err_path, NULL);
+    r.out = (char *)ts_read_file(out_path, NULL);
+    r.err = (char *)ts_read_file(err_path, NULL);
     /* Under ASan+UBSan the binary is instrumented too: any report fails. */
     if (strstr(r.err, "Sanitizer") != NULL || strstr(r.err, "runtime error:") != NULL)
         fail_msg("sanitizer report from sgx-quote inspect:\n%s", r.err);
@@ -747,7 +730,7 @@ static void test_built_type4_pck_leaf(void **state)
 {
     (void)state;
     size_t len;
-    char *pem = slurp(vector_path("dcapqvl-sgx-v3", "pck_chain.pem"), &len);
+    char *pem = (char *)ts_read_file(vector_path("dcapqvl-sgx-v3", "pck_chain.pem"), &len);
     const char *end = strstr(pem, "-----END CERTIFICATE-----");
     assert_non_null(end);
     size_t leaf_len = (size_t)(end - pem) + strlen("-----END CERTIFICATE-----");
@@ -793,7 +776,7 @@ static void test_built_type1_wrong_size(void **state)
 
 static uint8_t *vector_bytes(const char *vector, size_t *len)
 {
-    return (uint8_t *)slurp(vector_path(vector, "quote.bin"), len);
+    return ts_read_file(vector_path(vector, "quote.bin"), len);
 }
 
 static void expect_parse_failure(const char *path, const char *what, const char *code)

@@ -33,6 +33,7 @@
 
 #include <cmocka.h>
 
+#include "../common/test_support.h"
 #include "client/client.h"
 
 /* ---- a scripted fake aesmd ------------------------------------------- */
@@ -205,35 +206,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static uint8_t *load_vector(const char *rel, size_t *len)
-{
-    const char *base = getenv("SGXQH_VECTORS");
-    assert_non_null(base);
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", base, rel);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    uint8_t *buf = malloc(8192);
-    assert_non_null(buf);
-    *len = fread(buf, 1, 8192, f);
-    fclose(f);
-    return buf;
-}
-
-static void ecdsa_key_id(sgx_att_key_id_t *k)
-{
-    /* aesm §6.4 / aesm-clients §2 table. */
-    static const uint8_t mrsigner[32] = {
-        0x8c, 0x4f, 0x57, 0x75, 0xd7, 0x96, 0x50, 0x3e, 0x96, 0x13, 0x7f,
-        0x77, 0xc6, 0x8a, 0x82, 0x9a, 0x00, 0x56, 0xac, 0x8d, 0xed, 0x70,
-        0x14, 0x0b, 0x08, 0x1b, 0x09, 0x44, 0x90, 0xc5, 0x7b, 0xff};
-    memset(k, 0, sizeof *k);
-    k->att_key_id[4] = 0x20;
-    memcpy(k->att_key_id + 6, mrsigner, 32);
-    k->att_key_id[54] = 1;
-    k->att_key_id[154] = 2;
-}
-
 /* ---- the exported library, loaded as DCAP loads it -------------------- */
 
 typedef struct {
@@ -290,7 +262,7 @@ static void expect_request(const char *capture)
     char rel[128];
     snprintf(rel, sizeof rel, "aesm-requests/%s.bin", capture);
     size_t len = 0;
-    uint8_t *want = load_vector(rel, &len);
+    uint8_t *want = ts_read_vector(rel, &len);
     assert_true(g_fake.connected);
     assert_int_equal(g_fake.got_len, len);
     assert_memory_equal(g_fake.got, want, len);
@@ -300,7 +272,8 @@ static void expect_request(const char *capture)
 static size_t reply_with_vector(const char *rel)
 {
     size_t len = 0;
-    uint8_t *v = load_vector(rel, &len);
+    uint8_t *v = ts_read_vector(rel, &len);
+    assert_true(len <= sizeof g_fake.reply);
     memcpy(g_fake.reply, v, len);
     g_fake.reply_len = len;
     free(v);
@@ -314,7 +287,7 @@ static void test_requests_match_intel_captures(void **state)
     qex_open(&q);
     setenv("SGX_AESM_ADDR", g_sock, 1);
     sgx_att_key_id_t kid;
-    ecdsa_key_id(&kid);
+    ts_spec_ecdsa_key_id(kid.att_key_id);
 
     /* 01 */
     fake_arm(FAKE_REPLY);
@@ -398,7 +371,7 @@ static void test_requests_match_intel_captures(void **state)
 
     /* 08: the recorded list (header + one entry) */
     size_t l08 = 0;
-    uint8_t *c08 = load_vector("aesm-requests/08_select_att_key_id_with_list.bin", &l08);
+    uint8_t *c08 = ts_read_vector("aesm-requests/08_select_att_key_id_with_list.bin", &l08);
     fake_arm(FAKE_REPLY);
     reply_with_vector("aesm-responses/03_select_att_key_id.response.bin");
     fake_start();
@@ -487,7 +460,7 @@ typedef enum { OP_SELECT, OP_INIT, OP_SIZE, OP_QUOTE } op_kind;
 static sgx_status_t call_op(op_kind op)
 {
     sgx_att_key_id_t kid, sel;
-    ecdsa_key_id(&kid);
+    ts_spec_ecdsa_key_id(kid.att_key_id);
     sgx_target_info_t ti;
     uint8_t pkid[32];
     size_t size = 32;
@@ -564,7 +537,7 @@ static void test_response_field_rules(void **state)
 {
     (void)state;
     sgx_att_key_id_t kid;
-    ecdsa_key_id(&kid);
+    ts_spec_ecdsa_key_id(kid.att_key_id);
     sgx_target_info_t ti;
     uint8_t pkid[32], big[600];
     size_t size;
@@ -792,7 +765,7 @@ static void test_invalid_parameters_without_io(void **state)
 {
     (void)state;
     sgx_att_key_id_t kid, sel;
-    ecdsa_key_id(&kid);
+    ts_spec_ecdsa_key_id(kid.att_key_id);
     sgx_target_info_t ti;
     uint8_t pkid[32], quote[16], list[8];
     size_t size;
@@ -885,7 +858,7 @@ static void test_default_key_id_and_names(void **state)
     (void)state;
     sgx_att_key_id_t a, b;
     client_default_ecdsa_key_id(&a);
-    ecdsa_key_id(&b);
+    ts_spec_ecdsa_key_id(b.att_key_id);
     assert_memory_equal(&a, &b, sizeof a);
     assert_string_equal(sgx_status_name(SGX_ERROR_SERVICE_UNAVAILABLE),
                         "SGX_ERROR_SERVICE_UNAVAILABLE");

@@ -192,7 +192,7 @@ static void test_ecdsa_verify_real_quote(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *q = tu_read_vector("quotes/dcapqvl-sgx-v3/quote.bin", &len);
+    uint8_t *q = ts_read_vector("quotes/dcapqvl-sgx-v3/quote.bin", &len);
     crypto_p256_key *k = NULL;
     uint8_t pub[64];
 

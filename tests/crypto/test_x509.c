@@ -284,7 +284,7 @@ typedef struct {
 static void load_chain(const char *rel, chain *ch)
 {
     size_t len;
-    uint8_t *pem = tu_read_vector(rel, &len);
+    uint8_t *pem = ts_read_vector(rel, &len);
 
     memset(ch, 0, sizeof(*ch));
     assert_int_equal(x509_chain_from_pem((const char *)pem, len, &ch->certs, &ch->n), CRYPTO_OK);
@@ -302,7 +302,7 @@ static void test_real_chain_names(void **state)
     chain ch;
     char buf[256];
     size_t len;
-    uint8_t *pem = tu_read_vector(VEC_SGX "pck_chain.pem", &len);
+    uint8_t *pem = ts_read_vector(VEC_SGX "pck_chain.pem", &len);
 
     /* The vector carries the NUL counted in C (§1.5). */
     assert_int_equal(pem[len - 1], 0);
@@ -385,7 +385,7 @@ static void test_real_chain_signatures(void **state)
     (void)state;
     chain ch;
     size_t qlen;
-    uint8_t *q = tu_read_vector(VEC_SGX "quote.bin", &qlen);
+    uint8_t *q = ts_read_vector(VEC_SGX "quote.bin", &qlen);
     crypto_p256_key *pck = NULL;
     uint8_t pck_pub[64];
 
@@ -407,7 +407,7 @@ static void test_real_chain_signatures(void **state)
 
     /* Root signature bytes equal those of Intel's published root (QVL's trust check). */
     size_t rlen;
-    uint8_t *rpem = tu_read_vector("quotes/intel-sgx-root-ca.pem", &rlen);
+    uint8_t *rpem = ts_read_vector("quotes/intel-sgx-root-ca.pem", &rlen);
     x509_cert *intel_root = NULL;
     const uint8_t *s1, *s2;
     size_t l1, l2;
@@ -471,7 +471,7 @@ static void test_real_crls(void **state)
     uint64_t num;
 
     load_chain(VEC_SGX "pck_chain.pem", &ch);
-    der = tu_read_vector(VEC_SGX "pck_crl.der", &len);
+    der = ts_read_vector(VEC_SGX "pck_crl.der", &len);
     assert_int_equal(x509_crl_from_der(der, len, &pck_crl), CRYPTO_OK);
     /* Strict: a trailing byte is refused. */
     x509_crl *tmp = NULL;
@@ -499,7 +499,7 @@ static void test_real_crls(void **state)
     assert_int_equal(x509_crl_count(pck_crl), 0);
     assert_false(x509_crl_revokes(pck_crl, ch.leaf));
 
-    der = tu_read_vector(VEC_SGX "root_ca_crl.der", &len);
+    der = ts_read_vector(VEC_SGX "root_ca_crl.der", &len);
     assert_int_equal(x509_crl_from_der(der, len, &root_crl), CRYPTO_OK);
     free(der);
     assert_true(x509_crl_issued_by(root_crl, ch.root));
@@ -531,7 +531,7 @@ static void test_real_crl_revoking(void **state)
     load_chain(VEC_CUSTOM "pck_chain.pem", &ch);
     assert_int_equal(x509_cert_serial(ch.leaf, serial, sizeof(serial), &n), CRYPTO_OK);
     tu_assert_hex(serial, n, "2c77ad428e12ba5a852bbc6fa308afaf98f27844");
-    der = tu_read_vector(VEC_CUSTOM "neg_pck_crl_revoking_pck.der", &len);
+    der = ts_read_vector(VEC_CUSTOM "neg_pck_crl_revoking_pck.der", &len);
     assert_int_equal(x509_crl_from_der(der, len, &crl), CRYPTO_OK);
     free(der);
     assert_int_equal(x509_crl_count(crl), 1);
@@ -540,7 +540,7 @@ static void test_real_crl_revoking(void **state)
     assert_true(x509_crl_issued_by(crl, ch.ca));
     assert_int_equal(x509_crl_verify_signed_by(crl, ch.ca), CRYPTO_OK);
 
-    der = tu_read_vector(VEC_CUSTOM "pck_crl.der", &len);
+    der = ts_read_vector(VEC_CUSTOM "pck_crl.der", &len);
     assert_int_equal(x509_crl_from_der(der, len, &good), CRYPTO_OK);
     free(der);
     assert_false(x509_crl_revokes(good, ch.leaf));
@@ -555,7 +555,7 @@ static void test_chain_scanning(void **state)
 {
     (void)state;
     size_t len;
-    char *pem = (char *)tu_read_vector(VEC_SGX "pck_chain.pem", &len);
+    char *pem = (char *)ts_read_vector(VEC_SGX "pck_chain.pem", &len);
     const char *b1 = strstr(pem, "-----BEGIN");
     const char *b2 = strstr(b1 + 1, "-----BEGIN");
     const char *b3 = strstr(b2 + 1, "-----BEGIN");

@@ -123,7 +123,7 @@ static void fake_destroy(backend *b)
 void fake_state_init(fake_state *st)
 {
     memset(st, 0, sizeof(*st));
-    spec_ecdsa_key_id((uint8_t *)&st->key_ids[0]);
+    ts_spec_ecdsa_key_id((uint8_t *)&st->key_ids[0]);
     st->n_key_ids = 1;
     st->quote_size = 1100;
     st->thread_safe = true;

@@ -13,65 +13,60 @@
 
 #include <cmocka.h>
 
-/* aesm-protocol §6.4 "First 160 bytes in hex" (the rest is zero). */
-static const char SPEC_KEY_ID_HEX[] =
-    "0000" "0000" "2000"
-    "8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff"
-    "00000000000000000000000000000000"
-    "01000000"
-    "0000000000000000000000000000000000000000000000000000000000000000"
-    "0000000000000000000000000000000000000000000000000000000000000000"
-    "0000000000000000000000000000000000000000000000000000000000000000"
-    "02000000" "0000";
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-void spec_ecdsa_key_id(uint8_t out[256])
-{
-    size_t n = strlen(SPEC_KEY_ID_HEX) / 2;
-
-    assert_int_equal(n, 160);
-    memset(out, 0, 256);
-    for (size_t i = 0; i < n; i++)
-        out[i] = (uint8_t)(hexval(SPEC_KEY_ID_HEX[2 * i]) << 4 | hexval(SPEC_KEY_ID_HEX[2 * i + 1]));
-}
-
 uint8_t *vec_body(const char *name, size_t *len)
 {
-    const char *dir = getenv("SGXQH_VECTORS");
-    char path[4096];
+    char rel[256];
+    size_t n;
     uint8_t *buf, *body;
-    long sz;
-    FILE *f;
 
-    assert_non_null(dir);
-    snprintf(path, sizeof(path), "%s/aesm-requests/%s.bin", dir, name);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    sz = ftell(f);
-    assert_true(sz >= 4);
-    rewind(f);
-    buf = malloc((size_t)sz);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)sz, f), (size_t)sz);
-    fclose(f);
+    snprintf(rel, sizeof(rel), "aesm-requests/%s.bin", name);
+    buf = ts_read_vector(rel, &n);
+    assert_true(n >= 4);
     /* aesm-protocol §2: 4-byte little-endian length, then exactly that. */
-    assert_int_equal(le32_at(buf, 0), (uint32_t)(sz - 4));
-    body = malloc((size_t)sz - 4 + 1);
+    assert_int_equal(le32_at(buf, 0), (uint32_t)(n - 4));
+    body = malloc(n - 4 + 1);
     assert_non_null(body);
-    memcpy(body, buf + 4, (size_t)sz - 4);
+    memcpy(body, buf + 4, n - 4);
     free(buf);
-    *len = (size_t)sz - 4;
+    *len = n - 4;
     return body;
+}
+
+Aesm__Response *svc_call_vec(service *s, const char *name, unsigned tag, service_result *res,
+                             Aesm__Request **req_out)
+{
+    size_t len;
+    uint8_t *body = vec_body(name, &len);
+    Aesm__Response *resp = svc_call(s, body, len, tag, res);
+
+    if (req_out != NULL) {
+        *req_out = aesm__request__unpack(NULL, len, body);
+        assert_non_null(*req_out);
+    }
+    free(body);
+    return resp;
+}
+
+void svc_check_select_vectors(service *s, const uint8_t kid[256])
+{
+    Aesm__Response *r;
+    Aesm__Request *q;
+
+    /* 03: no list: the offered ECDSA id, 256 bytes */
+    r = svc_call_vec(s, "03_select_att_key_id_null_list", 19, NULL, NULL);
+    assert_int_equal(r->selectattkeyidres->errorcode, 0);
+    assert_int_equal(r->selectattkeyidres->selected_att_key_id.len, 256);
+    assert_memory_equal(r->selectattkeyidres->selected_att_key_id.data, kid, 256);
+    aesm__response__free_unpacked(r, NULL);
+
+    /* 08: with a list: the caller's own entry comes back */
+    r = svc_call_vec(s, "08_select_att_key_id_with_list", 19, NULL, &q);
+    assert_int_equal(r->selectattkeyidres->errorcode, 0);
+    assert_int_equal(r->selectattkeyidres->selected_att_key_id.len, 256);
+    assert_memory_equal(r->selectattkeyidres->selected_att_key_id.data,
+                        q->selectattkeyidreq->att_key_id_list.data + 8, 256);
+    aesm__request__free_unpacked(q, NULL);
+    aesm__response__free_unpacked(r, NULL);
 }
 
 unsigned response_subs(const Aesm__Response *r, unsigned *tag)

@@ -12,11 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/test_support.h" /* ts_spec_ecdsa_key_id, ts_read_vector */
 #include "daemon/service.h"
 #include "wire/aesm.pb-c.h"
-
-/* aesm-protocol §6.4: the ECDSA-P256 QE3 key id, from the spec's hex. */
-void spec_ecdsa_key_id(uint8_t out[256]);
 
 /* Reads aesm-requests/<name>.bin, checks its 4-byte LE prefix equals the
  * body length, returns the malloc'd body. */
@@ -28,6 +26,13 @@ uint8_t *vec_body(const char *name, size_t *len);
  * (frame freed). Free the response with aesm__response__free_unpacked. */
 Aesm__Response *svc_call(service *s, const uint8_t *body, size_t len, unsigned want_tag,
                          service_result *res);
+/* vec_body(name) through svc_call; with req_out, also the request decoded
+ * (free with aesm__request__free_unpacked). */
+Aesm__Response *svc_call_vec(service *s, const char *name, unsigned tag, service_result *res,
+                             Aesm__Request **req_out);
+/* The recorded SelectAttKeyID requests (03 without a list, 08 with one)
+ * answered as aesm §6.4 says, for a service offering exactly kid. */
+void svc_check_select_vectors(service *s, const uint8_t kid[256]);
 /* Asserts the service closes without writing. */
 void svc_expect_close(service *s, const uint8_t *body, size_t len);
 

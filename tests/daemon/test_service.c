@@ -37,7 +37,7 @@ static void reopen(const service_config *cfg)
 static int setup(void **state)
 {
     (void)state;
-    spec_ecdsa_key_id(KID);
+    ts_spec_ecdsa_key_id(KID);
     fake_state_init(&g_st);
     g_b = NULL;
     g_s = NULL;
@@ -183,21 +183,6 @@ static uint8_t *key_id_list(uint16_t id, uint16_t version, uint32_t num, const u
 
 /* ---- recorded requests ---- */
 
-static Aesm__Response *call_vec(const char *name, unsigned tag, service_result *res,
-                                Aesm__Request **req_out)
-{
-    size_t len;
-    uint8_t *body = vec_body(name, &len);
-    Aesm__Response *resp = svc_call(g_s, body, len, tag, res);
-
-    if (req_out != NULL) {
-        *req_out = aesm__request__unpack(NULL, len, body);
-        assert_non_null(*req_out);
-    }
-    free(body);
-    return resp;
-}
-
 static void test_vectors_fake_backend(void **state)
 {
     service_result res;
@@ -207,7 +192,7 @@ static void test_vectors_fake_backend(void **state)
     (void)state;
 
     /* 01: GetSupportedAttKeyIDNum */
-    r = call_vec("01_get_supported_att_key_id_num", 21, &res, NULL);
+    r = svc_call_vec(g_s, "01_get_supported_att_key_id_num", 21, &res, NULL);
     assert_string_equal(res.op, "GetSupportedAttKeyIDNum");
     assert_int_equal(r->getsupportedattkeyidnumres->errorcode, 0);
     assert_true(r->getsupportedattkeyidnumres->has_att_key_id_num);
@@ -216,34 +201,21 @@ static void test_vectors_fake_backend(void **state)
     aesm__response__free_unpacked(r, NULL);
 
     /* 02: GetSupportedAttKeyIDs(num=1): exactly count × 256 bytes */
-    r = call_vec("02_get_supported_att_key_ids_num1", 22, &res, NULL);
+    r = svc_call_vec(g_s, "02_get_supported_att_key_ids_num1", 22, &res, NULL);
     assert_int_equal(r->getsupportedattkeyidsres->errorcode, 0);
     assert_true(r->getsupportedattkeyidsres->has_att_key_ids);
     assert_int_equal(r->getsupportedattkeyidsres->att_key_ids.len, num * 256);
     assert_memory_equal(r->getsupportedattkeyidsres->att_key_ids.data, KID, 256);
     aesm__response__free_unpacked(r, NULL);
 
-    /* 03: SelectAttKeyID, no list: the offered ECDSA id, 256 bytes */
-    r = call_vec("03_select_att_key_id_null_list", 19, &res, NULL);
-    assert_int_equal(r->selectattkeyidres->errorcode, 0);
-    assert_int_equal(r->selectattkeyidres->selected_att_key_id.len, 256);
-    assert_memory_equal(r->selectattkeyidres->selected_att_key_id.data, KID, 256);
-    aesm__response__free_unpacked(r, NULL);
-
-    /* 08: SelectAttKeyID with a list: the caller's own entry comes back */
-    r = call_vec("08_select_att_key_id_with_list", 19, &res, &q);
-    assert_int_equal(r->selectattkeyidres->errorcode, 0);
-    assert_int_equal(r->selectattkeyidres->selected_att_key_id.len, 256);
-    assert_memory_equal(r->selectattkeyidres->selected_att_key_id.data,
-                        q->selectattkeyidreq->att_key_id_list.data + 8, 256);
-    aesm__request__free_unpacked(q, NULL);
-    aesm__response__free_unpacked(r, NULL);
+    /* 03 and 08: SelectAttKeyID */
+    svc_check_select_vectors(g_s, KID);
 
     /* 04 and 09: size query (09 with a garbage buf_size, which is ignored) */
     static const char *const sizing[] = {"04_init_quote_ex_sizing",
                                          "09_init_quote_ex_sizing_nonzero_size"};
     for (size_t i = 0; i < 2; i++) {
-        r = call_vec(sizing[i], 15, &res, &q);
+        r = svc_call_vec(g_s, sizing[i], 15, &res, &q);
         assert_string_equal(res.op, "InitQuoteEx");
         assert_int_equal(r->initquoteexres->errorcode, 0);
         assert_int_equal(r->initquoteexres->target_info.len, 512);
@@ -264,7 +236,7 @@ static void test_vectors_fake_backend(void **state)
     static const char *const full[] = {"05_init_quote_ex_with_pub_key_id_buf",
                                        "11_gramine_init_quote_ex"};
     for (size_t i = 0; i < 2; i++) {
-        r = call_vec(full[i], 15, &res, NULL);
+        r = svc_call_vec(g_s, full[i], 15, &res, NULL);
         assert_int_equal(r->initquoteexres->errorcode, 0);
         assert_int_equal(r->initquoteexres->target_info.len, 512); /* Gramine: exactly */
         assert_true(all_bytes(r->initquoteexres->target_info.data, 512, FAKE_TI_BYTE));
@@ -275,7 +247,7 @@ static void test_vectors_fake_backend(void **state)
     }
 
     /* 06: GetQuoteSizeEx: the exact size */
-    r = call_vec("06_get_quote_size_ex", 16, &res, NULL);
+    r = svc_call_vec(g_s, "06_get_quote_size_ex", 16, &res, NULL);
     assert_int_equal(r->getquotesizeexres->errorcode, 0);
     assert_true(r->getquotesizeexres->has_quote_size);
     quote_size = r->getquotesizeexres->quote_size;
@@ -294,7 +266,7 @@ static void test_vectors_fake_backend(void **state)
     };
     for (size_t i = 0; i < 3; i++) {
         Aesm__Response__GetQuoteExResponse *g;
-        r = call_vec(quotes[i].name, 17, &res, &q);
+        r = svc_call_vec(g_s, quotes[i].name, 17, &res, &q);
         g = r->getquoteexres;
         assert_string_equal(res.op, "GetQuoteEx");
         assert_int_equal(g->errorcode, 0);

@@ -7,8 +7,6 @@
  * report check out against independent computations. Also: a restart keeps
  * the target info and pub_key_id, and old reports still get quotes.
  */
-#define _XOPEN_SOURCE 700
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,14 +26,6 @@ static char g_dir[64];
 static backend *g_b;
 static service *g_s;
 static uint8_t KID[256];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void open_service(void)
 {
@@ -60,7 +50,7 @@ static void close_service(void)
 static int group_setup(void **state)
 {
     (void)state;
-    spec_ecdsa_key_id(KID);
+    ts_spec_ecdsa_key_id(KID);
     snprintf(g_dir, sizeof(g_dir), "/tmp/sgxqh-svc-sim-XXXXXX");
     if (mkdtemp(g_dir) == NULL)
         return -1;
@@ -72,29 +62,15 @@ static int group_teardown(void **state)
 {
     (void)state;
     close_service();
-    nftw(g_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    ts_rmtree(g_dir);
     return 0;
 }
 
 /* ---- helpers ---- */
 
-static Aesm__Response *call_vec(const char *name, unsigned tag, Aesm__Request **req_out)
-{
-    size_t len;
-    uint8_t *body = vec_body(name, &len);
-    Aesm__Response *resp = svc_call(g_s, body, len, tag, NULL);
-
-    if (req_out != NULL) {
-        *req_out = aesm__request__unpack(NULL, len, body);
-        assert_non_null(*req_out);
-    }
-    free(body);
-    return resp;
-}
-
 static void qe_target_info(sgx_target_info_t *ti, uint8_t pub_key_id[32])
 {
-    Aesm__Response *r = call_vec("05_init_quote_ex_with_pub_key_id_buf", 15, NULL);
+    Aesm__Response *r = svc_call_vec(g_s, "05_init_quote_ex_with_pub_key_id_buf", 15, NULL, NULL);
 
     assert_int_equal(r->initquoteexres->errorcode, 0);
     assert_int_equal(r->initquoteexres->target_info.len, 512);
@@ -162,7 +138,7 @@ static uint8_t *vec_with_report(const char *name, const sgx_report_t *report, in
 
 static uint32_t quote_size_now(void)
 {
-    Aesm__Response *r = call_vec("06_get_quote_size_ex", 16, NULL);
+    Aesm__Response *r = svc_call_vec(g_s, "06_get_quote_size_ex", 16, NULL, NULL);
     uint32_t size;
 
     assert_int_equal(r->getquotesizeexres->errorcode, 0);
@@ -210,36 +186,24 @@ static void test_vectors_sim(void **state)
     uint32_t num;
     (void)state;
 
-    r = call_vec("01_get_supported_att_key_id_num", 21, NULL);
+    r = svc_call_vec(g_s, "01_get_supported_att_key_id_num", 21, NULL, NULL);
     assert_int_equal(r->getsupportedattkeyidnumres->errorcode, 0);
     num = r->getsupportedattkeyidnumres->att_key_id_num;
     assert_int_equal(num, 1);
     aesm__response__free_unpacked(r, NULL);
 
-    r = call_vec("02_get_supported_att_key_ids_num1", 22, NULL);
+    r = svc_call_vec(g_s, "02_get_supported_att_key_ids_num1", 22, NULL, NULL);
     assert_int_equal(r->getsupportedattkeyidsres->errorcode, 0);
     assert_int_equal(r->getsupportedattkeyidsres->att_key_ids.len, num * 256);
     assert_memory_equal(r->getsupportedattkeyidsres->att_key_ids.data, KID, 256);
     aesm__response__free_unpacked(r, NULL);
 
-    r = call_vec("03_select_att_key_id_null_list", 19, NULL);
-    assert_int_equal(r->selectattkeyidres->errorcode, 0);
-    assert_int_equal(r->selectattkeyidres->selected_att_key_id.len, 256);
-    assert_memory_equal(r->selectattkeyidres->selected_att_key_id.data, KID, 256);
-    aesm__response__free_unpacked(r, NULL);
-
-    r = call_vec("08_select_att_key_id_with_list", 19, &q);
-    assert_int_equal(r->selectattkeyidres->errorcode, 0);
-    assert_int_equal(r->selectattkeyidres->selected_att_key_id.len, 256);
-    assert_memory_equal(r->selectattkeyidres->selected_att_key_id.data,
-                        q->selectattkeyidreq->att_key_id_list.data + 8, 256);
-    aesm__request__free_unpacked(q, NULL);
-    aesm__response__free_unpacked(r, NULL);
+    svc_check_select_vectors(g_s, KID);
 
     static const char *const sizing[] = {"04_init_quote_ex_sizing",
                                          "09_init_quote_ex_sizing_nonzero_size"};
     for (size_t i = 0; i < 2; i++) {
-        r = call_vec(sizing[i], 15, NULL);
+        r = svc_call_vec(g_s, sizing[i], 15, NULL, NULL);
         assert_int_equal(r->initquoteexres->errorcode, 0); /* 09's garbage buf_size ignored */
         assert_int_equal(r->initquoteexres->target_info.len, 512);
         assert_int_equal(r->initquoteexres->pub_key_id_size, 32);
@@ -251,7 +215,7 @@ static void test_vectors_sim(void **state)
     static const char *const full[] = {"05_init_quote_ex_with_pub_key_id_buf",
                                        "11_gramine_init_quote_ex"};
     for (size_t i = 0; i < 2; i++) {
-        r = call_vec(full[i], 15, NULL);
+        r = svc_call_vec(g_s, full[i], 15, NULL, NULL);
         assert_int_equal(r->initquoteexres->errorcode, 0);
         assert_int_equal(r->initquoteexres->target_info.len, 512);
         assert_memory_equal(r->initquoteexres->target_info.data, &ti, 512);
@@ -268,7 +232,7 @@ static void test_vectors_sim(void **state)
                                          "10_get_quote_ex_with_qe_report_info",
                                          "12_gramine_get_quote_ex"};
     for (size_t i = 0; i < 3; i++) {
-        r = call_vec(quotes[i], 17, &q);
+        r = svc_call_vec(g_s, quotes[i], 17, NULL, &q);
         assert_int_equal(r->getquoteexres->errorcode, 47);
         assert_false(r->getquoteexres->has_quote);
         assert_int_equal(r->getquoteexres->has_qe_report_info, q->getquoteexreq->has_qe_report_info);
@@ -296,7 +260,7 @@ static void test_dcap_sequence(void **state)
     Aesm__Response *r;
     (void)state;
 
-    r = call_vec("09_init_quote_ex_sizing_nonzero_size", 15, NULL);
+    r = svc_call_vec(g_s, "09_init_quote_ex_sizing_nonzero_size", 15, NULL, NULL);
     assert_int_equal(r->initquoteexres->errorcode, 0);
     assert_int_equal(r->initquoteexres->pub_key_id_size, 32); /* DCAP insists on 32 */
     aesm__response__free_unpacked(r, NULL);
@@ -524,7 +488,7 @@ static void test_gramine_sequence(void **state)
     uint32_t sig_len;
     (void)state;
 
-    r = call_vec("11_gramine_init_quote_ex", 15, NULL);
+    r = svc_call_vec(g_s, "11_gramine_init_quote_ex", 15, NULL, NULL);
     assert_int_equal(r->initquoteexres->errorcode, 0);
     assert_int_equal(r->initquoteexres->target_info.len, 512); /* Gramine: == 512 */
     memcpy(&ti, r->initquoteexres->target_info.data, 512);

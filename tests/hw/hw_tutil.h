@@ -1,20 +1,35 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Small helpers shared by the hardware-backend tests (tests/hw): temp dirs,
- * whole-file reads, and "does this log contain these lines in this order".
+ * Small helpers shared by the hardware-backend tests (tests/hw): LE loads,
+ * temp dirs, whole-file reads, and "does this log contain these lines in
+ * this order".
  * Header-only so each test binary stays one .c file.
  */
 #ifndef SGXQH_TESTS_HW_TUTIL_H
 #define SGXQH_TESTS_HW_TUTIL_H
 
-#include <dirent.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "../common/test_support.h"
+
+/* Little-endian loads for checking quote fields by offset; written out here
+ * rather than taken from src/sgx, the code that parses them. */
+static inline uint16_t hwt_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t hwt_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 /* A fresh directory under $TMPDIR (or /tmp); path written into out. */
 static inline int hwt_mkdtemp(char *out, size_t cap, const char *tag)
@@ -30,55 +45,13 @@ static inline int hwt_mkdtemp(char *out, size_t cap, const char *tag)
 /* rm -r for the trees these tests make (files, links, fifos, dirs). */
 static inline void hwt_rmtree(const char *path)
 {
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        if (d != NULL) {
-            while ((e = readdir(d)) != NULL) {
-                char sub[PATH_MAX];
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                    continue;
-                if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) < sizeof(sub))
-                    hwt_rmtree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
+    ts_rmtree(path);
 }
 
 /* NUL-terminated contents, or NULL. Caller frees. */
 static inline char *hwt_read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    if (f == NULL)
-        return NULL;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, cap);
-            if (nb == NULL) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, 4096, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
+    return (char *)ts_read_file_or_null(path, NULL);
 }
 
 static inline int hwt_write_text(const char *path, const char *text)

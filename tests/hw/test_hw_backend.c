@@ -29,6 +29,7 @@
 #include "backend/backend_hw.h"
 #include "crypto/crypto.h"
 #include "hw_tutil.h"
+#include "sgxqh/quote.h"
 #include "sim/sim.h"
 
 /* snprintf into an array, failing the test on truncation. */
@@ -38,27 +39,6 @@ static const char *g_dbl_dir;
 static char g_tmp[PATH_MAX];
 static char g_state[PATH_MAX];
 static char g_log[PATH_MAX];
-
-/* aesm-protocol §6.4: the first 160 bytes of the ECDSA key id; rest zero. */
-static const char KEY_ID_HEX_160[] =
-    "000000002000"
-    "8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff"
-    "00000000000000000000000000000000"
-    "01000000"
-    "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-    "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-    "000000000000"
-    "02000000"
-    "0000";
-
-static void hex_to_bytes(const char *hex, uint8_t *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-}
 
 static void clear_faults(void)
 {
@@ -96,21 +76,7 @@ static void make_app_report(const sgx_target_info_t *qe_ti, sgx_report_t *report
     sim_enclave_identity_default(&id);
     memset(id.report_data, 0xA5, sizeof(id.report_data));
     assert_int_equal(sim_ereport(&id, qe_ti, report), SIM_OK);
-    memset(app_ti, 0, sizeof(*app_ti));
-    memcpy(app_ti->mr_enclave, id.mr_enclave, 32);
-    app_ti->attributes.flags = id.flags;
-    app_ti->attributes.xfrm = id.xfrm;
-    app_ti->misc_select = id.misc_select;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
+    sgx_target_info_from_report(&report->body, app_ti);
 }
 
 static int group_setup(void **state)
@@ -214,7 +180,7 @@ static void test_open_sequence_and_quote(void **state)
     backend *b;
     sim_platform *twin;
     sgx_att_key_id_ext_t ids[BACKEND_MAX_KEY_IDS];
-    uint8_t want_kid[160];
+    uint8_t want_kid[256];
     sgx_target_info_t ti, twin_ti, app_ti;
     uint8_t pub[32], twin_pub[32];
     uint32_t size = 0, len = 0;
@@ -248,10 +214,9 @@ static void test_open_sequence_and_quote(void **state)
 
     /* Key id: exactly sgx_ql_get_keyid's (aesm §6.4). */
     assert_int_equal(b->ops->key_ids(b, ids, BACKEND_MAX_KEY_IDS), 1);
-    hex_to_bytes(KEY_ID_HEX_160, want_kid, sizeof(want_kid));
+    _Static_assert(sizeof(ids[0]) == sizeof(want_kid), "the key id is 256 bytes");
+    ts_spec_ecdsa_key_id(want_kid); /* 160 bytes from the spec, then zeros */
     assert_memory_equal(&ids[0], want_kid, sizeof(want_kid));
-    for (size_t i = sizeof(want_kid); i < sizeof(ids[0]); i++)
-        assert_int_equal(((const uint8_t *)&ids[0])[i], 0);
 
     twin = open_sim_twin();
     assert_int_equal(b->ops->init_quote(b, &ids[0], &ti, pub), AESM_SUCCESS);
@@ -275,12 +240,12 @@ static void test_open_sequence_and_quote(void **state)
     assert_int_equal(b->ops->get_quote(b, &ids[0], &report, &qri, quote, size + 100, &len),
                      AESM_SUCCESS);
     assert_int_equal(len, size);
-    assert_int_equal(rd16(quote), 3);                        /* version */
-    assert_int_equal(rd16(quote + 2), 2);                    /* ECDSA-P256 */
+    assert_int_equal(hwt_le16(quote), 3);                        /* version */
+    assert_int_equal(hwt_le16(quote + 2), 2);                    /* ECDSA-P256 */
     assert_memory_equal(quote + 48, &report.body, 384);      /* app body */
-    assert_int_equal(436 + rd32(quote + 432), len);          /* signature_data_len */
-    assert_int_equal(rd16(quote + 1046), 5);                 /* PCK chain */
-    assert_int_equal(1052 + rd32(quote + 1048), len);        /* cert data size */
+    assert_int_equal(436 + hwt_le32(quote + 432), len);          /* signature_data_len */
+    assert_int_equal(hwt_le16(quote + 1046), 5);                 /* PCK chain */
+    assert_int_equal(1052 + hwt_le32(quote + 1048), len);        /* cert data size */
     /* QE report for the app (aesm §6.3): SHA-256(nonce ‖ quote) ‖ 0^32. */
     {
         crypto_buf parts[2] = {{qri.nonce, 16}, {quote, len}};
@@ -404,9 +369,9 @@ static void test_no_qpl_gives_cert_type3(void **state)
     assert_int_equal(b->ops->get_quote(b, &kid, &report, &qri, quote, sizeof(quote), &len),
                      AESM_SUCCESS);
     assert_int_equal(len, 1456);
-    assert_int_equal(rd32(quote + 432), 1456 - 436);
-    assert_int_equal(rd16(quote + 1046), 3);
-    assert_int_equal(rd32(quote + 1048), 404);
+    assert_int_equal(hwt_le32(quote + 432), 1456 - 436);
+    assert_int_equal(hwt_le16(quote + 1046), 3);
+    assert_int_equal(hwt_le32(quote + 1048), 404);
     {
         crypto_buf parts[2] = {{qri.nonce, 16}, {quote, len}};
         assert_int_equal(crypto_sha256_parts(parts, 2, digest), 0);

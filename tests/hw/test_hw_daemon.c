@@ -34,6 +34,7 @@
 #include "client/client.h"
 #include "crypto/crypto.h"
 #include "hw_tutil.h"
+#include "sgxqh/quote.h"
 #include "sim/sim.h"
 #include "wire/wire.h"
 
@@ -210,31 +211,27 @@ static Aesm__Response *transact(const daemon_run *d, const uint8_t *frame, size_
     return r;
 }
 
-static uint8_t *read_vector(const char *name, size_t *len)
+/* A recorded client frame (aesm-requests/<name>) sent as is. */
+static Aesm__Response *transact_vector(const daemon_run *d, const char *name)
 {
-    char path[PATH_MAX];
-    FILE *f;
-    uint8_t *buf = malloc(8192);
-    const char *v = getenv("SGXQH_VECTORS");
-    assert_non_null(v);
-    assert_non_null(buf);
-    PJOIN(path, "%s/aesm-requests/%s", v, name);
-    f = fopen(path, "rb");
-    assert_non_null(f);
-    *len = fread(buf, 1, 8192, f);
-    fclose(f);
-    assert_true(*len > 4);
-    return buf;
+    char rel[PATH_MAX];
+    size_t len;
+    uint8_t *frame;
+    Aesm__Response *r;
+
+    PJOIN(rel, "aesm-requests/%s", name);
+    frame = ts_read_vector(rel, &len);
+    assert_true(len > 4);
+    r = transact(d, frame, len);
+    free(frame);
+    return r;
 }
 
 /* InitQuoteEx(b_pub_key_id = true, buf_size = 32) exactly as Intel's client sends it. */
 static int raw_init(const daemon_run *d, sgx_target_info_t *ti)
 {
-    size_t len;
-    uint8_t *frame = read_vector("05_init_quote_ex_with_pub_key_id_buf.bin", &len);
-    Aesm__Response *r = transact(d, frame, len);
+    Aesm__Response *r = transact_vector(d, "05_init_quote_ex_with_pub_key_id_buf.bin");
     int code;
-    free(frame);
     assert_non_null(r->initquoteexres);
     code = (int)r->initquoteexres->errorcode;
     if (code == 0 && ti != NULL) {
@@ -247,11 +244,8 @@ static int raw_init(const daemon_run *d, sgx_target_info_t *ti)
 
 static int raw_size(const daemon_run *d, uint32_t *size)
 {
-    size_t len;
-    uint8_t *frame = read_vector("06_get_quote_size_ex.bin", &len);
-    Aesm__Response *r = transact(d, frame, len);
+    Aesm__Response *r = transact_vector(d, "06_get_quote_size_ex.bin");
     int code;
-    free(frame);
     assert_non_null(r->getquotesizeexres);
     code = (int)r->getquotesizeexres->errorcode;
     if (size != NULL)
@@ -324,15 +318,7 @@ static void app_report_for(const sgx_target_info_t *qe_ti, sgx_report_t *report,
     sim_enclave_identity_default(&id);
     memset(id.report_data, 0x42, sizeof(id.report_data));
     assert_int_equal(sim_ereport(&id, qe_ti, report), SIM_OK);
-    memset(app_ti, 0, sizeof(*app_ti));
-    memcpy(app_ti->mr_enclave, id.mr_enclave, 32);
-    app_ti->attributes.flags = id.flags;
-    app_ti->attributes.xfrm = id.xfrm;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    sgx_target_info_from_report(&report->body, app_ti);
 }
 
 /* The QE3 target info every scenario's report is made for: the double's
@@ -390,7 +376,7 @@ static void test_full_sequence_with_sgx_aesm_addr_set(void **state)
     quote = calloc(1, size);
     assert_non_null(quote);
     assert_int_equal(g_qe.get_quote_ex(&report, &kid, &qri, quote, size), SGX_SUCCESS);
-    assert_int_equal(436 + rd32(quote + 432), size);
+    assert_int_equal(436 + hwt_le32(quote + 432), size);
     assert_memory_equal(quote + 48, &report.body, 384);
     assert_int_equal(quote[1046] | quote[1047] << 8, 5);
     {
@@ -523,7 +509,7 @@ static void test_no_qpl_type3_quote(void **state)
     app_report_for(&ti, &report, &app_ti);
     assert_int_equal(g_qe.get_quote_ex(&report, &kid, NULL, quote, size), SGX_SUCCESS);
     assert_int_equal(quote[1046] | quote[1047] << 8, 3);
-    assert_int_equal(rd32(quote + 1048), 404);
+    assert_int_equal(hwt_le32(quote + 1048), 404);
     unsetenv("SGX_AESM_ADDR");
     daemon_stop(&d);
 }

@@ -91,7 +91,7 @@ static void check_vector(const char *dir, const char *name)
     if (meta == NULL)
         fail_msg("%s: %s", path, jerr.text);
     snprintf(path, sizeof(path), "%s/%s/quote.bin", dir, name);
-    quote = tu_read_file(path, &len);
+    quote = ts_read_file(path, &len);
 
     rc = quote_parse(quote, len, &q);
     if (rc != QUOTE_OK)
@@ -123,7 +123,7 @@ static void check_vector(const char *dir, const char *name)
         size_t chain_len;
 
         snprintf(path, sizeof(path), "%s/%s/pck_chain.pem", dir, name);
-        chain = tu_read_file(path, &chain_len);
+        chain = ts_read_file(path, &chain_len);
         assert_int_equal(q.pem_count, count_occurrences((const char *)chain, BEGIN));
         for (size_t i = 0; i < q.pem_count; i++)
             assert_non_null(memmem(chain, chain_len, q.pem[i].pem, q.pem[i].len));

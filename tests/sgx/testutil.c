@@ -29,37 +29,12 @@ char *tu_quotes_dir(void)
     return out;
 }
 
-uint8_t *tu_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    long sz;
-
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    sz = ftell(f);
-    assert_true(sz >= 0);
-    rewind(f);
-    buf = malloc((size_t)sz + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)sz, f), (size_t)sz);
-    buf[sz] = 0;
-    fclose(f);
-    *len = (size_t)sz;
-    return buf;
-}
-
 uint8_t *tu_read_vector(const char *vector, const char *name, size_t *len)
 {
-    char *dir = tu_quotes_dir();
-    char path[4096];
-    uint8_t *buf;
+    char rel[1024];
 
-    snprintf(path, sizeof(path), "%s/%s/%s", dir, vector, name);
-    free(dir);
-    buf = tu_read_file(path, len);
-    return buf;
+    snprintf(rel, sizeof(rel), "quotes/%s/%s", vector, name);
+    return ts_read_vector(rel, len);
 }
 
 static int hexval(int c)

@@ -9,12 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/test_support.h" /* ts_read_file, ts_read_vector */
+
 /* $SGXQH_VECTORS/quotes, or fails the test. Caller frees. */
 char *tu_quotes_dir(void);
-/* Whole file into a malloc'd buffer (plus a NUL not counted in *len);
- * fails the test if it cannot. */
-uint8_t *tu_read_file(const char *path, size_t *len);
-/* $SGXQH_VECTORS/quotes/<vector>/<name> */
+/* $SGXQH_VECTORS/quotes/<vector>/<name>, read as ts_read_vector does. */
 uint8_t *tu_read_vector(const char *vector, const char *name, size_t *len);
 /* Decode exactly n bytes of hex (spaces ignored); fails the test otherwise. */
 void tu_hex(const char *hex, uint8_t *out, size_t n);

@@ -250,7 +250,7 @@ static x509_crl *load_crl(const char *dir, const char *name)
 {
     char *path = tu_path(dir, name);
     size_t len = 0;
-    uint8_t *der = tu_read(path, &len);
+    uint8_t *der = ts_read_file(path, &len);
     x509_crl *crl = NULL;
     assert_int_equal(x509_crl_from_der(der, len, &crl), 0);
     free(der);
@@ -262,7 +262,7 @@ static x509_cert **load_chain(const char *dir, const char *name, size_t *n)
 {
     char *path = tu_path(dir, name);
     size_t len = 0;
-    uint8_t *pem = tu_read(path, &len);
+    uint8_t *pem = ts_read_file(path, &len);
     x509_cert **certs = NULL;
     assert_int_equal(x509_chain_from_pem((const char *)pem, len, &certs, n), 0);
     free(pem);
@@ -379,7 +379,7 @@ static void test_qe_report_info(void **state)
     fixture *f = *state;
     /* Twice: the SDK default CPUSVN and another ("UPGRADED_CPUSVN", §4.5). */
     uint8_t upgraded[16];
-    tu_unhex("5339ae8c93ae8f3ce432db924d0f0733", upgraded, 16);
+    ts_unhex("5339ae8c93ae8f3ce432db924d0f0733", upgraded, 16);
     for (int round = 0; round < 2; round++) {
         sim_enclave_identity id;
         sgx_report_t rep;
@@ -437,14 +437,14 @@ static char *signed_body(const char *dir, const char *file, const char *key,
                          const uint8_t signer_pub[64])
 {
     char *path = tu_path(dir, file);
-    char *doc = (char *)tu_read(path, NULL);
+    char *doc = (char *)ts_read_file(path, NULL);
     char start[64];
     snprintf(start, sizeof start, "{\"%s\":", key);
     assert_int_equal(strncmp(doc, start, strlen(start)), 0);
     char *body = between(doc, start, ",\"signature\":\"");
     char *sig_hex = between(doc, ",\"signature\":\"", "\"}");
     uint8_t sig[64];
-    tu_unhex(sig_hex, sig, 64);
+    ts_unhex(sig_hex, sig, 64);
     assert_int_equal(crypto_p256_verify_raw(signer_pub, body, strlen(body), sig), 0);
     /* a single changed byte of the body no longer verifies */
     body[10] ^= 1;
@@ -551,8 +551,8 @@ static void check_collateral(const char *dir, const sim_tcb_config *cfg, time_t 
     assert_int_equal(json_integer_value(json_object_get(qi, "isvprodid")), 1);
     /* The QE's attributes (0x15) under the mask equal the expected value. */
     uint8_t attr[16], mask[16];
-    tu_unhex(json_string_value(json_object_get(qi, "attributes")), attr, 16);
-    tu_unhex(json_string_value(json_object_get(qi, "attributesMask")), mask, 16);
+    ts_unhex(json_string_value(json_object_get(qi, "attributes")), attr, 16);
+    ts_unhex(json_string_value(json_object_get(qi, "attributesMask")), mask, 16);
     assert_int_equal(0x15 & mask[0], attr[0] & mask[0]);
     assert_int_equal(attr[0] & mask[0], attr[0]); /* expected ⊆ mask */
 

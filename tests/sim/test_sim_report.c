@@ -44,7 +44,7 @@ static void vector_key_id(uint8_t key_id[32])
 static void vector_enclave(sim_enclave_identity *id)
 {
     memset(id, 0, sizeof *id);
-    tu_unhex(VEC_DEFAULT_CPUSVN, id->cpu_svn, 16);
+    ts_unhex(VEC_DEFAULT_CPUSVN, id->cpu_svn, 16);
     id->flags = 0x7;
     id->xfrm = 0x3;
     for (int i = 0; i < 32; i++)
@@ -56,7 +56,7 @@ static void test_default_cpusvn_constant(void **state)
 {
     (void)state;
     uint8_t expect[16];
-    tu_unhex(VEC_DEFAULT_CPUSVN, expect, 16);
+    ts_unhex(VEC_DEFAULT_CPUSVN, expect, 16);
     assert_memory_equal(SIM_SDK_DEFAULT_CPUSVN, expect, 16);
 }
 
@@ -67,9 +67,9 @@ static void test_derivation_data_vector(void **state)
     uint8_t key_id[32], cpusvn[16], got[SIM_REPORT_DERIVATION_LEN], expect[192];
     vector_target(&ti);
     vector_key_id(key_id);
-    tu_unhex(VEC_DEFAULT_CPUSVN, cpusvn, 16);
+    ts_unhex(VEC_DEFAULT_CPUSVN, cpusvn, 16);
     assert_int_equal(strlen(VEC_DERIVATION), 2 * 192);
-    tu_unhex(VEC_DERIVATION, expect, sizeof expect);
+    ts_unhex(VEC_DERIVATION, expect, sizeof expect);
     sim_report_derivation_data(&ti, cpusvn, key_id, got);
     assert_memory_equal(got, expect, 192);
 }
@@ -81,8 +81,8 @@ static void test_report_key_vector(void **state)
     uint8_t key_id[32], cpusvn[16], key[16], expect[16];
     vector_target(&ti);
     vector_key_id(key_id);
-    tu_unhex(VEC_DEFAULT_CPUSVN, cpusvn, 16);
-    tu_unhex(VEC_KEY, expect, 16);
+    ts_unhex(VEC_DEFAULT_CPUSVN, cpusvn, 16);
+    ts_unhex(VEC_KEY, expect, 16);
     assert_int_equal(sim_report_key_derive(&ti, cpusvn, key_id, key), SIM_OK);
     assert_memory_equal(key, expect, 16);
 }
@@ -97,7 +97,7 @@ static void test_ereport_mac_vector(void **state)
     vector_target(&ti);
     vector_enclave(&id);
     vector_key_id(expect_key_id);
-    tu_unhex(VEC_MAC, expect_mac, 16);
+    ts_unhex(VEC_MAC, expect_mac, 16);
 
     assert_int_equal(sim_ereport(&id, &ti, &rep), SIM_OK);
     assert_memory_equal(rep.key_id, expect_key_id, 32);

@@ -104,7 +104,7 @@ static void test_seed_created_0600(void **state)
     assert_int_equal(file_mode(seed), 0600);
     assert_int_equal(file_mode(sd) & 0777, 0700);
     size_t len = 0;
-    uint8_t *first = tu_read(seed, &len);
+    uint8_t *first = ts_read_file(seed, &len);
     assert_int_equal(len, 32);
     assert_int_equal(count_temp_files(sd), 0); /* the temp file was renamed, not left */
     uint8_t ak1[64], ak2[64];
@@ -115,7 +115,7 @@ static void test_seed_created_0600(void **state)
     p = open_ok(&o);
     sim_attestation_pub_key(p, ak2);
     assert_memory_equal(ak1, ak2, 64);
-    uint8_t *second = tu_read(seed, &len);
+    uint8_t *second = ts_read_file(seed, &len);
     assert_int_equal(len, 32);
     assert_memory_equal(first, second, 32);
     sim_platform_close(p);
@@ -139,7 +139,7 @@ static void expect_refused(const uint8_t *content, size_t len, mode_t mode, int 
     assert_null(p);
     assert_non_null(strstr(err, seed));
     size_t after_len = 0;
-    uint8_t *after = tu_read(seed, &after_len);
+    uint8_t *after = ts_read_file(seed, &after_len);
     assert_int_equal(after_len, len);
     if (len > 0)
         assert_memory_equal(after, content, len);
@@ -226,11 +226,11 @@ static void test_known_answer_keys(void **state)
     uint8_t got[64], expect[64], id[16], expect_id[16];
 
     sim_attestation_pub_key(p, got);
-    tu_unhex(KAT_AK_PUB, expect, 64);
+    ts_unhex(KAT_AK_PUB, expect, 64);
     assert_memory_equal(got, expect, 64);
 
     pem_pub(sim_root_pem(p), got);
-    tu_unhex(KAT_ROOT_PUB, expect, 64);
+    ts_unhex(KAT_ROOT_PUB, expect, 64);
     assert_memory_equal(got, expect, 64);
 
     x509_cert *root = NULL;
@@ -240,32 +240,32 @@ static void test_known_answer_keys(void **state)
     assert_int_equal(x509_cert_from_pem(sim_root_pem(p), strlen(sim_root_pem(p)), &root), 0);
     assert_int_equal(x509_cert_signature_bytes(root, &sig_der, &sig_len), 0);
     assert_int_equal(crypto_sig_der_to_raw(sig_der, sig_len, got), 0);
-    tu_unhex(KAT_ROOT_SIG, expect, 64);
+    ts_unhex(KAT_ROOT_SIG, expect, 64);
     assert_memory_equal(got, expect, 64);
     assert_int_equal(x509_cert_sha256(root, sha), 0);
-    tu_unhex(KAT_ROOT_SHA256, expect_sha, 32);
+    ts_unhex(KAT_ROOT_SHA256, expect_sha, 32);
     assert_memory_equal(sha, expect_sha, 32);
     x509_cert_free(root);
 
     pem_pub(sim_pck_pem(p), got);
-    tu_unhex(KAT_PCK_PUB, expect, 64);
+    ts_unhex(KAT_PCK_PUB, expect, 64);
     assert_memory_equal(got, expect, 64);
 
     sim_qe_id(p, id);
-    tu_unhex(KAT_QE_ID, expect_id, 16);
+    ts_unhex(KAT_QE_ID, expect_id, 16);
     assert_memory_equal(id, expect_id, 16);
 
     x509_cert *leaf = NULL;
     sgx_pck_ext ext;
     assert_int_equal(x509_cert_from_pem(sim_pck_pem(p), strlen(sim_pck_pem(p)), &leaf), 0);
     assert_int_equal(x509_cert_sgx_ext(leaf, &ext), 0);
-    tu_unhex(KAT_PPID, expect_id, 16);
+    ts_unhex(KAT_PPID, expect_id, 16);
     assert_memory_equal(ext.ppid, expect_id, 16);
     x509_cert_free(leaf);
 
     /* pub_key_id = SHA-256(AK ‖ 00..1f) (aesm §8.2) */
     uint8_t buf[96], h[32], pkid[32];
-    tu_unhex(KAT_AK_PUB, buf, 64);
+    ts_unhex(KAT_AK_PUB, buf, 64);
     for (int i = 0; i < 32; i++)
         buf[64 + i] = (uint8_t)i;
     crypto_sha256(buf, sizeof buf, h);
@@ -473,7 +473,7 @@ static bool files_equal(const char *da, const char *db, const char *name)
     size_t la = 0, lb = 0;
     assert_true((size_t)snprintf(pa, sizeof pa, "%s/%s", da, name) < sizeof pa);
     assert_true((size_t)snprintf(pb, sizeof pb, "%s/%s", db, name) < sizeof pb);
-    uint8_t *a = tu_read(pa, &la), *b = tu_read(pb, &lb);
+    uint8_t *a = ts_read_file(pa, &la), *b = ts_read_file(pb, &lb);
     bool eq = la == lb && memcmp(a, b, la) == 0;
     assert_true(la > 0);
     free(a);
@@ -486,7 +486,7 @@ static uint8_t *chain_cert_der(const char *dir, const char *name, size_t index, 
 {
     char *path = tu_path(dir, name);
     size_t plen = 0, n = 0;
-    uint8_t *pem = tu_read(path, &plen), *der = NULL;
+    uint8_t *pem = ts_read_file(path, &plen), *der = NULL;
     x509_cert **certs = NULL;
     assert_int_equal(x509_chain_from_pem((const char *)pem, plen, &certs, &n), 0);
     assert_true(index < n);

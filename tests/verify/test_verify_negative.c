@@ -232,7 +232,7 @@ static void test_wrong_root(void **state)
         bool intel = strncmp(ACCEPTED[i], "dcapqvl-", 8) == 0;
         tv_path(other, sizeof other, intel ? "customroot-dcapqvl-sgx-v3" : NULL,
                 intel ? "root.pem" : "intel-sgx-root-ca.pem");
-        uint8_t *pem = tv_read(other, &other_len);
+        uint8_t *pem = ts_read_file(other, &other_len);
         assert_non_null(pem);
         free(v.root);
         v.root = pem;

@@ -100,7 +100,7 @@ static void test_crl_encodings(void **state)
     char path[1200];
     size_t der_len;
     tv_path(path, sizeof path, "dcapqvl-sgx-v3", "pck_crl.der");
-    uint8_t *der = tv_read(path, &der_len);
+    uint8_t *der = ts_read_file(path, &der_len);
     assert_non_null(der);
 
     /* hex (what PCCS /rootcacrl and QuoteCollateralV3 carry) */
@@ -378,7 +378,7 @@ static void test_collateral_loaders_errors(void **state)
     char path[1200];
     size_t len;
     tv_path(path, sizeof path, "dcapqvl-sgx-v3", "tcb_chain.pem");
-    uint8_t *pem = tv_read(path, &len);
+    uint8_t *pem = ts_read_file(path, &len);
     assert_int_equal(verify_ctx_set_root(ctx, pem, len), VERIFY_E_ROOT);
     free(pem);
     tv_free(&v);

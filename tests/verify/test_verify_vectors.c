@@ -57,7 +57,7 @@ static void test_builtin_root_is_intel(void **state)
     char path[1200];
     size_t pem_len;
     tv_path(path, sizeof path, NULL, "intel-sgx-root-ca.pem");
-    uint8_t *pem = tv_read(path, &pem_len);
+    uint8_t *pem = ts_read_file(path, &pem_len);
     assert_non_null(pem);
     assert_int_equal(x509_cert_from_pem((const char *)pem, pem_len, &c), 0);
     uint8_t *der2 = NULL;
@@ -150,7 +150,7 @@ static void run_vector(const expectation *e, root_choice root, bool qvl_json, bo
         char path[1200];
         size_t len;
         tv_path(path, sizeof path, NULL, "intel-sgx-root-ca.pem");
-        uint8_t *pem = tv_read(path, &len);
+        uint8_t *pem = ts_read_file(path, &len);
         assert_int_equal(verify_ctx_set_root(ctx, pem, len), 0);
         free(pem);
     }
@@ -159,7 +159,7 @@ static void run_vector(const expectation *e, root_choice root, bool qvl_json, bo
         char path[1200], err[512] = "";
         size_t len;
         tv_path(path, sizeof path, e->vector, "collateral.json");
-        uint8_t *text = tv_read(path, &len);
+        uint8_t *text = ts_read_file(path, &len);
         assert_non_null(text);
         if (verify_collateral_load_qvl_json((const char *)text, len, &coll, err, sizeof err) != 0)
             fail_msg("%s: %s", path, err);
@@ -275,7 +275,7 @@ static void test_revoking_pck_crl(void **state)
         size_t len;
         tv_load(&v, WITH_NEG[i]);
         tv_path(path, sizeof path, WITH_NEG[i], "neg_pck_crl_revoking_pck.der");
-        uint8_t *crl = tv_read(path, &len);
+        uint8_t *crl = ts_read_file(path, &len);
         assert_non_null(crl);
         assert_int_equal(verify_collateral_set_crl(&v.coll.pck_crl, &v.coll.pck_crl_len, crl, len), 0);
         free(crl);

@@ -33,28 +33,6 @@ void tv_path(char *out, size_t cap, const char *vector, const char *file)
         snprintf(out, cap, "%s/quotes/%s/%s", base, vector, file);
 }
 
-uint8_t *tv_read(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 1 << 16, used = 0;
-    uint8_t *buf = malloc(cap);
-    assert_non_null(buf);
-    for (;;) {
-        size_t n = fread(buf + used, 1, cap - used, f);
-        used += n;
-        if (used < cap)
-            break;
-        cap *= 2;
-        buf = realloc(buf, cap);
-        assert_non_null(buf);
-    }
-    fclose(f);
-    *len = used;
-    return buf;
-}
-
 void tv_load(test_vector *v, const char *name)
 {
     char path[1200], err[512] = "";
@@ -62,13 +40,13 @@ void tv_load(test_vector *v, const char *name)
     memset(v, 0, sizeof *v);
     tv_path(v->dir, sizeof v->dir, name, NULL);
     tv_path(path, sizeof path, name, "quote.bin");
-    v->quote = tv_read(path, &v->quote_len);
+    v->quote = ts_read_file(path, &v->quote_len);
     assert_non_null(v->quote);
     tv_path(path, sizeof path, name, "root.pem");
-    v->root = tv_read(path, &v->root_len);
+    v->root = ts_read_file(path, &v->root_len);
     assert_non_null(v->root);
     tv_path(path, sizeof path, name, "meta.json");
-    uint8_t *meta = tv_read(path, &len);
+    uint8_t *meta = ts_read_file(path, &len);
     assert_non_null(meta);
     json_t *j = json_loadb((const char *)meta, len, 0, NULL);
     assert_non_null(j);

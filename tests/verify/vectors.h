@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/test_support.h" /* ts_read_file for whole files */
 #include "sgxqh/verify.h"
 
 typedef struct {
@@ -23,8 +24,6 @@ typedef struct {
 
 /* Path under $SGXQH_VECTORS/quotes (static buffer per call site use). */
 void tv_path(char *out, size_t cap, const char *vector, const char *file);
-/* Whole file or NULL (asserts on failure when required). */
-uint8_t *tv_read(const char *path, size_t *len);
 void tv_load(test_vector *v, const char *name);
 void tv_free(test_vector *v);
 /* All statuses except Revoked: so the verdict reflects the checks only. */
