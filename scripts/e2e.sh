@@ -10,7 +10,8 @@
 #      sharing one host directory that stands in for the node's /var/run/aesmd;
 #   4. assert the app got a quote from the daemon and verified it, the daemon
 #      logged the request as JSON with the same MRENCLAVE, the manifest's
-#      exec probe passes, and the daemon stops cleanly on SIGTERM.
+#      exec probe passes, /healthz, /readyz and /metrics answer on the pod's
+#      port 9464, and the daemon stops cleanly on SIGTERM.
 # Ends with "e2e: N passed, N failed". Options: --keep (leave pods and the
 # work directory for inspection). Bounded: each wait has a timeout.
 set -uo pipefail
@@ -92,20 +93,10 @@ step "pods from deploy/kubernetes (simulation overlay, sample Job)"
 mkdir -p "$work/aesmd" "$work/seed"
 head -c 32 /dev/urandom >"$work/seed/seed"
 chmod 0400 "$work/seed/seed" # as a Secret volume with defaultMode 0400 presents it
-drop=()
-# Flags the daemon gains in phase 2 of issue 5 (HTTP endpoint): drop them,
-# loudly, while the image's daemon does not know them.
-if ! "${PODMAN[@]}" run --rm "$IMAGE" --help 2>/dev/null | grep -q -- '--http-listen'; then
-  echo "note: this daemon has no --http-listen yet; /healthz, /readyz and /metrics not tested"
-  drop+=(--drop-arg=--http-listen)
-  http=0
-else
-  http=1
-fi
 python3 deploy/tools/pod_from_template.py --kustomize deploy/kubernetes/overlays/simulation \
   --kind DaemonSet --name "$DAEMON_POD" --host-path "/var/run/aesmd=$work/aesmd" \
   --secret "sgx-quote-helper-sim-seed=$work/seed" --node-name e2e-node --no-probes \
-  --restart-policy Never --volume-prefix "$DAEMON_POD-" "${drop[@]}" >"$work/daemon-pod.yaml"
+  --restart-policy Never --volume-prefix "$DAEMON_POD-" >"$work/daemon-pod.yaml"
 result "DaemonSet template -> Pod" $?
 python3 deploy/tools/pod_from_template.py --file deploy/kubernetes/examples/sample-job.yaml \
   --kind Job --name "$APP_POD" --host-path "/var/run/aesmd=$work/aesmd" \
@@ -170,18 +161,20 @@ assert quotes[-1].get("mrenclave") == sys.argv[2], (quotes[-1], sys.argv[2])
 EOF
 result "daemon logged GetQuoteEx as JSON with the app's MRENCLAVE" $? "$(tail -3 "$work/daemon.log")"
 
-if [ "$http" -eq 1 ]; then
-  ip=$("${PODMAN[@]}" pod inspect -f '{{.InfraContainerID}}' "$DAEMON_POD" | xargs \
-        "${PODMAN[@]}" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}')
-  for path in /healthz /readyz; do
-    curl -fsS --max-time 5 "http://$ip:9464$path" >/dev/null
-    result "GET $path" $?
-  done
-  curl -fsS --max-time 5 "http://$ip:9464/metrics" >"$work/metrics.txt"
-  grep -Eq '^sgx_quote_helper_requests_total\{op="GetQuoteEx",result="AESM_SUCCESS"\} [1-9]' \
-    "$work/metrics.txt"
-  result "GET /metrics counts the app's GetQuoteEx" $?
-fi
+# The probes and metrics the DaemonSet's kubelet and Prometheus would use
+# (the manifest's --http-listen=0.0.0.0:9464, in the pod's network).
+ip=$("${PODMAN[@]}" pod inspect -f '{{.InfraContainerID}}' "$DAEMON_POD" | xargs \
+      "${PODMAN[@]}" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}')
+for path in /healthz /readyz; do
+  curl -fsS --max-time 5 "http://$ip:9464$path" >/dev/null
+  result "GET $path" $?
+done
+curl -fsS --max-time 5 "http://$ip:9464/metrics" >"$work/metrics.txt"
+grep -Eq '^sgx_quote_helper_requests_total\{op="GetQuoteEx",result="AESM_SUCCESS"\} [1-9]' \
+  "$work/metrics.txt"
+result "GET /metrics counts the app's GetQuoteEx" $?
+grep -Eq '^sgx_quote_helper_backend_ready 1$' "$work/metrics.txt"
+result "GET /metrics: backend_ready 1" $?
 
 # ---- 5. shutdown ----
 step "SIGTERM"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fuzz logfmt_render(): whatever bytes end up in a string field, the JSON
+ * Fuzz logfmt_render(): whatever bytes end up in a string field or key, the JSON
  * line must parse with a strict parser (jansson) and stay one line; the
  * text line must stay one line too.
  */
@@ -23,16 +23,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(s, data, size);
     s[size] = '\0';
-    logfmt_fields f;
-    memset(&f, 0, sizeof f);
-    f.event = s;
-    f.msg = s;
-    f.hint = s;
-    f.op = s;
+    /* The same bytes as event name, key and several values, and the tail
+     * of the input (which may start inside a UTF-8 sequence) as one more. */
+    logfmt_record r;
+    logfmt_begin(&r, LOGFMT_LEVEL_INFO, s);
+    logfmt_str(&r, "op", s);
+    logfmt_str(&r, s, s);
+    logfmt_str(&r, "msg", s + size / 2);
+    logfmt_hex(&r, "hex", data, size);
+    logfmt_int(&r, "code", (long long)size);
     for (int fmt = LOGFMT_TEXT; fmt <= LOGFMT_JSON; fmt++) {
         char *line = NULL;
         size_t len = 0;
-        if (logfmt_render((logfmt_format)fmt, &f, &line, &len) != LOGFMT_OK)
+        if (logfmt_render((logfmt_format)fmt, &r, &line, &len) != LOGFMT_OK)
             abort();
         if (len == 0 || line[len - 1] != '\n' || memchr(line, '\n', len - 1) != NULL)
             abort();

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sgx-quote-helperd's settings: defaults, command-line parsing and
- * validation in one place (docs/daemon.md lists every flag). main.c turns a
- * daemon_config into a backend, a service and a server; nothing else reads
- * argv. Environment variables for every flag (the operations issue) belong
- * here too.
+ * sgx-quote-helperd's settings: defaults, the option table, and the three
+ * places a setting can come from, in rising precedence (docs/daemon.md):
+ *   1. the --config FILE (`name = value` lines, name = the flag's name);
+ *   2. environment variables SGX_QUOTE_HELPER_<NAME> (upper case, '-' → '_');
+ *   3. command-line flags.
+ * main.c loads it once at start; on SIGHUP the server loads it again the
+ * same way (the file may have changed) and takes over what can change
+ * without a restart (daemon_config_reload). Nothing else reads argv or the
+ * environment for settings.
  */
 #ifndef SGXQH_DAEMON_CONFIG_H
 #define SGXQH_DAEMON_CONFIG_H
@@ -12,10 +16,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "backend/backend.h"
 #include "daemon/log.h"
+#include "ops/acl.h"
 
 #define DAEMON_DEFAULT_SOCKET "/var/run/aesmd/aesm.socket"
 #define DAEMON_DEFAULT_STATE_DIR "/var/lib/sgx-quote-helper"
@@ -32,6 +38,10 @@
 #define DAEMON_DEFAULT_MAX_BUF_SIZE 65536u
 /* How long SIGTERM waits for in-flight connections before giving up. */
 #define DAEMON_DEFAULT_DRAIN_TIMEOUT_MS 30000u
+/* Environment variable prefix for every flag. */
+#define DAEMON_ENV_PREFIX "SGX_QUOTE_HELPER_"
+/* A config file larger than this is a mistake. */
+#define DAEMON_CONFIG_FILE_MAX (64u * 1024u)
 
 typedef struct {
     const char *socket_path;
@@ -48,20 +58,66 @@ typedef struct {
     uint32_t drain_timeout_ms;
     unsigned workers; /* libuv worker threads; 0 = one per online CPU */
 
-    log_format log_fmt;
+    log_format log_fmt; /* default: json unless stderr is a terminal */
     log_level log_lvl;
+
+    const char *http_listen; /* "ADDR:PORT"; NULL = no HTTP endpoint */
+
+    /* --allow-uid/--allow-gid as given ("" = not set) and the parsed ACL,
+     * which always also admits the daemon's own effective uid. */
+    char allow_uid[ACL_LIST_TEXT_MAX + 1];
+    char allow_gid[ACL_LIST_TEXT_MAX + 1];
+    ops_acl acl;
+
+    double rate_limit; /* requests per second per peer; 0 = off */
+    double rate_burst; /* bucket size */
+
+    const char *proc_root;   /* where /proc is (tests); NULL = "/proc" */
+    const char *config_file; /* NULL = none */
+    const char *fault_file;  /* test/chaos hook, see fault.h; NULL = off */
+
+    /* Strings the fields above point to. */
+    char **owned;
+    size_t n_owned;
 } daemon_config;
 
+/* Defaults; the log format from whether stderr is a terminal. */
 void daemon_config_default(daemon_config *cfg);
+void daemon_config_free(daemon_config *cfg);
 
 typedef enum {
     CONFIG_RUN = 0,     /* parsed; start the daemon */
     CONFIG_EXIT_OK = 1, /* --help / --version printed */
-    CONFIG_USAGE = 2,   /* bad arguments; message already printed */
+    CONFIG_USAGE = 2,   /* bad settings; a sentence is in err */
 } config_parse_result;
 
-/* Parses argv into cfg (which should hold the defaults). Strings in cfg point
- * into argv. Prints help/version to stdout and errors to stderr. */
-config_parse_result daemon_config_parse_args(daemon_config *cfg, int argc, char **argv);
+/* Defaults, then the config file, the environment and argv, then the
+ * checks that span several settings. --help/--version print to stdout and
+ * return CONFIG_EXIT_OK. On CONFIG_USAGE err holds one sentence naming the
+ * setting and where it came from; cfg must still be freed. */
+config_parse_result daemon_config_load(daemon_config *cfg, int argc, char **argv, char *err,
+                                       size_t errcap);
+
+/* Names of SGX_QUOTE_HELPER_* variables in the environment that are no
+ * setting (typos), comma-separated, "" when none. SGX_QUOTE_HELPER_OPTS
+ * (the systemd unit's flag list) is not reported. */
+void daemon_config_unknown_env(char *out, size_t cap);
+
+/* SIGHUP: copy what can change at run time from fresh into live: log
+ * level and format, --max-request-bytes, --io-timeout-ms,
+ * --max-connections, --drain-timeout-ms, the ACL and the rate limit.
+ * changed/ignored receive comma-separated flag names (without dashes) of
+ * settings that were taken over / that differ but need a restart. */
+void daemon_config_reload(daemon_config *live, const daemon_config *fresh, char *changed,
+                          size_t changed_cap, char *ignored, size_t ignored_cap);
+
+/* Every connection costs a descriptor: raise the soft RLIMIT_NOFILE as far
+ * as the hard limit allows and, if --max-connections still does not fit,
+ * lower it. Returns 0 when it fits, else the value asked for (and sets
+ * *nofile to the limit) so the caller can say so. */
+uint32_t daemon_config_fit_connections(daemon_config *cfg, unsigned long long *nofile);
+
+/* The usage text (also --help). */
+void daemon_config_usage(FILE *to);
 
 #endif

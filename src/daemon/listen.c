@@ -5,7 +5,8 @@
  * aesmd, which unlinks the path and binds it (a window with no socket) and
  * unlinks it again on exit whatever it then names, we bind a temporary name
  * in the same directory and rename() it into place, and on exit remove the
- * path only while it is still our inode.
+ * path only while it is still our inode. Under systemd socket activation
+ * the socket comes from LISTEN_FDS and its path is never touched.
  */
 #include "daemon/listen.h"
 
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 /* Kernel queue of connections not yet accepted; the kernel caps it at
@@ -25,10 +27,12 @@
 static int mkdir_parents(const char *path, char *err, size_t errcap)
 {
     char dir[PATH_MAX];
-    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
+    size_t plen = strlen(path);
+    if (plen >= sizeof dir) {
         snprintf(err, errcap, "socket path is too long: %s", path);
         return -1;
     }
+    memcpy(dir, path, plen + 1);
     char *slash = strrchr(dir, '/');
     if (slash == NULL || slash == dir)
         return 0;
@@ -72,13 +76,57 @@ static int fill_addr(struct sockaddr_un *sa, const char *path)
     return 0;
 }
 
+/* "<dir>/.<name>.<pid>.tmp" next to path, or the shorter "<dir>/.sqh.<pid>"
+ * when that does not fit; -1 when neither fits in cap. Built from measured
+ * pieces, so nothing is ever silently truncated. */
+static int temp_name(char *out, size_t cap, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return -1;
+    size_t dirlen = (size_t)(slash - path);
+    const char *base = slash + 1;
+    size_t baselen = strlen(base);
+    char pid[24];
+    int pl = snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    if (pl <= 0 || (size_t)pl >= sizeof pid)
+        return -1;
+    /* dir "/." base "." pid ".tmp" NUL */
+    size_t need = dirlen + 2 + baselen + 1 + (size_t)pl + 4 + 1;
+    size_t n = 0;
+    if (need <= cap) {
+        memcpy(out, path, dirlen);
+        n = dirlen;
+        memcpy(out + n, "/.", 2);
+        n += 2;
+        memcpy(out + n, base, baselen);
+        n += baselen;
+        out[n++] = '.';
+        memcpy(out + n, pid, (size_t)pl);
+        n += (size_t)pl;
+        memcpy(out + n, ".tmp", 5);
+        return 0;
+    }
+    /* dir "/.sqh." pid NUL */
+    need = dirlen + 6 + (size_t)pl + 1;
+    if (need > cap)
+        return -1;
+    memcpy(out, path, dirlen);
+    n = dirlen;
+    memcpy(out + n, "/.sqh.", 6);
+    n += 6;
+    memcpy(out + n, pid, (size_t)pl);
+    out[n + (size_t)pl] = '\0';
+    return 0;
+}
+
 int listen_socket_open(listen_socket *ls, const char *path, mode_t mode, long long group,
                        char *err, size_t errcap)
 {
     int rc = -1;
     int fd = -1;
     bool tmp_bound = false;
-    char tmp[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
+    char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
     struct sockaddr_un sa;
     struct stat st;
 
@@ -105,11 +153,8 @@ int listen_socket_open(listen_socket *ls, const char *path, mode_t mode, long lo
 
     /* A temporary name in the same directory, so rename() is atomic. If it
      * does not fit in sun_path, bind the path itself after unlinking it. */
-    const char *slash = strrchr(path, '/');
-    int dirlen = (int)(slash - path);
-    snprintf(tmp, sizeof tmp, "%.*s/.%s.%ld.tmp", dirlen, path, slash + 1, (long)getpid());
     const char *bind_path = tmp;
-    if (fill_addr(&sa, tmp) != 0) {
+    if (temp_name(tmp, sizeof tmp, path) != 0 || fill_addr(&sa, tmp) != 0) {
         bind_path = path;
         if (unlink(path) != 0 && errno != ENOENT) {
             snprintf(err, errcap, "cannot remove stale socket %s: %s", path, strerror(errno));
@@ -159,10 +204,50 @@ out:
     return rc;
 }
 
+int listen_socket_from_systemd(listen_socket *ls, const char *path, char *err, size_t errcap)
+{
+    memset(ls, 0, sizeof *ls);
+    ls->fd = -1;
+    ls->path = path;
+    /* unset_environment = 1: children (none today) must not inherit them. */
+    int n = sd_listen_fds(1);
+    if (n < 0) {
+        snprintf(err, errcap, "socket activation: sd_listen_fds: %s", strerror(-n));
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    int fd = -1;
+    for (int i = 0; i < n; i++) {
+        int cand = SD_LISTEN_FDS_START + i;
+        if (fd < 0 && sd_is_socket_unix(cand, SOCK_STREAM, 1, NULL, 0) > 0)
+            fd = cand;
+        else
+            close(cand); /* not ours to serve: one listening AF_UNIX stream socket */
+    }
+    if (fd < 0) {
+        snprintf(err, errcap, "socket activation: none of the %d passed descriptor(s) is a "
+                              "listening AF_UNIX stream socket (check ListenStream= in the "
+                              ".socket unit)", n);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        snprintf(err, errcap, "socket activation: fcntl: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    ls->fd = fd;
+    ls->activated = true;
+    return 1;
+}
+
 void listen_socket_remove_if_ours(const listen_socket *ls)
 {
     struct stat st;
-    if (ls->path == NULL || lstat(ls->path, &st) != 0)
+    /* systemd owns an activated socket and its path (they outlive us). */
+    if (ls->activated || ls->path == NULL || lstat(ls->path, &st) != 0)
         return;
     if (st.st_dev == ls->dev && st.st_ino == ls->ino)
         (void)unlink(ls->path);

@@ -16,6 +16,7 @@ typedef struct {
     const char *path; /* borrowed from the config */
     dev_t dev;        /* identity of the socket file we created */
     ino_t ino;
+    bool activated;   /* from systemd (LISTEN_FDS): never bound or unlinked by us */
 } listen_socket;
 
 /* Creates the directory (0755) if missing, binds a temporary name next to
@@ -26,7 +27,15 @@ typedef struct {
 int listen_socket_open(listen_socket *ls, const char *path, mode_t mode, long long group,
                        char *err, size_t errcap);
 
-/* Unlinks the path only if it still names the socket we created. */
+/* systemd socket activation (sd_listen_fds): when LISTEN_FDS passes
+ * descriptors to this process, takes the first listening AF_UNIX stream
+ * socket among them (closing the others) and returns 1; 0 when the process
+ * was not socket-activated; -1 with a sentence in err. path is only kept
+ * for log lines. */
+int listen_socket_from_systemd(listen_socket *ls, const char *path, char *err, size_t errcap);
+
+/* Unlinks the path only if it still names the socket we created (never for
+ * an activated socket). */
 void listen_socket_remove_if_ours(const listen_socket *ls);
 
 #endif

@@ -1,30 +1,35 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sgx-quote-helperd: the node-local quote service (DESIGN.md). This file
- * only assembles the pieces in order — flags (config.c), quoting backend
- * (src/backend), service (quote_ex semantics, service.c), listening socket
- * (listen.c) and the event loop (server.c) — and tears them down again.
- * Foreground, logs to stderr.
+ * only assembles the pieces in order — settings (config.c), quoting backend
+ * (src/backend, optionally behind the --fault-file wrapper), service
+ * (quote_ex semantics, service.c), metrics, rate limiter and readiness
+ * canary (src/ops, ready.c), the listening socket (listen.c, or systemd's),
+ * the HTTP endpoint (http.c) and the event loop (server.c) — and tears them
+ * down again. Foreground, logs to stderr.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/backend_hw.h"
 #include "daemon/config.h"
+#include "daemon/fault.h"
+#include "daemon/http.h"
 #include "daemon/listen.h"
 #include "daemon/log.h"
+#include "daemon/ready.h"
 #include "daemon/server.h"
 #include "daemon/service.h"
+#include "ops/ops_metrics.h"
+#include "ops/ratelimit.h"
 #include "sgxqh/aesm_error.h"
 #include "sgxqh_config.h"
-
-/* File descriptors kept aside for the listener, logs and the backend. */
-#define FD_HEADROOM 64
 
 static void ignore_sigpipe(void)
 {
@@ -55,61 +60,90 @@ static unsigned setup_workers(unsigned requested)
     return requested;
 }
 
-/* Every connection costs a descriptor: raise the soft limit as far as the
- * hard limit allows, and lower --max-connections if it still does not fit. */
-static void fit_connection_limit(daemon_config *cfg)
+/* The hardware backend's own lines (QPL, QCNL, Intel errors) go through our
+ * log, so they are JSON like everything else. */
+static void hw_logger(void *ctx, const char *level, const char *message)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    (void)ctx;
+    log_level lv = LOG_INFO;
+    if (strcmp(level, "error") == 0)
+        lv = LOG_ERROR;
+    else if (strcmp(level, "warn") == 0)
+        lv = LOG_WARN;
+    if (!log_enabled(lv))
         return;
-    rlim_t want = (rlim_t)cfg->max_connections + FD_HEADROOM;
-    if (rl.rlim_cur < want) {
-        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &rl);
-        (void)getrlimit(RLIMIT_NOFILE, &rl);
-    }
-    if (rl.rlim_cur < want) {
-        uint32_t fit = rl.rlim_cur > 2 * FD_HEADROOM ? (uint32_t)(rl.rlim_cur - FD_HEADROOM) : 16;
-        log_msg(LOG_WARN, "open-file limit %llu is too low for --max-connections %u; using %u",
-                (unsigned long long)rl.rlim_cur, cfg->max_connections, fit);
-        cfg->max_connections = fit;
-    }
+    logfmt_record r;
+    logfmt_begin(&r, lv, "backend");
+    logfmt_str(&r, "backend", "hw");
+    logfmt_str(&r, "msg", message);
+    log_emit(&r);
 }
 
 int main(int argc, char **argv)
 {
     int exit_code = 1;
-    backend *b = NULL;
+    backend *inner = NULL, *b = NULL;
     service *svc = NULL;
+    ratelimit *rl = NULL;
+    readiness *ready = NULL;
+    http_server *http = NULL;
+    ops_metrics metrics;
+    bool have_metrics = false;
     listen_socket ls = {.fd = -1};
     bool listening = false;
-    char err[512] = "";
+    char err[1024] = "";
     daemon_config cfg;
+    static daemon_shared shared;
 
-    daemon_config_default(&cfg);
-    switch (daemon_config_parse_args(&cfg, argc, argv)) {
+    switch (daemon_config_load(&cfg, argc, argv, err, sizeof err)) {
     case CONFIG_RUN:
         break;
     case CONFIG_EXIT_OK:
+        daemon_config_free(&cfg);
         return 0;
     default:
+        fprintf(stderr, "sgx-quote-helperd: %s\n", err);
+        daemon_config_free(&cfg);
         return 2;
     }
     log_setup(cfg.log_fmt, cfg.log_lvl);
+    if (server_block_signals() != 0) {
+        log_msg(LOG_ERROR, "cannot block SIGTERM/SIGINT/SIGHUP for the event loop");
+        daemon_config_free(&cfg);
+        return 1;
+    }
+    char unknown[512];
+    daemon_config_unknown_env(unknown, sizeof unknown);
+    if (unknown[0] != '\0')
+        log_msg(LOG_WARN, "ignoring unknown environment variable(s) %s (settings are "
+                          DAEMON_ENV_PREFIX "<FLAG>, see --help)", unknown);
     ignore_sigpipe();
     unsigned workers = setup_workers(cfg.workers);
-    fit_connection_limit(&cfg);
+    unsigned long long nofile = 0;
+    uint32_t asked = daemon_config_fit_connections(&cfg, &nofile);
+    if (asked != 0)
+        log_msg(LOG_WARN, "open-file limit %llu is too low for --max-connections %u; using %u",
+                nofile, asked, cfg.max_connections);
+    struct timespec start;
+    clock_gettime(CLOCK_REALTIME, &start);
 
-    b = backend_open(&cfg.backend, err, sizeof err);
-    if (b == NULL) {
+    backend_hw_set_logger(hw_logger, NULL);
+    inner = backend_open(&cfg.backend, err, sizeof err);
+    if (inner == NULL) {
         log_msg(LOG_ERROR, "backend: %s", err[0] != '\0' ? err : "cannot open the backend");
         goto out;
     }
-    /* Warm up and report readiness now rather than at the first client. */
-    aesm_error_t health = b->ops->health(b);
-    if (health != AESM_SUCCESS)
-        log_msg(LOG_WARN, "backend %s is not ready: %s (%d) %s", b->ops->name,
-                aesm_error_name(health), health, aesm_error_hint(health));
+    b = inner;
+    if (cfg.fault_file != NULL) {
+        b = fault_backend_wrap(inner, cfg.fault_file);
+        if (b == NULL) {
+            log_msg(LOG_ERROR, "out of memory wrapping the backend");
+            b = inner;
+            goto out;
+        }
+        log_msg(LOG_WARN, "--fault-file %s: backend calls fail while that file exists "
+                          "(testing only)", cfg.fault_file);
+    }
 
     service_config scfg;
     service_config_default(&scfg);
@@ -119,52 +153,124 @@ int main(int argc, char **argv)
         log_msg(LOG_ERROR, "cannot create the service (out of memory?)");
         goto out;
     }
+    if (ops_metrics_init(&metrics, SGXQH_VERSION, inner->ops->name,
+                         (double)start.tv_sec + (double)start.tv_nsec / 1e9) != METRICS_OK) {
+        log_msg(LOG_ERROR, "cannot set up the metrics (out of memory?)");
+        goto out;
+    }
+    have_metrics = true;
+    ratelimit_config rlc;
+    ratelimit_config_default(&rlc);
+    rlc.rate = cfg.rate_limit;
+    rlc.burst = cfg.rate_burst;
+    int rc = 0;
+    rl = ratelimit_new(&rlc, NULL, NULL, &rc);
+    if (rl == NULL) {
+        log_msg(LOG_ERROR, "rate limit: %s", ratelimit_strerror(rc));
+        goto out;
+    }
+    ready = readiness_new(svc, b, inner, &metrics);
+    if (ready == NULL) {
+        log_msg(LOG_ERROR, "out of memory");
+        goto out;
+    }
+    /* Warm up and report readiness now rather than at the first client. */
+    char ready_reason[2048];
+    bool is_ready = readiness_check(ready, ready_reason, sizeof ready_reason);
 
-    if (listen_socket_open(&ls, cfg.socket_path, cfg.socket_mode,
-                           cfg.socket_group_set ? (long long)cfg.socket_group : -1, err,
-                           sizeof err) != 0) {
+    rc = listen_socket_from_systemd(&ls, cfg.socket_path, err, sizeof err);
+    if (rc < 0) {
+        log_msg(LOG_ERROR, "%s", err);
+        goto out;
+    }
+    if (rc == 0 && listen_socket_open(&ls, cfg.socket_path, cfg.socket_mode,
+                                      cfg.socket_group_set ? (long long)cfg.socket_group : -1,
+                                      err, sizeof err) != 0) {
         log_msg(LOG_ERROR, "socket: %s", err);
         goto out;
     }
     listening = true;
 
-    log_record r;
-    log_begin(&r, LOG_INFO, "start");
-    log_str(&r, "version", SGXQH_VERSION);
-    log_str(&r, "socket", cfg.socket_path);
-    log_str(&r, "backend", b->ops->name);
-    log_str(&r, "backend_ready", health == AESM_SUCCESS ? "yes" : aesm_error_name(health));
-    log_uint(&r, "workers", workers);
-    log_uint(&r, "max_request_bytes", cfg.max_request_bytes);
-    log_uint(&r, "io_timeout_ms", cfg.io_timeout_ms);
-    log_uint(&r, "max_connections", cfg.max_connections);
-    log_uint(&r, "max_buf_size", cfg.max_buf_size);
-    log_int(&r, "pid", (long long)getpid());
+    atomic_store(&shared.heartbeat_ms, daemon_mono_ms());
+    char http_bound[128] = "";
+    if (cfg.http_listen != NULL) {
+        http = http_start(cfg.http_listen, &metrics, ready, &shared, http_bound,
+                          sizeof http_bound, err, sizeof err);
+        if (http == NULL) {
+            log_msg(LOG_ERROR, "%s", err);
+            goto out;
+        }
+    }
+
+    logfmt_record r;
+    logfmt_begin(&r, LOG_INFO, "start");
+    logfmt_str(&r, "version", SGXQH_VERSION);
+    logfmt_str(&r, "socket", cfg.socket_path);
+    logfmt_bool(&r, "socket_activated", ls.activated);
+    logfmt_str(&r, "backend", inner->ops->name);
+    logfmt_str(&r, "backend_ready", is_ready ? "yes" : ready_reason);
+    logfmt_uint(&r, "workers", workers);
+    logfmt_uint(&r, "max_request_bytes", cfg.max_request_bytes);
+    logfmt_uint(&r, "io_timeout_ms", cfg.io_timeout_ms);
+    logfmt_uint(&r, "max_connections", cfg.max_connections);
+    logfmt_uint(&r, "max_buf_size", cfg.max_buf_size);
+    logfmt_str_opt(&r, "http_listen", http_bound);
+    logfmt_str_opt(&r, "allow_uid", cfg.allow_uid);
+    logfmt_str_opt(&r, "allow_gid", cfg.allow_gid);
+    if (cfg.rate_limit > 0) {
+        logfmt_ms(&r, "rate_limit", cfg.rate_limit);
+        logfmt_ms(&r, "rate_burst", cfg.rate_burst);
+    }
+    logfmt_str_opt(&r, "config", cfg.config_file);
+    logfmt_str(&r, "log_level", logfmt_level_name(cfg.log_lvl));
+    logfmt_int(&r, "pid", (long long)getpid());
     log_emit(&r);
 
     server_stats stats;
-    exit_code = server_run(&cfg, svc, &ls, &stats);
+    server_env env = {
+        .cfg = &cfg,
+        .argc = argc,
+        .argv = argv,
+        .svc = svc,
+        .ls = &ls,
+        .metrics = &metrics,
+        .rl = rl,
+        .shared = &shared,
+        .stats = &stats,
+    };
+    exit_code = server_run(&env);
 
-    log_begin(&r, LOG_INFO, "stop");
-    log_int(&r, "exit_code", exit_code);
-    log_uint(&r, "accepted", stats.accepted);
-    log_uint(&r, "replies", stats.replies);
-    log_uint(&r, "closed_no_reply", stats.closed_no_reply);
-    log_uint(&r, "rejected_limit", stats.rejected_limit);
-    log_uint(&r, "dropped_oversize", stats.dropped_oversize);
-    log_uint(&r, "dropped_deadline", stats.dropped_deadline);
-    log_uint(&r, "dropped_truncated", stats.dropped_truncated);
-    log_uint(&r, "dropped_peer_gone", stats.dropped_peer_gone);
-    log_uint(&r, "partial_writes", stats.partial_writes);
+    logfmt_begin(&r, LOG_INFO, "stop");
+    logfmt_int(&r, "exit_code", exit_code);
+    logfmt_uint(&r, "accepted", stats.accepted);
+    logfmt_uint(&r, "replies", stats.replies);
+    logfmt_uint(&r, "closed_no_reply", stats.closed_no_reply);
+    logfmt_uint(&r, "rejected_limit", stats.rejected_limit);
+    logfmt_uint(&r, "rejected_acl", stats.rejected_acl);
+    logfmt_uint(&r, "rejected_ratelimit", stats.rejected_ratelimit);
+    logfmt_uint(&r, "dropped_oversize", stats.dropped_oversize);
+    logfmt_uint(&r, "dropped_deadline", stats.dropped_deadline);
+    logfmt_uint(&r, "dropped_truncated", stats.dropped_truncated);
+    logfmt_uint(&r, "dropped_peer_gone", stats.dropped_peer_gone);
+    logfmt_uint(&r, "partial_writes", stats.partial_writes);
+    logfmt_uint(&r, "reloads", stats.reloads);
     log_emit(&r);
 out:
+    http_stop(http);
     if (listening)
         listen_socket_remove_if_ours(&ls);
     if (ls.fd >= 0)
         close(ls.fd);
+    readiness_free(ready);
+    ratelimit_free(rl);
     if (svc != NULL)
         service_free(svc);
     if (b != NULL)
-        backend_close(b);
+        backend_close(b); /* the fault wrapper closes inner too */
+    else if (inner != NULL)
+        backend_close(inner);
+    if (have_metrics)
+        ops_metrics_free(&metrics);
+    daemon_config_free(&cfg);
     return exit_code;
 }

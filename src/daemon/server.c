@@ -1,26 +1,40 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * socket → [server] → framing → service → backend. One libuv loop owns every
- * socket; a connection reads one 4-byte LE length plus body (aesm §1.3, §2)
- * under a size cap and a deadline (§9.3); the service runs on libuv's worker
- * pool so the loop never waits on crypto; the response frame goes out in one
- * write() (§2 reader quirk) and the connection closes. A client that breaks
- * a limit is dropped and logged once with its SO_PEERCRED identity.
+ * socket. At accept the peer's SO_PEERCRED identity meets the ACL, the
+ * connection limit and its token bucket (by pod from /proc/PID/cgroup when
+ * known, else by uid); then one 4-byte LE length plus body is read (aesm
+ * §1.3, §2) under a size cap and a deadline (§9.3); the service runs on
+ * libuv's worker pool so the loop never waits on crypto; the response frame
+ * goes out in one write() (§2 reader quirk) and the connection closes.
+ * Every request and every rejection is counted in the metrics and logged
+ * once with the peer's identity.
  */
 #include "daemon/server.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "daemon/log.h"
+#include "ops/peer.h"
 #include "sgxqh/aesm_error.h"
 #include "wire/wire.h"
+
+/* How often the loop proves it turns (/healthz), unless the systemd
+ * watchdog wants it more often (half its interval). */
+#define HEARTBEAT_MS 1000u
+#define HEARTBEAT_MIN_MS 50u
 
 typedef enum {
     CONN_READ_PREFIX,
@@ -45,6 +59,8 @@ typedef struct conn {
     int open_handles;      /* pipe + timer; freed when both are closed */
     bool closing;
     bool counted;          /* holds one of the --max-connections slots */
+    bool rate_limited;     /* its request gets AESM_BUSY instead of the service */
+    bool request_seen;     /* the whole request arrived (counted in requests_total) */
     log_peer peer;
 
     uint8_t prefix[WIRE_PREFIX_SIZE];
@@ -62,62 +78,166 @@ typedef struct conn {
 
 struct server {
     uv_loop_t loop;
-    const daemon_config *cfg;
-    service *svc;
-    listen_socket *ls;
+    const server_env *env;
+    daemon_config *cfg;
+    server_stats *stats;
+    ops_metrics *metrics;
     uv_pipe_t listener;
-    bool listener_open;
-    uv_signal_t sig_term, sig_int;
-    uv_timer_t drain_timer;
+    int sig_fd;          /* signalfd for SIGTERM, SIGINT, SIGHUP */
+    uv_poll_t sig_poll;
+    uv_timer_t drain_timer, heartbeat;
+    bool watchdog;
     bool draining;
     uint32_t active; /* counted connections not yet closed */
     conn *conns;
-    server_stats *stats;
+    bool have_svn;
+    uint16_t qe_svn, pce_svn;
 };
 
 static void conn_close(conn *c);
 
-/* ---- logging ---------------------------------------------------------- */
+/* ---- peer identity ------------------------------------------------------ */
 
+static void conn_read_peer(conn *c)
+{
+    uv_os_fd_t fd;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && len == sizeof cred) {
+        c->peer.known = true;
+        c->peer.pid = cred.pid;
+        c->peer.uid = cred.uid;
+        c->peer.gid = cred.gid;
+    }
+}
+
+/* Pod UID and container id from /proc/PID/cgroup (ops/peer.h). pid 0 is a
+ * peer outside our PID namespace: nothing to read. Done once per
+ * connection, at accept when the rate limit or info-level logs need it,
+ * else just before a warning is logged. */
+static void conn_attribute(conn *c)
+{
+    if (c->peer.attributed || !c->peer.known || c->peer.pid <= 0)
+        return;
+    c->peer.attributed = true;
+    (void)peer_read_cgroup(c->srv->cfg->proc_root, c->peer.pid, &c->peer.id);
+}
+
+/* ---- logging and counting ----------------------------------------------- */
+
+static const char *reject_hint(ops_reject_reason reason)
+{
+    switch (reason) {
+    case OPS_REJECT_LIMIT:
+        return "too many connections at once: raise --max-connections (and the open-file "
+               "limit), or find the client that keeps connections open";
+    case OPS_REJECT_DEADLINE:
+        return "the client did not send its whole request (or take the answer) within "
+               "--io-timeout-ms: a stuck or hostile client";
+    case OPS_REJECT_OVERSIZE:
+        return "length prefix above --max-request-bytes: not an AESM client, or a corrupt "
+               "request";
+    case OPS_REJECT_ACL:
+        return "this uid/gid is not in --allow-uid/--allow-gid; the client sees "
+               "SGX_ERROR_UNEXPECTED (0x0001)";
+    case OPS_REJECT_RATELIMIT:
+        return "this peer exceeded --rate-limit/--rate-burst; it was answered AESM_BUSY "
+               "(SGX_ERROR_BUSY, 0x400a) and may retry later";
+    default:
+        return "";
+    }
+}
+
+/* One "rejected" line: the counted reasons of the metrics. */
+static void conn_log_rejected(conn *c, ops_reject_reason reason, const char *detail)
+{
+    conn_attribute(c);
+    logfmt_record r;
+    logfmt_begin(&r, LOG_WARN, "rejected");
+    logfmt_str(&r, "reason", ops_reject_reason_name(reason));
+    logfmt_str_opt(&r, "detail", detail);
+    logfmt_str(&r, "state", CONN_STATE_NAMES[c->state]);
+    logfmt_uint(&r, "bytes_read", (unsigned long long)(c->prefix_got + c->body_got));
+    if (reason == OPS_REJECT_LIMIT)
+        logfmt_uint(&r, "max_connections", c->srv->cfg->max_connections);
+    log_peer_fields(&r, &c->peer);
+    logfmt_str(&r, "hint", reject_hint(reason));
+    log_emit(&r);
+}
+
+/* Connection problems that are not a policy decision: "drop" lines. */
 static void conn_log_drop(conn *c, const char *reason, const char *detail)
 {
-    log_record r;
-    log_begin(&r, LOG_WARN, "drop");
-    log_str(&r, "reason", reason);
-    if (detail != NULL)
-        log_str(&r, "detail", detail);
-    log_str(&r, "state", CONN_STATE_NAMES[c->state]);
-    log_uint(&r, "bytes_read", (unsigned long long)(c->prefix_got + c->body_got));
+    conn_attribute(c);
+    logfmt_record r;
+    logfmt_begin(&r, LOG_WARN, "drop");
+    logfmt_str(&r, "reason", reason);
+    logfmt_str_opt(&r, "detail", detail);
+    logfmt_str(&r, "state", CONN_STATE_NAMES[c->state]);
+    logfmt_uint(&r, "bytes_read", (unsigned long long)(c->prefix_got + c->body_got));
     if (c->res.op != NULL)
-        log_str(&r, "op", c->res.op);
+        logfmt_str(&r, "op", c->res.op);
     log_peer_fields(&r, &c->peer);
     log_emit(&r);
 }
 
-static void conn_log_request(conn *c)
+/* The request is over (answered, closed without an answer, or the answer
+ * could not be delivered): count it once and write its one line. */
+static void conn_finish_request(conn *c, bool delivered)
 {
-    double ms = (double)(uv_hrtime() - c->t_request_ns) / 1e6;
-    bool replied = c->res.action == SERVICE_REPLY;
-    log_record r;
-    log_begin(&r, replied ? LOG_INFO : LOG_WARN, "request");
-    log_str(&r, "op", c->res.op != NULL ? c->res.op : "unknown");
-    if (replied) {
-        log_str(&r, "result", aesm_error_name(c->res.aesm_code));
-        log_int(&r, "code", c->res.aesm_code);
+    server *srv = c->srv;
+    if (!c->request_seen)
+        return;
+    c->request_seen = false;
+    bool replied = delivered && c->res.action == SERVICE_REPLY;
+    double seconds = (double)(uv_hrtime() - c->t_request_ns) / 1e9;
+    const char *op = c->res.op != NULL ? c->res.op : "unknown";
+    ops_metrics_request(srv->metrics, op, replied ? aesm_error_name(c->res.aesm_code) : "closed",
+                        seconds);
+    if (c->res.has_svn && replied &&
+        (!srv->have_svn || srv->qe_svn != c->res.qe_svn || srv->pce_svn != c->res.pce_svn)) {
+        srv->have_svn = true;
+        srv->qe_svn = c->res.qe_svn;
+        srv->pce_svn = c->res.pce_svn;
+        ops_metrics_svn(srv->metrics, c->res.qe_svn, c->res.pce_svn);
+    }
+    if (c->rate_limited)
+        ops_metrics_rejected(srv->metrics, OPS_REJECT_RATELIMIT);
+
+    bool ok = replied && c->res.aesm_code == AESM_SUCCESS && !c->rate_limited;
+    log_level lv = ok ? LOG_INFO : LOG_WARN;
+    if (!log_enabled(lv))
+        return;
+    conn_attribute(c);
+    logfmt_record r;
+    logfmt_begin(&r, lv, c->rate_limited ? "rejected" : "request");
+    if (c->rate_limited)
+        logfmt_str(&r, "reason", ops_reject_reason_name(OPS_REJECT_RATELIMIT));
+    logfmt_str(&r, "op", op);
+    if (c->res.action == SERVICE_REPLY) {
+        logfmt_str(&r, "result", aesm_error_name(c->res.aesm_code));
+        logfmt_int(&r, "code", c->res.aesm_code);
     } else {
-        log_str(&r, "result", "closed-without-reply");
+        logfmt_str(&r, "result", "closed-without-reply");
     }
-    log_ms(&r, "latency_ms", ms);
+    logfmt_ms(&r, "latency_ms", seconds * 1e3);
     log_peer_fields(&r, &c->peer);
-    log_uint(&r, "req_bytes", c->body_len);
-    if (replied)
-        log_uint(&r, "resp_bytes", (unsigned long long)c->res.frame_len);
+    logfmt_uint(&r, "req_bytes", c->body_len);
+    if (c->res.action == SERVICE_REPLY)
+        logfmt_uint(&r, "resp_bytes", (unsigned long long)c->res.frame_len);
     if (c->partial_write)
-        log_bool(&r, "partial_write", true);
+        logfmt_bool(&r, "partial_write", true);
     if (c->res.has_enclave) {
-        log_hex(&r, "mrenclave", c->res.mr_enclave, sizeof c->res.mr_enclave);
-        log_hex(&r, "mrsigner", c->res.mr_signer, sizeof c->res.mr_signer);
+        logfmt_hex(&r, "mrenclave", c->res.mr_enclave, sizeof c->res.mr_enclave);
+        logfmt_hex(&r, "mrsigner", c->res.mr_signer, sizeof c->res.mr_signer);
     }
+    if (c->rate_limited)
+        logfmt_str(&r, "hint", reject_hint(OPS_REJECT_RATELIMIT));
+    else if (c->res.action == SERVICE_REPLY && c->res.aesm_code != AESM_SUCCESS)
+        logfmt_str_opt(&r, "hint", aesm_error_hint(c->res.aesm_code));
+    else if (c->res.action != SERVICE_REPLY)
+        logfmt_str(&r, "hint", "not a request this service knows (aesm §1.3): closed unanswered");
     log_emit(&r);
 }
 
@@ -128,17 +248,20 @@ static void on_handle_closed_noop(uv_handle_t *h)
     (void)h;
 }
 
+static void close_any(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, on_handle_closed_noop);
+}
+
 static void server_maybe_finish(server *srv)
 {
     if (!srv->draining || srv->active > 0 || srv->conns != NULL)
         return;
     log_msg(LOG_INFO, "drained: every queued request answered, exiting");
-    if (!uv_is_closing((uv_handle_t *)&srv->sig_term))
-        uv_close((uv_handle_t *)&srv->sig_term, on_handle_closed_noop);
-    if (!uv_is_closing((uv_handle_t *)&srv->sig_int))
-        uv_close((uv_handle_t *)&srv->sig_int, on_handle_closed_noop);
-    if (!uv_is_closing((uv_handle_t *)&srv->drain_timer))
-        uv_close((uv_handle_t *)&srv->drain_timer, on_handle_closed_noop);
+    /* Signals, timers: nothing is left to wait for. */
+    uv_walk(&srv->loop, close_any, NULL);
 }
 
 /* ---- connection lifetime ---------------------------------------------- */
@@ -155,8 +278,10 @@ static void on_conn_handle_closed(uv_handle_t *h)
         srv->conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
-    if (c->counted)
+    if (c->counted) {
         srv->active--;
+        ops_metrics_connection_closed(srv->metrics);
+    }
     free(c->body);
     service_result_clear(&c->res);
     free(c);
@@ -185,6 +310,18 @@ static void conn_drop(conn *c, const char *reason, const char *detail, uint64_t 
         return;
     (*counter)++;
     conn_log_drop(c, reason, detail);
+    conn_finish_request(c, false);
+    conn_close(c);
+}
+
+static void conn_reject(conn *c, ops_reject_reason reason, const char *detail, uint64_t *counter)
+{
+    if (c->closing)
+        return;
+    (*counter)++;
+    ops_metrics_rejected(c->srv->metrics, reason);
+    conn_log_rejected(c, reason, detail);
+    conn_finish_request(c, false);
     conn_close(c);
 }
 
@@ -213,28 +350,15 @@ static conn *conn_new(server *srv)
     return c;
 }
 
-static void conn_read_peer(conn *c)
-{
-    uv_os_fd_t fd;
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && len == sizeof cred) {
-        c->peer.known = true;
-        c->peer.pid = cred.pid;
-        c->peer.uid = cred.uid;
-        c->peer.gid = cred.gid;
-    }
-}
-
 /* ---- the request: read, work, write ------------------------------------ */
 
 static void on_deadline(uv_timer_t *t)
 {
     conn *c = t->data;
-    conn_drop(c, "deadline", c->state == CONN_WRITING ? "response not taken in time"
-                                                       : "request not complete in time",
-              &c->srv->stats->dropped_deadline);
+    conn_reject(c, OPS_REJECT_DEADLINE,
+                c->state == CONN_WRITING ? "response not taken in time"
+                                         : "request not complete in time",
+                &c->srv->stats->dropped_deadline);
 }
 
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -256,7 +380,14 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void work_run(uv_work_t *w)
 {
     conn *c = w->data;
-    service_handle(c->srv->svc, c->body, c->body_len, &c->res);
+    service_handle(c->srv->env->svc, c->body, c->body_len, &c->res);
+}
+
+static void conn_replied(conn *c)
+{
+    c->srv->stats->replies++;
+    conn_finish_request(c, true);
+    conn_close(c);
 }
 
 static void on_write_done(uv_write_t *req, int status)
@@ -269,9 +400,7 @@ static void on_write_done(uv_write_t *req, int status)
         conn_drop(c, "peer-gone", uv_strerror(status), &c->srv->stats->dropped_peer_gone);
         return;
     }
-    c->srv->stats->replies++;
-    conn_log_request(c);
-    conn_close(c);
+    conn_replied(c);
 }
 
 static void conn_reply(conn *c)
@@ -281,9 +410,7 @@ static void conn_reply(conn *c)
     /* The whole frame in one write() (aesm §2, §9.3). */
     int n = uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
     if (n >= 0 && (size_t)n == len) {
-        c->srv->stats->replies++;
-        conn_log_request(c);
-        conn_close(c);
+        conn_replied(c);
         return;
     }
     if (n < 0 && n != UV_EAGAIN) {
@@ -305,27 +432,35 @@ static void conn_reply(conn *c)
         conn_drop(c, "peer-gone", uv_strerror(rc), &c->srv->stats->dropped_peer_gone);
 }
 
-static void work_done(uv_work_t *w, int status)
+/* The service (or the rate limit's refusal) has produced c->res. */
+static void conn_after_service(conn *c, bool failed)
 {
-    conn *c = w->data;
     bool close_requested = c->state == CONN_DONE;
     c->state = CONN_WRITING;
     free(c->body);
     c->body = NULL;
-    if (status != 0 || close_requested) {
+    if (failed || close_requested) {
         c->res.action = SERVICE_CLOSE;
+        conn_finish_request(c, false);
         conn_close(c);
         return;
     }
+    if (c->rate_limited)
+        c->srv->stats->rejected_ratelimit++;
     if (c->res.action != SERVICE_REPLY || c->res.frame == NULL || c->res.frame_len == 0) {
         /* Unknown or unparsable request: close without a byte (aesm §1.3). */
         c->res.action = SERVICE_CLOSE;
         c->srv->stats->closed_no_reply++;
-        conn_log_request(c);
+        conn_finish_request(c, false);
         conn_close(c);
         return;
     }
     conn_reply(c);
+}
+
+static void work_done(uv_work_t *w, int status)
+{
+    conn_after_service(w->data, status != 0);
 }
 
 static void conn_dispatch(conn *c)
@@ -333,7 +468,25 @@ static void conn_dispatch(conn *c)
     uv_read_stop((uv_stream_t *)&c->pipe);
     uv_timer_stop(&c->timer);
     c->t_request_ns = uv_hrtime();
+    c->request_seen = true;
     c->state = CONN_WORKING;
+    if (c->srv->cfg->rate_limit > 0) {
+        /* One token per request (a probe that connects and leaves costs
+         * none), from the bucket of the caller's pod, else of its uid. */
+        char key[RATELIMIT_KEY_MAX];
+        int rc = c->peer.id.pod_uid[0] != '\0'
+                     ? ratelimit_key_pod(key, sizeof key, c->peer.id.pod_uid)
+                     : ratelimit_key_uid(key, sizeof key, (uint32_t)c->peer.uid);
+        if (!ratelimit_take(c->srv->env->rl, c->peer.known && rc == RATELIMIT_OK ? key : NULL))
+            c->rate_limited = true;
+    }
+    if (c->rate_limited) {
+        /* Decode and answer AESM_BUSY in the matching sub-message: cheap,
+         * no backend, so right here on the loop. */
+        service_refuse(c->srv->env->svc, c->body, c->body_len, AESM_BUSY, &c->res);
+        conn_after_service(c, false);
+        return;
+    }
     c->work.data = c;
     int rc = uv_queue_work(&c->srv->loop, &c->work, work_run, work_done);
     if (rc != 0) {
@@ -355,9 +508,10 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
              * misbehaving client. Worth a debug line only. */
             st->closed_empty++;
             if (log_enabled(LOG_DEBUG)) {
-                log_record r;
-                log_begin(&r, LOG_DEBUG, "close");
-                log_str(&r, "reason", "empty");
+                conn_attribute(c);
+                logfmt_record r;
+                logfmt_begin(&r, LOG_DEBUG, "close");
+                logfmt_str(&r, "reason", "empty");
                 log_peer_fields(&r, &c->peer);
                 log_emit(&r);
             }
@@ -383,8 +537,8 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                                     &len);
         if (rc != WIRE_OK) {
             /* aesm §9.3: oversize → close without replying. */
-            conn_drop(c, "oversize", "length prefix above --max-request-bytes",
-                      &st->dropped_oversize);
+            conn_reject(c, OPS_REJECT_OVERSIZE, "length prefix above --max-request-bytes",
+                        &st->dropped_oversize);
             return;
         }
         c->body_len = len;
@@ -409,22 +563,29 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 static void conn_start(server *srv, conn *c)
 {
+    const daemon_config *cfg = srv->cfg;
     conn_read_peer(c);
     srv->stats->accepted++;
-    if (srv->active >= srv->cfg->max_connections) {
-        srv->stats->rejected_limit++;
-        log_record r;
-        log_begin(&r, LOG_WARN, "drop");
-        log_str(&r, "reason", "connection-limit");
-        log_uint(&r, "max_connections", srv->cfg->max_connections);
-        log_peer_fields(&r, &c->peer);
-        log_emit(&r);
-        conn_close(c);
+    /* ACL before anything is read: a denied peer's bytes are never parsed.
+     * Without SO_PEERCRED there is no identity to allow. */
+    if (!acl_is_open(&cfg->acl) &&
+        (!c->peer.known || !acl_allows(&cfg->acl, (uint32_t)c->peer.uid, (uint32_t)c->peer.gid))) {
+        conn_reject(c, OPS_REJECT_ACL, c->peer.known ? "peer not in the allow lists"
+                                                     : "no SO_PEERCRED identity",
+                    &srv->stats->rejected_acl);
         return;
     }
+    if (srv->active >= cfg->max_connections) {
+        conn_reject(c, OPS_REJECT_LIMIT, "--max-connections reached", &srv->stats->rejected_limit);
+        return;
+    }
+    /* Read /proc/PID/cgroup now, while the caller surely still exists. */
+    if (cfg->rate_limit > 0 || log_enabled(LOG_INFO))
+        conn_attribute(c);
     c->counted = true;
     srv->active++;
-    uv_timer_start(&c->timer, on_deadline, srv->cfg->io_timeout_ms, 0);
+    ops_metrics_connection_opened(srv->metrics);
+    uv_timer_start(&c->timer, on_deadline, cfg->io_timeout_ms, 0);
     int rc = uv_read_start((uv_stream_t *)&c->pipe, conn_alloc, conn_on_read);
     if (rc != 0)
         conn_drop(c, "io-error", uv_strerror(rc), &srv->stats->dropped_io);
@@ -449,7 +610,7 @@ static void on_connection(uv_stream_t *listener, int status)
     conn_start(srv, c);
 }
 
-/* ---- signals ----------------------------------------------------------- */
+/* ---- signals and timers ------------------------------------------------ */
 
 /* Take whatever already sits in the kernel's accept queue: those clients
  * connected before we stopped, so they get served (DESIGN.md "Upgrades"). */
@@ -491,14 +652,72 @@ static void on_drain_timeout(uv_timer_t *t)
     _exit(1);
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+static void server_reload(server *srv)
 {
-    server *srv = h->data;
+    daemon_config fresh;
+    char err[1024];
+    (void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                     (unsigned long long)(uv_hrtime() / 1000u));
+    config_parse_result pr = daemon_config_load(&fresh, srv->env->argc, srv->env->argv, err,
+                                                sizeof err);
+    if (pr != CONFIG_RUN) {
+        logfmt_record r;
+        logfmt_begin(&r, LOG_ERROR, "reload");
+        logfmt_bool(&r, "applied", false);
+        logfmt_str(&r, "error", err);
+        logfmt_str(&r, "hint", "fix the setting; the daemon keeps running with the previous "
+                               "settings");
+        log_emit(&r);
+        daemon_config_free(&fresh);
+        (void)sd_notify(0, "READY=1");
+        return;
+    }
+    unsigned long long nofile = 0;
+    uint32_t asked = daemon_config_fit_connections(&fresh, &nofile);
+    if (asked != 0)
+        log_msg(LOG_WARN, "open-file limit %llu is too low for --max-connections %u; using %u",
+                nofile, asked, fresh.max_connections);
+    char changed[512], ignored[512];
+    daemon_config_reload(srv->cfg, &fresh, changed, sizeof changed, ignored, sizeof ignored);
+    daemon_config_free(&fresh);
+    log_setup(srv->cfg->log_fmt, srv->cfg->log_lvl);
+    ratelimit_config rc;
+    ratelimit_config_default(&rc);
+    rc.rate = srv->cfg->rate_limit;
+    rc.burst = srv->cfg->rate_burst;
+    (void)ratelimit_reconfigure(srv->env->rl, &rc); /* values were checked when loaded */
+    srv->stats->reloads++;
+
+    logfmt_record r;
+    logfmt_begin(&r, ignored[0] != '\0' ? LOG_WARN : LOG_INFO, "reload");
+    logfmt_bool(&r, "applied", true);
+    logfmt_str(&r, "changed", changed);
+    logfmt_str_opt(&r, "needs_restart", ignored);
+    logfmt_str(&r, "log_level", logfmt_level_name(srv->cfg->log_lvl));
+    logfmt_uint(&r, "max_connections", srv->cfg->max_connections);
+    logfmt_uint(&r, "io_timeout_ms", srv->cfg->io_timeout_ms);
+    logfmt_str(&r, "allow_uid", srv->cfg->allow_uid);
+    logfmt_str(&r, "allow_gid", srv->cfg->allow_gid);
+    /* Rates are not milliseconds, but print the same way (3 decimals). */
+    logfmt_ms(&r, "rate_limit", srv->cfg->rate_limit);
+    logfmt_ms(&r, "rate_burst", srv->cfg->rate_burst);
+    if (ignored[0] != '\0')
+        logfmt_str(&r, "hint", "these settings only change with a restart");
+    log_emit(&r);
+    (void)sd_notify(0, "READY=1");
+}
+
+static void on_signal(server *srv, int signum)
+{
+    if (signum == SIGHUP) {
+        server_reload(srv);
+        return;
+    }
     if (srv->draining) {
         if (signum == SIGINT) {
             log_msg(LOG_WARN, "second SIGINT: exiting without waiting for %u connection(s)",
                     srv->active);
-            listen_socket_remove_if_ours(srv->ls);
+            listen_socket_remove_if_ours(srv->env->ls);
             _exit(1);
         }
         log_msg(LOG_INFO, "%s again: still draining %u connection(s)", strsignal(signum),
@@ -506,29 +725,63 @@ static void on_signal(uv_signal_t *h, int signum)
         return;
     }
     srv->draining = true;
+    atomic_store(&srv->env->shared->draining, true);
+    (void)sd_notify(0, "STOPPING=1\nSTATUS=draining");
     log_msg(LOG_INFO, "%s: no longer accepting; answering %u queued connection(s)",
             strsignal(signum), srv->active);
     /* Stop new clients first (they retry and find the next instance), then
      * take the ones the kernel already queued. */
-    listen_socket_remove_if_ours(srv->ls);
+    listen_socket_remove_if_ours(srv->env->ls);
     server_accept_backlog(srv);
     uv_close((uv_handle_t *)&srv->listener, on_handle_closed_noop);
-    srv->listener_open = false;
     uv_timer_start(&srv->drain_timer, on_drain_timeout, srv->cfg->drain_timeout_ms, 0);
     uv_unref((uv_handle_t *)&srv->drain_timer);
     server_maybe_finish(srv);
 }
 
-/* ---- entry point ------------------------------------------------------- */
-
-static void close_any(uv_handle_t *h, void *arg)
+static void on_signalfd(uv_poll_t *h, int status, int events)
 {
-    (void)arg;
-    if (!uv_is_closing(h))
-        uv_close(h, on_handle_closed_noop);
+    (void)events;
+    server *srv = h->data;
+    if (status < 0)
+        return;
+    struct signalfd_siginfo si;
+    for (;;) {
+        ssize_t n = read(srv->sig_fd, &si, sizeof si);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)sizeof si)
+            return; /* EAGAIN: all taken */
+        on_signal(srv, (int)si.ssi_signo);
+    }
 }
 
-int server_run(const daemon_config *cfg, service *svc, listen_socket *ls, server_stats *stats)
+static void handled_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+}
+
+int server_block_signals(void)
+{
+    sigset_t set;
+    handled_signals(&set);
+    return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : -1;
+}
+
+static void on_heartbeat(uv_timer_t *t)
+{
+    server *srv = t->data;
+    atomic_store(&srv->env->shared->heartbeat_ms, daemon_mono_ms());
+    if (srv->watchdog)
+        (void)sd_notify(0, "WATCHDOG=1");
+}
+
+/* ---- entry point ------------------------------------------------------- */
+
+int server_run(const server_env *env)
 {
     int exit_code = 1;
     server *srv = calloc(1, sizeof *srv);
@@ -536,11 +789,12 @@ int server_run(const daemon_config *cfg, service *svc, listen_socket *ls, server
         log_msg(LOG_ERROR, "out of memory");
         return 1;
     }
-    memset(stats, 0, sizeof *stats);
-    srv->cfg = cfg;
-    srv->svc = svc;
-    srv->ls = ls;
-    srv->stats = stats;
+    memset(env->stats, 0, sizeof *env->stats);
+    srv->env = env;
+    srv->sig_fd = -1;
+    srv->cfg = env->cfg;
+    srv->stats = env->stats;
+    srv->metrics = env->metrics;
     int rc = uv_loop_init(&srv->loop);
     if (rc != 0) {
         log_msg(LOG_ERROR, "libuv loop: %s", uv_strerror(rc));
@@ -549,25 +803,53 @@ int server_run(const daemon_config *cfg, service *svc, listen_socket *ls, server
     }
     uv_pipe_init(&srv->loop, &srv->listener, 0);
     srv->listener.data = srv;
-    uv_signal_init(&srv->loop, &srv->sig_term);
-    uv_signal_init(&srv->loop, &srv->sig_int);
     uv_timer_init(&srv->loop, &srv->drain_timer);
-    srv->sig_term.data = srv->sig_int.data = srv->drain_timer.data = srv;
+    uv_timer_init(&srv->loop, &srv->heartbeat);
+    srv->drain_timer.data = srv->heartbeat.data = srv;
+    /* Signals arrive as reads on a signalfd (main blocked them in every
+     * thread, server_block_signals): a SIGTERM that comes after the drain,
+     * while the process is already on its way out, stays pending instead
+     * of killing it with the default action. */
+    sigset_t set;
+    handled_signals(&set);
+    srv->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (srv->sig_fd < 0) {
+        log_msg(LOG_ERROR, "signalfd: %s", strerror(errno));
+        goto out;
+    }
+    uv_poll_init(&srv->loop, &srv->sig_poll, srv->sig_fd);
+    srv->sig_poll.data = srv;
 
-    if ((rc = uv_pipe_open(&srv->listener, ls->fd)) != 0) {
+    if ((rc = uv_pipe_open(&srv->listener, env->ls->fd)) != 0) {
         log_msg(LOG_ERROR, "cannot use the listening socket: %s", uv_strerror(rc));
         goto out;
     }
-    ls->fd = -1; /* owned by the loop now */
-    srv->listener_open = true;
-    /* The backlog was set by listen(2) in listen.c; libuv's listen only
-     * installs the accept callback on an already listening socket. */
+    env->ls->fd = -1; /* owned by the loop now */
+    /* The backlog was set by listen(2) in listen.c (or by systemd); libuv's
+     * listen only installs the accept callback on a listening socket. */
     if ((rc = uv_listen((uv_stream_t *)&srv->listener, 1024, on_connection)) != 0) {
         log_msg(LOG_ERROR, "listen: %s", uv_strerror(rc));
         goto out;
     }
-    uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
-    uv_signal_start(&srv->sig_int, on_signal, SIGINT);
+    uv_poll_start(&srv->sig_poll, UV_READABLE, on_signalfd);
+
+    /* Heartbeat for /healthz and the systemd watchdog (WatchdogSec=): a
+     * stuck loop stops both. */
+    uint64_t wd_usec = 0;
+    unsigned period = HEARTBEAT_MS;
+    if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+        srv->watchdog = true;
+        uint64_t half_ms = wd_usec / 2000u;
+        if (half_ms < period)
+            period = half_ms < HEARTBEAT_MIN_MS ? HEARTBEAT_MIN_MS : (unsigned)half_ms;
+    }
+    atomic_store(&env->shared->heartbeat_ms, daemon_mono_ms());
+    uv_timer_start(&srv->heartbeat, on_heartbeat, period, period);
+    uv_unref((uv_handle_t *)&srv->heartbeat);
+
+    (void)sd_notifyf(0, "READY=1\nSTATUS=serving %s", env->cfg->socket_path);
+    if (srv->watchdog)
+        (void)sd_notify(0, "WATCHDOG=1");
 
     uv_run(&srv->loop, UV_RUN_DEFAULT);
     exit_code = 0;
@@ -576,6 +858,8 @@ out:
     uv_run(&srv->loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&srv->loop) != 0)
         log_msg(LOG_WARN, "event loop closed with handles still open");
+    if (srv->sig_fd >= 0)
+        close(srv->sig_fd);
     free(srv);
     return exit_code;
 }

@@ -30,6 +30,7 @@
 #define SVC_QE_REPORT_INFO_SIZE 960u  /* sgx_qe_report_info_t, §6.3 */
 #define SVC_TARGET_INFO_SIZE 512u     /* sgx_target_info_t, §6.1 */
 #define SVC_PUB_KEY_ID_SIZE 32u       /* ECDSA_ID, §8.2 */
+#define SVC_QUOTE_QE_SVN_OFF 8u       /* quote-format §2 header; pce_svn follows */
 /* aesmd's "default quoting type" tie-breaker: ecdsa_256 unless
  * /etc/aesmd.conf says otherwise (§6.5); we do not read that file. */
 #define SVC_DEFAULT_QUOTING_TYPE SGX_QL_ALG_ECDSA_P256
@@ -43,6 +44,8 @@ _Static_assert(offsetof(sgx_report_body_t, mr_enclave) == SVC_REPORT_MRENCLAVE_O
 _Static_assert(offsetof(sgx_report_body_t, mr_signer) == SVC_REPORT_MRSIGNER_OFF, "mrs");
 _Static_assert(sizeof(sgx_qe_report_info_t) == SVC_QE_REPORT_INFO_SIZE, "qe report info");
 _Static_assert(sizeof(sgx_target_info_t) == SVC_TARGET_INFO_SIZE, "target info");
+_Static_assert(offsetof(sgx_quote_header_t, qe_svn) == SVC_QUOTE_QE_SVN_OFF, "qe_svn");
+_Static_assert(offsetof(sgx_quote_header_t, pce_svn) == SVC_QUOTE_QE_SVN_OFF + 2, "pce_svn");
 
 struct service {
     backend *b;
@@ -153,11 +156,8 @@ static aesm_error_t op_legacy(op_ctx *c, const ProtobufCMessage *reqm, ProtobufC
 static aesm_error_t op_get_supported_num(op_ctx *c, const ProtobufCMessage *reqm,
                                          ProtobufCMessage *respm)
 {
-    Aesm__Response__GetSupportedAttKeyIDNumResponse *r = (void *)respm;
-
     (void)reqm;
-    r->has_att_key_id_num = 1;
-    r->att_key_id_num = (uint32_t)c->s->n_key_ids;
+    (void)respm; /* att_key_id_num: response_defaults() */
     return c->s->n_key_ids == 0 ? AESM_SERVICE_UNAVAILABLE : AESM_SUCCESS;
 }
 
@@ -279,9 +279,7 @@ static aesm_error_t op_init_quote_ex(op_ctx *c, const ProtobufCMessage *reqm,
     uint8_t *ti_buf, *pk_buf;
     aesm_error_t rc;
 
-    r->has_pub_key_id_size = 1;
-    r->pub_key_id_size = q->has_buf_size ? q->buf_size : 0;
-
+    /* pub_key_id_size echoes buf_size (or 0) until success: response_defaults() */
     if (!q->has_b_pub_key_id)
         return AESM_UNEXPECTED_ERROR; /* required field missing, §9.2 */
     if (s->n_key_ids == 0)
@@ -330,8 +328,7 @@ static aesm_error_t op_get_quote_size_ex(op_ctx *c, const ProtobufCMessage *reqm
     uint32_t size = 0;
     aesm_error_t rc;
 
-    r->has_quote_size = 1;
-    r->quote_size = 0;
+    /* quote_size is 0 until success: response_defaults() */
     if (s->n_key_ids == 0)
         return AESM_SERVICE_UNAVAILABLE;
     rc = key_id_check(s, q->has_att_key_id, &q->att_key_id, &kid);
@@ -359,6 +356,21 @@ static void note_enclave(service_result *res, const ProtobufCBinaryData *report)
     res->has_enclave = true;
 }
 
+/* quote-format §2 header: qe_svn at offset 8, pce_svn at 10 (metrics). */
+static void note_svn(service_result *res, const uint8_t *quote, size_t len)
+{
+    reader rd;
+    uint16_t qe = 0, pce = 0;
+
+    if (reader_init(&rd, quote, len) != READER_OK ||
+        reader_skip(&rd, SVC_QUOTE_QE_SVN_OFF) != READER_OK ||
+        reader_u16le(&rd, &qe) != READER_OK || reader_u16le(&rd, &pce) != READER_OK)
+        return;
+    res->has_svn = true;
+    res->qe_svn = qe;
+    res->pce_svn = pce;
+}
+
 /* §8.4. Checks before any backend work: report exactly 432 (absent → 1),
  * qe_report_info exactly 960, key id (3/38). buf_size is capped by
  * max_buf_size before anything is allocated (§9.3): up to the cap the quote
@@ -379,12 +391,7 @@ static aesm_error_t op_get_quote_ex(op_ctx *c, const ProtobufCMessage *reqm,
     uint8_t *out;
     aesm_error_t rc;
 
-    /* Echo the caller's qe_report_info on every path, but only a
-     * well-formed one: a longer blob would overflow Intel's client (§4.4). */
-    if (q->has_qe_report_info && q->qe_report_info.len == SVC_QE_REPORT_INFO_SIZE)
-        set_bytes(&r->has_qe_report_info, &r->qe_report_info, q->qe_report_info.data,
-                  q->qe_report_info.len);
-
+    /* A well-formed qe_report_info is already echoed: response_defaults() */
     if (!q->has_report || !q->has_buf_size)
         return AESM_UNEXPECTED_ERROR; /* required fields missing, §9.2 */
     if (s->n_key_ids == 0)
@@ -434,6 +441,7 @@ static aesm_error_t op_get_quote_ex(op_ctx *c, const ProtobufCMessage *reqm,
         return AESM_UNEXPECTED_ERROR;
 
     set_bytes(&r->has_quote, &r->quote, out, pad ? q->buf_size : quote_len);
+    note_svn(c->res, out, quote_len);
     if (qri != NULL)
         set_bytes(&r->has_qe_report_info, &r->qe_report_info, (uint8_t *)qri,
                   SVC_QE_REPORT_INFO_SIZE);
@@ -526,6 +534,48 @@ static void set_error_code(ProtobufCMessage *m, uint32_t code)
     *(uint32_t *)(void *)(base + f->offset) = code;
 }
 
+/* Fields a response carries on every path, error or not, filled before the
+ * handler runs (and on their own for a refused request): §6.5/§9.2
+ * att_key_id_num; §8.2 pub_key_id_size echoing buf_size; §8.3 quote_size
+ * 0; §8.4 the caller's qe_report_info echoed, but only a well-formed one:
+ * a longer blob would overflow Intel's client (§4.4). Handlers overwrite
+ * them on success. */
+static void response_defaults(const service *s, const service_op *op,
+                              const ProtobufCMessage *reqm, ProtobufCMessage *respm)
+{
+    switch (op->tag) {
+    case 21: {
+        Aesm__Response__GetSupportedAttKeyIDNumResponse *r = (void *)respm;
+        r->has_att_key_id_num = 1;
+        r->att_key_id_num = (uint32_t)s->n_key_ids;
+        break;
+    }
+    case 15: {
+        const Aesm__Request__InitQuoteExRequest *q = (const void *)reqm;
+        Aesm__Response__InitQuoteExResponse *r = (void *)respm;
+        r->has_pub_key_id_size = 1;
+        r->pub_key_id_size = q->has_buf_size ? q->buf_size : 0;
+        break;
+    }
+    case 16: {
+        Aesm__Response__GetQuoteSizeExResponse *r = (void *)respm;
+        r->has_quote_size = 1;
+        r->quote_size = 0;
+        break;
+    }
+    case 17: {
+        const Aesm__Request__GetQuoteExRequest *q = (const void *)reqm;
+        Aesm__Response__GetQuoteExResponse *r = (void *)respm;
+        if (q->has_qe_report_info && q->qe_report_info.len == SVC_QE_REPORT_INFO_SIZE)
+            set_bytes(&r->has_qe_report_info, &r->qe_report_info, q->qe_report_info.data,
+                      q->qe_report_info.len);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
 /* ---- public API ---- */
 
 void service_config_default(service_config *cfg)
@@ -590,7 +640,10 @@ void service_result_clear(service_result *res)
     res->frame_len = 0;
 }
 
-void service_handle(service *s, const uint8_t *body, size_t len, service_result *res)
+/* refuse_code 0: run the operation; else answer it with that code and no
+ * backend call (service_refuse). */
+static void handle(service *s, const uint8_t *body, size_t len, int refuse_code,
+                   service_result *res)
 {
     Aesm__Request *req = NULL;
     Aesm__Response resp = AESM__RESPONSE__INIT;
@@ -633,7 +686,8 @@ void service_handle(service *s, const uint8_t *body, size_t len, service_result 
     protobuf_c_message_init(op->resp_desc, sub_resp);
     *(ProtobufCMessage **)(void *)((uint8_t *)&resp + op->resp_off) = sub_resp;
 
-    code = op->fn(&ctx, sub_req, sub_resp);
+    response_defaults(s, op, sub_req, sub_resp);
+    code = refuse_code != 0 ? (aesm_error_t)refuse_code : op->fn(&ctx, sub_req, sub_resp);
     set_error_code(sub_resp, (uint32_t)code);
 
     if (wire_frame_encode(&resp.base, &res->frame, &res->frame_len) != WIRE_OK)
@@ -645,4 +699,15 @@ out:
     ctx_release(&ctx);
     free(sub_resp);
     wire_request_free(req);
+}
+
+void service_handle(service *s, const uint8_t *body, size_t len, service_result *res)
+{
+    handle(s, body, len, 0, res);
+}
+
+void service_refuse(service *s, const uint8_t *body, size_t len, int code, service_result *res)
+{
+    /* 0 would mean "run it"; a refusal with success makes no sense. */
+    handle(s, body, len, code != 0 ? code : AESM_UNEXPECTED_ERROR, res);
 }

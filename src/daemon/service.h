@@ -41,6 +41,11 @@ typedef struct {
     bool has_enclave;    /* GetQuoteEx with a parseable report */
     uint8_t mr_enclave[32];
     uint8_t mr_signer[32];
+    /* Appended (operations issue): successful GetQuoteEx, from the quote
+     * header (quote-format §2), for the daemon's QE/PCE SVN metrics. */
+    bool has_svn;
+    uint16_t qe_svn;
+    uint16_t pce_svn;
 } service_result;
 
 /* Handle one request body. Always fills *res; free with service_result_clear. */
@@ -52,5 +57,13 @@ void service_result_clear(service_result *res);
 /* Default service_config.max_buf_size: a quote is at most 1052 + 12294
  * bytes (aesm-protocol §6.6), so 64 KiB leaves ample slack (§9.3). */
 #define SERVICE_DEFAULT_MAX_BUF_SIZE (64u * 1024u)
+
+/* Answer the request in body with errorCode = code (non-zero) without
+ * calling the backend: the matching response sub-message with the fields
+ * it carries on every error path (att_key_id_num, pub_key_id_size,
+ * quote_size, the echoed qe_report_info). Requests service_handle would
+ * close on are closed here too. The daemon's rate limit answers with
+ * AESM_BUSY (18), which Intel's client maps to SGX_ERROR_BUSY (aesm §5.3). */
+void service_refuse(service *s, const uint8_t *body, size_t len, int code, service_result *res);
 
 #endif

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Structured log lines (logfmt.h): the last step of every request, after
- * the service produced its result and the metrics were updated. Field values
- * can carry peer-influenced text (a cgroup-derived id is validated, but
- * detail strings may quote anything), so both renderers escape everything
- * and the JSON one repairs invalid UTF-8 rather than emit a line a strict
- * parser would reject.
+ * Structured log lines (logfmt.h): the last step of every daemon event,
+ * after the service produced its result and the metrics were updated. Field
+ * values can carry peer-influenced text (a cgroup-derived id is validated,
+ * but messages may quote anything), so both renderers escape everything,
+ * the JSON one repairs invalid UTF-8, and long values are cut at a
+ * character boundary, never inside an escape: a strict parser accepts
+ * every line.
  */
 #include "ops/logfmt.h"
 
@@ -16,6 +17,9 @@
 #include <unistd.h>
 
 #include "ops/strbuf.h"
+
+/* U+2026 HORIZONTAL ELLIPSIS: marks a value cut at LOGFMT_VALUE_MAX. */
+#define ELLIPSIS "\xe2\x80\xa6"
 
 /* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not one
  * (overlong forms, surrogates and code points above U+10FFFF are invalid). */
@@ -51,13 +55,22 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* A quoted JSON string of at most LOGFMT_VALUE_MAX input bytes. Each step
+ * emits one whole escape or one whole character, so a cut never splits
+ * either. */
 static void json_string(strbuf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
+    bool cut = false;
     strbuf_putc(b, '"');
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
+        size_t l = c < 0x80 ? 1 : utf8_seq_len(p + i, n - i);
+        if (i + (l == 0 ? 1 : l) > LOGFMT_VALUE_MAX) {
+            cut = true;
+            break;
+        }
         switch (c) {
         case '"': strbuf_puts(b, "\\\""); i++; continue;
         case '\\': strbuf_puts(b, "\\\\"); i++; continue;
@@ -71,10 +84,7 @@ static void json_string(strbuf *b, const char *s)
         if (c < 0x20 || c == 0x7f) {
             strbuf_printf(b, "\\u%04x", c);
             i++;
-            continue;
-        }
-        size_t l = utf8_seq_len(p + i, n - i);
-        if (l == 0) {
+        } else if (l == 0) {
             strbuf_puts(b, "\\ufffd");
             i++;
         } else {
@@ -82,16 +92,19 @@ static void json_string(strbuf *b, const char *s)
             i += l;
         }
     }
+    if (cut)
+        strbuf_puts(b, ELLIPSIS);
     strbuf_putc(b, '"');
 }
 
-/* Text values: bare when made of safe printable ASCII, else quoted with the
- * JSON escapes (the daemon's text lines do the same). */
+/* Text values: bare when made of safe printable ASCII (and short enough),
+ * else quoted with the JSON escapes. */
 static void text_value(strbuf *b, const char *s)
 {
-    bool bare = s[0] != '\0';
-    for (const char *q = s; *q != '\0' && bare; q++) {
-        unsigned char c = (unsigned char)*q;
+    size_t n = strlen(s);
+    bool bare = n > 0 && n <= LOGFMT_VALUE_MAX;
+    for (size_t i = 0; i < n && bare; i++) {
+        unsigned char c = (unsigned char)s[i];
         bare = c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
     }
     if (bare)
@@ -100,14 +113,17 @@ static void text_value(strbuf *b, const char *s)
         json_string(b, s);
 }
 
-static void hex32(const uint8_t v[32], char out[65])
+static void hex_value(strbuf *b, const uint8_t *p, size_t n)
 {
     static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < 32; i++) {
-        out[2 * i] = digits[v[i] >> 4];
-        out[2 * i + 1] = digits[v[i] & 15];
+    if (p == NULL)
+        n = 0;
+    if (n > LOGFMT_HEX_MAX)
+        n = LOGFMT_HEX_MAX;
+    for (size_t i = 0; i < n; i++) {
+        char two[2] = {digits[p[i] >> 4], digits[p[i] & 15]};
+        strbuf_put(b, two, 2);
     }
-    out[64] = '\0';
 }
 
 static void rfc3339(const struct timespec *ts, char out[80])
@@ -123,108 +139,160 @@ static void rfc3339(const struct timespec *ts, char out[80])
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
-static bool present(const char *s)
+static void render_value(strbuf *b, const logfmt_field *f, bool json)
 {
-    return s != NULL && s[0] != '\0';
-}
-
-/* One emitter for both formats keeps the field order and presence rules in
- * a single place. */
-typedef struct {
-    strbuf *b;
-    logfmt_format fmt;
-    bool first;
-} emitter;
-
-static void key(emitter *e, const char *k)
-{
-    if (e->fmt == LOGFMT_JSON) {
-        strbuf_printf(e->b, "%s\"%s\":", e->first ? "" : ",", k);
-    } else {
-        strbuf_printf(e->b, " %s=", k);
+    switch (f->type) {
+    case LOGFMT_V_STR: {
+        const char *s = f->v.s != NULL ? f->v.s : "";
+        if (json)
+            json_string(b, s);
+        else
+            text_value(b, s);
+        break;
     }
-    e->first = false;
-}
-
-static void field_str(emitter *e, const char *k, const char *v)
-{
-    if (!present(v))
-        return;
-    key(e, k);
-    if (e->fmt == LOGFMT_JSON)
-        json_string(e->b, v);
-    else
-        text_value(e->b, v);
-}
-
-static void field_num(emitter *e, const char *k, const char *fmt_num)
-{
-    key(e, k);
-    strbuf_puts(e->b, fmt_num);
-}
-
-int logfmt_render(logfmt_format fmt, const logfmt_fields *f, char **line, size_t *len)
-{
-    if (f == NULL || line == NULL || f->event == NULL)
-        return LOGFMT_E_INVALID_ARG;
-    strbuf b;
-    strbuf_init(&b);
-    emitter e = {&b, fmt, true};
-    char ts[80], num[64], hex[65];
-    rfc3339(&f->ts, ts);
-
-    if (fmt == LOGFMT_JSON) {
-        strbuf_putc(&b, '{');
-        field_str(&e, "ts", ts);
-        field_str(&e, "level", logfmt_level_name(f->level));
-        field_str(&e, "event", f->event);
-    } else {
-        strbuf_printf(&b, "%s %s ", ts, logfmt_level_name(f->level));
-        text_value(&b, f->event);
-        e.first = false;
-    }
-    field_str(&e, "op", f->op);
-    if (f->has_aesm) {
-        field_str(&e, "result", f->result);
-        snprintf(num, sizeof num, "%d", f->code);
-        field_num(&e, "code", num);
-    }
-    if (f->has_latency) {
+    case LOGFMT_V_INT:
+        strbuf_printf(b, "%lld", f->v.i);
+        break;
+    case LOGFMT_V_UINT:
+        strbuf_printf(b, "%llu", f->v.u);
+        break;
+    case LOGFMT_V_MS: {
         /* NaN/inf are not JSON numbers; a day is far beyond any deadline. */
-        double ms = f->latency_ms;
+        double ms = f->v.ms;
         if (!isfinite(ms) || ms < 0)
             ms = 0;
         else if (ms > 86400000.0)
             ms = 86400000.0;
-        snprintf(num, sizeof num, "%.3f", ms);
-        field_num(&e, "latency_ms", num);
+        strbuf_printf(b, "%.3f", ms);
+        break;
     }
-    if (f->has_peer) {
-        snprintf(num, sizeof num, "%ld", (long)f->pid);
-        field_num(&e, "pid", num);
-        snprintf(num, sizeof num, "%u", f->uid);
-        field_num(&e, "uid", num);
-        snprintf(num, sizeof num, "%u", f->gid);
-        field_num(&e, "gid", num);
+    case LOGFMT_V_BOOL:
+        strbuf_puts(b, f->v.b ? "true" : "false");
+        break;
+    case LOGFMT_V_HEX:
+        strbuf_putc(b, '"');
+        hex_value(b, f->v.hex.p, f->v.hex.n);
+        strbuf_putc(b, '"');
+        break;
     }
-    field_str(&e, "pod_uid", f->pod_uid);
-    field_str(&e, "container_id", f->container_id);
-    if (f->has_enclave) {
-        hex32(f->mr_enclave, hex);
-        field_str(&e, "mrenclave", hex);
-        hex32(f->mr_signer, hex);
-        field_str(&e, "mrsigner", hex);
-    }
-    field_str(&e, "reason", f->reason);
-    field_str(&e, "msg", f->msg);
-    field_str(&e, "hint", f->hint);
-    if (fmt == LOGFMT_JSON)
+}
+
+int logfmt_render(logfmt_format fmt, const logfmt_record *r, char **line, size_t *len)
+{
+    if (r == NULL || line == NULL || r->event == NULL)
+        return LOGFMT_E_INVALID_ARG;
+    bool json = fmt == LOGFMT_JSON;
+    strbuf b;
+    strbuf_init(&b);
+    char ts[80];
+    rfc3339(&r->ts, ts);
+    size_t n = r->n <= LOGFMT_MAX_FIELDS ? r->n : LOGFMT_MAX_FIELDS;
+
+    if (json) {
+        strbuf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":", ts,
+                      logfmt_level_name(r->level));
+        json_string(&b, r->event);
+        for (size_t i = 0; i < n; i++) {
+            strbuf_putc(&b, ',');
+            json_string(&b, r->f[i].key != NULL ? r->f[i].key : "");
+            strbuf_putc(&b, ':');
+            render_value(&b, &r->f[i], true);
+        }
+        if (r->overflow)
+            strbuf_puts(&b, ",\"truncated\":true");
         strbuf_putc(&b, '}');
+    } else {
+        strbuf_printf(&b, "%s %s ", ts, logfmt_level_name(r->level));
+        text_value(&b, r->event);
+        for (size_t i = 0; i < n; i++) {
+            strbuf_putc(&b, ' ');
+            text_value(&b, r->f[i].key != NULL ? r->f[i].key : "");
+            strbuf_putc(&b, '=');
+            render_value(&b, &r->f[i], false);
+        }
+        if (r->overflow)
+            strbuf_puts(&b, " truncated=true");
+    }
     strbuf_putc(&b, '\n');
 
     *line = strbuf_take(&b, len);
     return *line != NULL ? LOGFMT_OK : LOGFMT_E_NOMEM;
 }
+
+/* ---- building records ---- */
+
+void logfmt_begin(logfmt_record *r, logfmt_level level, const char *event)
+{
+    clock_gettime(CLOCK_REALTIME, &r->ts);
+    r->level = level;
+    r->event = event;
+    r->n = 0;
+    r->overflow = false;
+}
+
+static logfmt_field *slot(logfmt_record *r, const char *key, logfmt_vtype type)
+{
+    if (r->n >= LOGFMT_MAX_FIELDS) {
+        r->overflow = true;
+        return NULL;
+    }
+    logfmt_field *f = &r->f[r->n++];
+    f->key = key;
+    f->type = type;
+    return f;
+}
+
+void logfmt_str(logfmt_record *r, const char *key, const char *value)
+{
+    logfmt_field *f = slot(r, key, LOGFMT_V_STR);
+    if (f != NULL)
+        f->v.s = value;
+}
+
+void logfmt_str_opt(logfmt_record *r, const char *key, const char *value)
+{
+    if (value != NULL && value[0] != '\0')
+        logfmt_str(r, key, value);
+}
+
+void logfmt_int(logfmt_record *r, const char *key, long long value)
+{
+    logfmt_field *f = slot(r, key, LOGFMT_V_INT);
+    if (f != NULL)
+        f->v.i = value;
+}
+
+void logfmt_uint(logfmt_record *r, const char *key, unsigned long long value)
+{
+    logfmt_field *f = slot(r, key, LOGFMT_V_UINT);
+    if (f != NULL)
+        f->v.u = value;
+}
+
+void logfmt_ms(logfmt_record *r, const char *key, double milliseconds)
+{
+    logfmt_field *f = slot(r, key, LOGFMT_V_MS);
+    if (f != NULL)
+        f->v.ms = milliseconds;
+}
+
+void logfmt_bool(logfmt_record *r, const char *key, bool value)
+{
+    logfmt_field *f = slot(r, key, LOGFMT_V_BOOL);
+    if (f != NULL)
+        f->v.b = value;
+}
+
+void logfmt_hex(logfmt_record *r, const char *key, const uint8_t *p, size_t n)
+{
+    logfmt_field *f = slot(r, key, LOGFMT_V_HEX);
+    if (f != NULL) {
+        f->v.hex.p = p;
+        f->v.hex.n = n;
+    }
+}
+
+/* ---- names ---- */
 
 int logfmt_parse_format(const char *s, logfmt_format *out)
 {
@@ -265,6 +333,11 @@ const char *logfmt_level_name(logfmt_level l)
     case LOGFMT_LEVEL_ERROR: return "error";
     }
     return "info";
+}
+
+const char *logfmt_format_name(logfmt_format f)
+{
+    return f == LOGFMT_JSON ? "json" : "text";
 }
 
 logfmt_format logfmt_default_format(int fd)

@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * One structured log line per event (docs/operations.md "Logs"): JSON (the
- * default when stderr is not a TTY) or human text. Rendering is pure: the
- * caller fills a logfmt_fields, gets a malloc'd line ending in '\n', and
- * writes it with one write(2) so concurrent lines never interleave.
+ * The one structured-log renderer (docs/operations.md "Logs"): a record of
+ * typed key/value fields becomes one line of JSON (the default when stderr
+ * is not a TTY) or human text. Rendering is pure: the caller fills a
+ * logfmt_record, gets a malloc'd line ending in '\n', and writes it with one
+ * write(2) so concurrent lines never interleave (src/daemon/log.c is the
+ * daemon's sink; it holds the process-wide format and level).
  *
- * Keys, in this order (absent when the field is unset); the same names as
- * the daemon's own log records (src/daemon/log.h), so lines from either
- * renderer form one schema:
- *   ts level event op result code latency_ms pid uid gid pod_uid
- *   container_id mrenclave mrsigner reason msg hint
+ * JSON:  {"ts":"<RFC 3339 UTC, ms>","level":"info","event":"request",<fields in order>}
+ * text:  <ts> <level> <event> key=value ...   (values quoted only when needed)
+ *
+ * Fields render in the order they were added. Request lines use the keys
+ *   op result code latency_ms pid uid gid pod_uid container_id mrenclave
+ *   mrsigner reason hint
  * (result = the aesm error name, code = its value). Strings are escaped per
- * RFC 8259 in both formats; bytes that are not valid UTF-8 become U+FFFD, so
- * every JSON line parses with a strict parser. Text lines read
- * "<ts> <level> <event> key=value ...", values quoted only when needed.
+ * RFC 8259 in both formats; bytes that are not valid UTF-8 become U+FFFD;
+ * a string longer than LOGFMT_VALUE_MAX bytes is cut at a character
+ * boundary and ends in "…". So every JSON line parses with a strict parser
+ * and no line is ever cut inside an escape or a character.
  */
 #ifndef SGXQH_OPS_LOGFMT_H
 #define SGXQH_OPS_LOGFMT_H
@@ -21,7 +25,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 #include <time.h>
 
 typedef enum { LOGFMT_TEXT = 0, LOGFMT_JSON = 1 } logfmt_format;
@@ -39,29 +42,46 @@ typedef enum {
     LOGFMT_E_NOMEM = -2,
 } logfmt_err;
 
+/* Fields per record; more are dropped and the line says "truncated":true. */
+#define LOGFMT_MAX_FIELDS 32
+/* Input bytes kept per string value (before escaping). */
+#define LOGFMT_VALUE_MAX 2048
+/* Bytes of a hex field rendered (64 = a 32-byte measurement). */
+#define LOGFMT_HEX_MAX 64
+
+typedef enum {
+    LOGFMT_V_STR,
+    LOGFMT_V_INT,
+    LOGFMT_V_UINT,
+    LOGFMT_V_MS, /* milliseconds, 3 decimals; NaN/inf/negative render as 0 */
+    LOGFMT_V_BOOL,
+    LOGFMT_V_HEX, /* lowercase hex string of bytes */
+} logfmt_vtype;
+
+typedef struct {
+    const char *key; /* borrowed; [a-z0-9_] by convention, escaped anyway */
+    logfmt_vtype type;
+    union {
+        const char *s; /* borrowed until rendered */
+        long long i;
+        unsigned long long u;
+        double ms;
+        bool b;
+        struct {
+            const uint8_t *p; /* borrowed */
+            size_t n;
+        } hex;
+    } v;
+} logfmt_field;
+
 typedef struct {
     struct timespec ts; /* CLOCK_REALTIME; rendered as RFC 3339 UTC with ms */
     logfmt_level level;
-    const char *event;  /* "request", "rejected", "start", ... (required) */
-    const char *op;     /* AESM operation, NULL to omit */
-    bool has_aesm;
-    int code;           /* aesm_error_t value sent */
-    const char *result; /* its name, e.g. "AESM_SUCCESS"; NULL to omit */
-    bool has_latency;
-    double latency_ms;
-    bool has_peer; /* SO_PEERCRED */
-    pid_t pid;     /* 0 = peer outside our PID namespace */
-    uint32_t uid;
-    uint32_t gid;
-    const char *pod_uid;      /* NULL/"" to omit */
-    const char *container_id; /* NULL/"" to omit */
-    bool has_enclave;         /* GetQuoteEx: the app enclave's identity */
-    uint8_t mr_enclave[32];
-    uint8_t mr_signer[32];
-    const char *reason; /* rejection reason ("acl", ...), NULL to omit */
-    const char *msg;    /* free text, NULL to omit */
-    const char *hint;   /* one-line remediation, NULL/"" to omit */
-} logfmt_fields;
+    const char *event; /* "request", "rejected", "start", ... (required) */
+    size_t n;
+    bool overflow; /* a field was dropped: more than LOGFMT_MAX_FIELDS */
+    logfmt_field f[LOGFMT_MAX_FIELDS];
+} logfmt_record;
 
 const char *logfmt_strerror(int err);
 
@@ -70,11 +90,26 @@ int logfmt_parse_format(const char *s, logfmt_format *out);
 /* "debug" | "info" | "warn" (or "warning") | "error". */
 int logfmt_parse_level(const char *s, logfmt_level *out);
 const char *logfmt_level_name(logfmt_level l); /* "debug", "info", "warn", "error" */
+const char *logfmt_format_name(logfmt_format f); /* "text", "json" */
 /* The default: JSON unless fd is a terminal. */
 logfmt_format logfmt_default_format(int fd);
 
-/* Render one line ('\n'-terminated, NUL-terminated; *len excludes the NUL).
- * Returns LOGFMT_OK, or LOGFMT_E_INVALID_ARG (NULL f/line/event), LOGFMT_E_NOMEM. */
-int logfmt_render(logfmt_format fmt, const logfmt_fields *f, char **line, size_t *len);
+/* Start a record: no fields, ts = now. */
+void logfmt_begin(logfmt_record *r, logfmt_level level, const char *event);
+/* Append a field. A NULL string renders as "". Never fails: past
+ * LOGFMT_MAX_FIELDS the field is dropped and r->overflow set. */
+void logfmt_str(logfmt_record *r, const char *key, const char *value);
+void logfmt_int(logfmt_record *r, const char *key, long long value);
+void logfmt_uint(logfmt_record *r, const char *key, unsigned long long value);
+void logfmt_ms(logfmt_record *r, const char *key, double milliseconds);
+void logfmt_bool(logfmt_record *r, const char *key, bool value);
+void logfmt_hex(logfmt_record *r, const char *key, const uint8_t *p, size_t n);
+/* Only when value is non-NULL and non-empty. */
+void logfmt_str_opt(logfmt_record *r, const char *key, const char *value);
+
+/* Render one line ('\n'-terminated, NUL-terminated; *len, if given,
+ * excludes the NUL). Returns LOGFMT_OK, or LOGFMT_E_INVALID_ARG (NULL
+ * r/line/event), LOGFMT_E_NOMEM. */
+int logfmt_render(logfmt_format fmt, const logfmt_record *r, char **line, size_t *len);
 
 #endif

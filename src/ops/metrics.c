@@ -384,9 +384,8 @@ void metrics_format_value(double v, char buf[32])
     } else if (isinf(v)) {
         snprintf(buf, 32, v > 0 ? "+Inf" : "-Inf");
     } else if (v == floor(v) && fabs(v) < 1e15) {
-        snprintf(buf, 32, "%.0f", v);
-        if (strcmp(buf, "-0") == 0)
-            snprintf(buf, 32, "0");
+        /* Exact in a long long; also turns -0 into "0". */
+        snprintf(buf, 32, "%lld", (long long)v);
     } else {
         for (int prec = 1; prec <= 17; prec++) {
             snprintf(buf, 32, "%.*g", prec, v);

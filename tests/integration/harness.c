@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -166,6 +168,7 @@ void itest_daemon_init(itest_daemon *d)
     snprintf(d->state_dir, sizeof d->state_dir, "%s/state", d->dir);
     snprintf(d->log_path, sizeof d->log_path, "%s/daemon.log", d->dir);
     d->pid = -1;
+    d->listen_fd = -1;
 }
 
 int itest_connect(const char *socket_path)
@@ -186,26 +189,26 @@ int itest_connect(const char *socket_path)
     return fd;
 }
 
-int itest_daemon_start(itest_daemon *d, const char *const *extra_args)
+int itest_daemon_spawn(itest_daemon *d, const char *const *extra_args)
 {
     char *bin = itest_build_path("src/daemon/sgx-quote-helperd");
     const char *argv[64];
     size_t n = 0;
     argv[n++] = bin;
-    argv[n++] = "--socket";
-    argv[n++] = d->socket;
-    argv[n++] = "--state-dir";
-    argv[n++] = d->state_dir;
+    if (!d->bare) {
+        /* Text lines (the default would be JSON: stderr is a file); a test
+         * may pass --log-format json after these. */
+        argv[n++] = "--log-format";
+        argv[n++] = "text";
+        argv[n++] = "--socket";
+        argv[n++] = d->socket;
+        argv[n++] = "--state-dir";
+        argv[n++] = d->state_dir;
+    }
     for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 62; i++)
         argv[n++] = extra_args[i];
     argv[n] = NULL;
 
-    /* Ready = the socket path names a new socket (this instance renames
-     * its own into place) and it accepts. Comparing the file's identity,
-     * not just connecting, keeps an older instance on the same path from
-     * looking like this one, whatever the log format or level. */
-    struct stat before;
-    bool existed = stat(d->socket, &before) == 0;
     int logfd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (logfd < 0) {
         perror(d->log_path);
@@ -226,12 +229,39 @@ int itest_daemon_start(itest_daemon *d, const char *const *extra_args)
         int devnull = open("/dev/null", O_RDWR);
         if (devnull >= 0)
             dup2(devnull, STDOUT_FILENO);
+        for (size_t i = 0; d->env != NULL && d->env[i] != NULL; i++)
+            putenv((char *)d->env[i]);
+        if (d->listen_fd >= 0) {
+            /* sd_listen_fds(3): fds from 3 on, LISTEN_PID = the daemon. */
+            if (d->listen_fd == 3)
+                fcntl(3, F_SETFD, 0);
+            else if (dup2(d->listen_fd, 3) != 3)
+                _exit(126);
+            char pidbuf[32];
+            snprintf(pidbuf, sizeof pidbuf, "%ld", (long)getpid());
+            setenv("LISTEN_PID", pidbuf, 1);
+            setenv("LISTEN_FDS", "1", 1);
+        }
         execv(bin, (char *const *)argv);
         _exit(127);
     }
     close(logfd);
     free(bin);
     d->pid = pid;
+    return 0;
+}
+
+int itest_daemon_start(itest_daemon *d, const char *const *extra_args)
+{
+    /* Ready = the socket path names a new socket (this instance renames
+     * its own into place) and it accepts. Comparing the file's identity,
+     * not just connecting, keeps an older instance on the same path from
+     * looking like this one, whatever the log format or level. */
+    struct stat before;
+    bool existed = stat(d->socket, &before) == 0;
+    if (itest_daemon_spawn(d, extra_args) != 0)
+        return -1;
+    pid_t pid = d->pid;
     /* Ready when the socket accepts (ASan builds start slowly). */
     int64_t give_up = now_ms() + 20000;
     while (now_ms() < give_up) {
@@ -370,6 +400,149 @@ bool itest_log_wait(const itest_daemon *d, const char *const *needles, size_t n,
         sleep_ms(10);
     } while (now_ms() < give_up);
     return itest_log_count(d, needles) >= n;
+}
+
+/* ---- child processes ------------------------------------------------------ */
+
+int itest_child_start(itest_child *c, long long uid, long long gid, int (*fn)(void *),
+                      void *arg)
+{
+    int p[2];
+    c->pid = -1;
+    c->go_fd = -1;
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(p[1]);
+        if (gid >= 0 && (setgroups(0, NULL) != 0 || setgid((gid_t)gid) != 0))
+            _exit(120);
+        if (uid >= 0 && setuid((uid_t)uid) != 0)
+            _exit(121);
+        char go;
+        ssize_t n;
+        do {
+            n = read(p[0], &go, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1)
+            _exit(122);
+        _exit(fn(arg) & 0xff);
+    }
+    close(p[0]);
+    c->pid = pid;
+    c->go_fd = p[1];
+    return 0;
+}
+
+void itest_child_go(itest_child *c)
+{
+    if (c->go_fd >= 0) {
+        (void)!write(c->go_fd, "g", 1);
+        close(c->go_fd);
+        c->go_fd = -1;
+    }
+}
+
+int itest_child_wait(itest_child *c, int timeout_ms)
+{
+    if (c->pid <= 0)
+        return -1;
+    itest_child_go(c);
+    int64_t give_up = now_ms() + timeout_ms;
+    int st = 0;
+    for (;;) {
+        pid_t r = waitpid(c->pid, &st, WNOHANG);
+        if (r == c->pid)
+            break;
+        if (now_ms() >= give_up) {
+            kill(c->pid, SIGKILL);
+            waitpid(c->pid, &st, 0);
+            c->pid = -1;
+            return -1;
+        }
+        sleep_ms(2);
+    }
+    c->pid = -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- HTTP ---------------------------------------------------------------- */
+
+int itest_daemon_http_port(const itest_daemon *d, int timeout_ms)
+{
+    int64_t give_up = now_ms() + timeout_ms;
+    do {
+        char *log = itest_daemon_log(d);
+        const char *at = log != NULL ? strstr(log, "http_listen") : NULL;
+        int port = 0;
+        if (at != NULL) {
+            /* http_listen=127.0.0.1:PORT or "http_listen":"127.0.0.1:PORT":
+             * the port follows the value's last ':'. */
+            const char *v = at + strlen("http_listen");
+            while (*v == '"' || *v == '=' || *v == ':')
+                v++;
+            size_t vl = strcspn(v, "\" \n");
+            const char *colon = NULL;
+            for (size_t i = 0; i < vl; i++)
+                if (v[i] == ':')
+                    colon = v + i;
+            if (colon != NULL)
+                port = atoi(colon + 1);
+        }
+        free(log);
+        if (port > 0)
+            return port;
+        sleep_ms(20);
+    } while (now_ms() < give_up);
+    return 0;
+}
+
+int itest_http_get(int port, const char *path, int *status, char **body)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int rc = -1;
+    uint8_t *resp = NULL;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        goto out;
+    char req[512];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    if (n < 0 || (size_t)n >= sizeof req || itest_send_all(fd, req, (size_t)n) != 0)
+        goto out;
+    ssize_t got = itest_read_to_eof(fd, 20000, &resp);
+    if (got <= 0)
+        goto out;
+    char *text = malloc((size_t)got + 1);
+    if (text == NULL)
+        goto out;
+    memcpy(text, resp, (size_t)got);
+    text[got] = '\0';
+    int st = 0;
+    char *sep = strstr(text, "\r\n\r\n");
+    if (sscanf(text, "HTTP/1.%*d %d", &st) != 1 || sep == NULL) {
+        free(text);
+        goto out;
+    }
+    memmove(text, sep + 4, strlen(sep + 4) + 1);
+    *status = st;
+    *body = text;
+    rc = 0;
+out:
+    free(resp);
+    close(fd);
+    return rc;
 }
 
 /* ---- raw sockets ------------------------------------------------------- */

@@ -21,14 +21,21 @@ typedef struct {
     char state_dir[320];
     char log_path[320];
     pid_t pid;
+    /* Set after itest_daemon_init, before starting: */
+    const char *const *env; /* extra "NAME=value" for the daemon only, or NULL */
+    bool bare;   /* pass no --socket/--state-dir/--log-format: the test gives all */
+    int listen_fd; /* >= 0: handed over as systemd would (fd 3, LISTEN_FDS=1) */
 } itest_daemon;
 
 /* Builds paths under a fresh mkdtemp directory (dir empty) or reuses dir. */
 void itest_daemon_init(itest_daemon *d);
-/* Starts the daemon with --socket/--state-dir plus extra args
- * (NULL-terminated, may be NULL) and waits until its socket accepts.
- * Returns 0, or -1 (with a message on stderr). */
+/* Starts the daemon with --log-format text --socket/--state-dir (unless
+ * bare) plus extra args (NULL-terminated, may be NULL; later flags win) and
+ * waits until its socket accepts. Returns 0, or -1 (with a message on
+ * stderr). */
 int itest_daemon_start(itest_daemon *d, const char *const *extra_args);
+/* Only fork and exec it (no waiting): for tests that wait themselves. */
+int itest_daemon_spawn(itest_daemon *d, const char *const *extra_args);
 /* Sends sig and waits up to timeout_ms; returns the exit status as
  * waitpid gives it, or -1 on timeout (the daemon is then killed). */
 int itest_daemon_stop(itest_daemon *d, int sig, int timeout_ms);
@@ -44,6 +51,28 @@ char *itest_daemon_log(const itest_daemon *d);
 size_t itest_log_count(const itest_daemon *d, const char *const *needles);
 /* Waits up to timeout_ms until itest_log_count(needles) >= n. */
 bool itest_log_wait(const itest_daemon *d, const char *const *needles, size_t n, int timeout_ms);
+
+/* ---- the HTTP endpoint (--http-listen 127.0.0.1:0) ---- */
+/* The port from the daemon's start line (http_listen=ADDR:PORT, text or
+ * JSON); waits up to timeout_ms; 0 when not found. */
+int itest_daemon_http_port(const itest_daemon *d, int timeout_ms);
+/* GET http://127.0.0.1:port/path (HTTP/1.0). Returns 0 with the status and
+ * the body (malloc'd, NUL-terminated; headers dropped), or -1. */
+int itest_http_get(int port, const char *path, int *status, char **body);
+
+/* ---- clients as other processes and users ---- */
+typedef struct {
+    pid_t pid;
+    int go_fd; /* write end: one byte lets the child run */
+} itest_child;
+/* Forks a child that drops to gid/uid (each unless -1; needs root), waits
+ * for itest_child_go, then exits with fn(arg) (0..255). The parent learns
+ * the child's pid first, e.g. to write a fake /proc/PID/cgroup for it. */
+int itest_child_start(itest_child *c, long long uid, long long gid, int (*fn)(void *),
+                      void *arg);
+void itest_child_go(itest_child *c);
+/* The child's exit code, or -1 (killed, or not done within timeout_ms). */
+int itest_child_wait(itest_child *c, int timeout_ms);
 
 /* $SGXQH_BUILD_DIR/rel (static buffer per call site is not needed: malloc'd). */
 char *itest_build_path(const char *rel);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,12 +89,16 @@ static void assert_closed_without_reply(int fd, int timeout_ms)
     assert_int_equal(n, 0);
 }
 
-/* Exactly one drop line for this reason, naming our pid and uid. */
+/* Exactly one line for this reason, naming our pid and uid: event
+ * "rejected" for the reasons the metrics count (limit, deadline, oversize,
+ * acl, ratelimit), "drop" for the others. */
 static void assert_dropped_once(const char *reason)
 {
     char field[64];
     snprintf(field, sizeof field, "reason=%s", reason);
-    const char *needles[] = {" drop ", field, g_pid_field, g_uid_field, NULL};
+    bool counted = strcmp(reason, "oversize") == 0 || strcmp(reason, "deadline") == 0;
+    const char *needles[] = {counted ? " rejected " : " drop ", field, g_pid_field, g_uid_field,
+                             NULL};
     assert_true(itest_log_wait(&g_daemon, needles, 1, 3000));
     usleep(100 * 1000); /* a duplicate would show up by now */
     assert_int_equal(itest_log_count(&g_daemon, needles), 1);
@@ -239,7 +244,7 @@ static void test_connection_limit(void **state)
     assert_true(c >= 0);
     assert_closed_without_reply(c, 2000);
     close(c);
-    const char *needles[] = {" drop ", "reason=connection-limit", g_pid_field, NULL};
+    const char *needles[] = {" rejected ", "reason=limit", g_pid_field, NULL};
     assert_true(itest_log_wait(&d, needles, 1, 3000));
     /* Slots come back once the two leave. */
     close(a);

@@ -120,6 +120,8 @@ static void test_256_clients_20_requests_each(void **state)
     assert_true(itest_log_wait(&g_daemon, ok_lines, N_CLIENTS * N_REQUESTS, 5000));
     const char *drops[] = {" drop ", NULL};
     assert_int_equal(itest_log_count(&g_daemon, drops), 0);
+    const char *rejected[] = {" rejected ", NULL};
+    assert_int_equal(itest_log_count(&g_daemon, rejected), 0);
 }
 
 int main(void)

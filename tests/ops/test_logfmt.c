@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * logfmt.c: JSON lines parsed back with jansson (strict, rejects invalid
- * UTF-8 and control characters), every field and escape checked; the text
- * format checked against hand-written lines.
+ * UTF-8 and control characters), every field, escape and the length cut
+ * checked; the text format checked against hand-written lines.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,32 +18,40 @@
 
 #include "ops/logfmt.h"
 
-static logfmt_fields request_fields(void)
+/* The fields of a request line, as the daemon adds them (server.c). */
+static uint8_t g_mre[32], g_mrs[32];
+
+static void request_record(logfmt_record *r, bool with_ids, bool with_enclave)
 {
-    logfmt_fields f;
-    memset(&f, 0, sizeof f);
-    f.ts.tv_sec = 1716199872; /* 2024-05-20T10:11:12Z */
-    f.ts.tv_nsec = 345678901;
-    f.level = LOGFMT_LEVEL_INFO;
-    f.event = "request";
-    f.op = "GetQuoteEx";
-    f.has_aesm = true;
-    f.code = 0;
-    f.result = "AESM_SUCCESS";
-    f.has_latency = true;
-    f.latency_ms = 1.2345;
-    f.has_peer = true;
-    f.pid = 4242;
-    f.uid = 1000;
-    f.gid = 2000;
-    f.pod_uid = "05b3ee07-a2bd-47e7-9599-7961201f20dd";
-    f.container_id = "1207db63eaeb133a85d2b614d12d95d4dff3f29af60d7a7b3c7d39abdf4bd119";
-    f.has_enclave = true;
-    for (int i = 0; i < 32; i++) {
-        f.mr_enclave[i] = (uint8_t)i;
-        f.mr_signer[i] = (uint8_t)(0xff - i);
+    logfmt_begin(r, LOGFMT_LEVEL_INFO, "request");
+    r->ts.tv_sec = 1716199872; /* 2024-05-20T10:11:12Z */
+    r->ts.tv_nsec = 345678901;
+    logfmt_str(r, "op", "GetQuoteEx");
+    logfmt_str(r, "result", "AESM_SUCCESS");
+    logfmt_int(r, "code", 0);
+    logfmt_ms(r, "latency_ms", 1.2345);
+    logfmt_int(r, "pid", 4242);
+    logfmt_uint(r, "uid", 1000);
+    logfmt_uint(r, "gid", 2000);
+    logfmt_str_opt(r, "pod_uid", "05b3ee07-a2bd-47e7-9599-7961201f20dd");
+    if (with_ids)
+        logfmt_str_opt(r, "container_id",
+                       "1207db63eaeb133a85d2b614d12d95d4dff3f29af60d7a7b3c7d39abdf4bd119");
+    if (with_enclave) {
+        for (int i = 0; i < 32; i++) {
+            g_mre[i] = (uint8_t)i;
+            g_mrs[i] = (uint8_t)(0xff - i);
+        }
+        logfmt_hex(r, "mrenclave", g_mre, 32);
+        logfmt_hex(r, "mrsigner", g_mrs, 32);
     }
-    return f;
+}
+
+static void bare_record(logfmt_record *r, logfmt_level lv, const char *event)
+{
+    logfmt_begin(r, lv, event);
+    r->ts.tv_sec = 0;
+    r->ts.tv_nsec = 0;
 }
 
 static json_t *parse_line(const char *line, size_t len)
@@ -70,10 +78,11 @@ static const char *jstr(json_t *o, const char *k)
 static void test_json_request(void **state)
 {
     (void)state;
-    logfmt_fields f = request_fields();
+    logfmt_record r;
+    request_record(&r, true, true);
     char *line;
     size_t len;
-    assert_int_equal(logfmt_render(LOGFMT_JSON, &f, &line, &len), LOGFMT_OK);
+    assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, &len), LOGFMT_OK);
     assert_int_equal(strlen(line), len);
     json_t *j = parse_line(line, len);
     assert_string_equal(jstr(j, "ts"), "2024-05-20T10:11:12.345Z");
@@ -97,38 +106,48 @@ static void test_json_request(void **state)
     assert_string_equal(jstr(j, "mrsigner"),
                         "fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0efeeedecebeae9e8e7e6e5e4e3e2e1e0");
     assert_null(json_object_get(j, "hint"));
-    assert_null(json_object_get(j, "reason"));
-    assert_null(json_object_get(j, "msg"));
     assert_int_equal(json_object_size(j), 14);
     json_decref(j);
+    /* Keys come out in the order they were added. */
+    const char *order[] = {"\"ts\"", "\"level\"", "\"event\"", "\"op\"", "\"result\"",
+                           "\"code\"", "\"latency_ms\"", "\"pid\"", "\"uid\"", "\"gid\"",
+                           "\"pod_uid\"", "\"container_id\"", "\"mrenclave\"", "\"mrsigner\""};
+    const char *at = line;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        const char *next = strstr(at, order[i]);
+        assert_non_null(next);
+        at = next;
+    }
     free(line);
 }
 
-/* An error line: the aesm code, name and the remediation hint. */
+/* An error line: the aesm code, name and the remediation hint; optional
+ * strings that are empty or NULL leave no key. */
 static void test_json_error_with_hint(void **state)
 {
     (void)state;
-    logfmt_fields f = request_fields();
-    f.level = LOGFMT_LEVEL_ERROR;
-    f.op = "InitQuoteEx";
-    f.has_enclave = false;
-    f.code = 44;
-    f.result = "AESM_NO_PLATFORM_CERT_DATA";
-    f.hint = "the platform is not registered with the PCCS (0xe011); register it with "
-             "PCKIDRetrievalTool";
-    f.pod_uid = "";
-    f.container_id = NULL;
+    static const char hint[] = "the platform is not registered with the PCCS (0xe011); "
+                               "register it with PCKIDRetrievalTool";
+    logfmt_record r;
+    logfmt_begin(&r, LOGFMT_LEVEL_ERROR, "request");
+    logfmt_str(&r, "op", "InitQuoteEx");
+    logfmt_str(&r, "result", "AESM_NO_PLATFORM_CERT_DATA");
+    logfmt_int(&r, "code", 44);
+    logfmt_str_opt(&r, "pod_uid", "");
+    logfmt_str_opt(&r, "container_id", NULL);
+    logfmt_str_opt(&r, "hint", hint);
     char *line;
     size_t len;
-    assert_int_equal(logfmt_render(LOGFMT_JSON, &f, &line, &len), LOGFMT_OK);
+    assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, &len), LOGFMT_OK);
     json_t *j = parse_line(line, len);
     assert_string_equal(jstr(j, "level"), "error");
     assert_int_equal(json_integer_value(json_object_get(j, "code")), 44);
     assert_string_equal(jstr(j, "result"), "AESM_NO_PLATFORM_CERT_DATA");
-    assert_string_equal(jstr(j, "hint"), f.hint);
+    assert_string_equal(jstr(j, "hint"), hint);
     assert_null(json_object_get(j, "pod_uid"));
     assert_null(json_object_get(j, "container_id"));
     assert_null(json_object_get(j, "mrenclave"));
+    assert_int_equal(json_object_size(j), 7);
     json_decref(j);
     free(line);
 }
@@ -138,19 +157,18 @@ static void test_json_error_with_hint(void **state)
 static void test_json_escaping(void **state)
 {
     (void)state;
-    logfmt_fields f;
-    memset(&f, 0, sizeof f);
-    f.event = "rejected";
-    f.reason = "acl";
+    logfmt_record r;
+    char *line;
+    size_t len;
 
     char all[256];
     for (int i = 1; i < 256; i++)
         all[i - 1] = (char)i;
     all[255] = '\0';
-    f.msg = all;
-    char *line;
-    size_t len;
-    assert_int_equal(logfmt_render(LOGFMT_JSON, &f, &line, &len), LOGFMT_OK);
+    bare_record(&r, LOGFMT_LEVEL_WARN, "rejected");
+    logfmt_str(&r, "reason", "acl");
+    logfmt_str(&r, "msg", all);
+    assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, &len), LOGFMT_OK);
     json_t *j = parse_line(line, len);
     const char *d = jstr(j, "msg");
     /* ASCII 1..127 round-trip exactly; 128..255 alone are invalid UTF-8 and
@@ -176,49 +194,152 @@ static void test_json_escaping(void **state)
         {"del \x7f", "del \x7f"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        f.msg = cases[i].in;
-        assert_int_equal(logfmt_render(LOGFMT_JSON, &f, &line, &len), LOGFMT_OK);
+        bare_record(&r, LOGFMT_LEVEL_INFO, "message");
+        logfmt_str(&r, "msg", cases[i].in);
+        assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, &len), LOGFMT_OK);
         j = parse_line(line, len);
         assert_string_equal(jstr(j, "msg"), cases[i].out);
         json_decref(j);
         free(line);
     }
     /* Control characters are escaped, never raw, in the line itself. */
-    f.msg = "a\x01" "b";
-    assert_int_equal(logfmt_render(LOGFMT_JSON, &f, &line, &len), LOGFMT_OK);
+    bare_record(&r, LOGFMT_LEVEL_INFO, "message");
+    logfmt_str(&r, "msg", "a\x01" "b");
+    assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, &len), LOGFMT_OK);
     assert_non_null(strstr(line, "\"a\\u0001b\""));
+    free(line);
+    /* Hostile event names and keys are escaped too. */
+    bare_record(&r, LOGFMT_LEVEL_INFO, "ev\"il\n");
+    logfmt_str(&r, "k\"ey", "v");
+    assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, &len), LOGFMT_OK);
+    j = parse_line(line, len);
+    assert_string_equal(jstr(j, "event"), "ev\"il\n");
+    assert_string_equal(jstr(j, "k\"ey"), "v");
+    json_decref(j);
+    free(line);
+}
+
+/* A value longer than LOGFMT_VALUE_MAX is cut before the character or
+ * escape that would cross the limit, never inside one, and ends in "…". */
+static void test_long_values_cut_at_boundaries(void **state)
+{
+    (void)state;
+    /* Unit sizes 1 (needs an escape: 6 bytes out), 2, 3 and 4 bytes in, each
+     * starting at every offset below the limit. */
+    static const char *const units[] = {"\x01", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\x91",
+                                        "\"", "\xff"};
+    char *big = malloc(LOGFMT_VALUE_MAX + 64);
+    assert_non_null(big);
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        size_t ul = strlen(units[u]);
+        for (size_t pad = 0; pad < 4; pad++) {
+            size_t n = 0;
+            for (size_t k = 0; k < pad; k++)
+                big[n++] = 'x';
+            while (n + ul <= LOGFMT_VALUE_MAX + 32) {
+                memcpy(big + n, units[u], ul);
+                n += ul;
+            }
+            big[n] = '\0';
+            for (int fmt = LOGFMT_TEXT; fmt <= LOGFMT_JSON; fmt++) {
+                logfmt_record r;
+                bare_record(&r, LOGFMT_LEVEL_INFO, "message");
+                logfmt_str(&r, "msg", big);
+                char *line;
+                size_t len;
+                assert_int_equal(logfmt_render((logfmt_format)fmt, &r, &line, &len), LOGFMT_OK);
+                assert_int_equal(line[len - 1], '\n');
+                assert_null(memchr(line, '\n', len - 1));
+                /* The ellipsis sits right before the closing quote. */
+                const char *tail = fmt == LOGFMT_JSON ? "\xe2\x80\xa6\"}\n" : "\xe2\x80\xa6\"\n";
+                assert_true(len > strlen(tail));
+                assert_string_equal(line + len - strlen(tail), tail);
+                if (fmt == LOGFMT_JSON) {
+                    json_t *j = parse_line(line, len);
+                    const char *m = jstr(j, "msg");
+                    /* Whole units only: pad, k units, the ellipsis. */
+                    size_t ml = strlen(m);
+                    size_t out_unit = units[u][0] == '\xff' ? 3 : ul;
+                    assert_int_equal((ml - pad - 3) % out_unit, 0);
+                    size_t units_kept = (ml - pad - 3) / out_unit;
+                    assert_true(pad + units_kept * ul <= LOGFMT_VALUE_MAX);
+                    assert_true(pad + (units_kept + 1) * ul > LOGFMT_VALUE_MAX);
+                    json_decref(j);
+                }
+                free(line);
+            }
+        }
+    }
+    /* Exactly at the limit: kept whole, no ellipsis. */
+    memset(big, 'y', LOGFMT_VALUE_MAX);
+    big[LOGFMT_VALUE_MAX] = '\0';
+    logfmt_record r;
+    bare_record(&r, LOGFMT_LEVEL_INFO, "message");
+    logfmt_str(&r, "msg", big);
+    char *line;
+    size_t len;
+    assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, &len), LOGFMT_OK);
+    json_t *j = parse_line(line, len);
+    assert_int_equal(strlen(jstr(j, "msg")), LOGFMT_VALUE_MAX);
+    json_decref(j);
+    free(line);
+    free(big);
+}
+
+/* More fields than fit: the rest are dropped and the line says so. */
+static void test_field_overflow(void **state)
+{
+    (void)state;
+    static char keys[LOGFMT_MAX_FIELDS + 5][8];
+    logfmt_record r;
+    bare_record(&r, LOGFMT_LEVEL_INFO, "message");
+    for (int i = 0; i < LOGFMT_MAX_FIELDS + 5; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%d", i);
+        logfmt_int(&r, keys[i], i);
+    }
+    assert_true(r.overflow);
+    char *line;
+    size_t len;
+    assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, &len), LOGFMT_OK);
+    json_t *j = parse_line(line, len);
+    assert_int_equal(json_object_size(j), 3 + LOGFMT_MAX_FIELDS + 1);
+    assert_true(json_is_true(json_object_get(j, "truncated")));
+    assert_int_equal(json_integer_value(json_object_get(j, "k31")), 31);
+    assert_null(json_object_get(j, "k32"));
+    json_decref(j);
     free(line);
 }
 
 static void test_json_numbers_stay_numbers(void **state)
 {
     (void)state;
-    logfmt_fields f;
-    memset(&f, 0, sizeof f);
-    f.event = "request";
-    f.has_latency = true;
     static const double odd[] = {-1.0, INFINITY, -INFINITY, NAN, 1e300};
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
-        f.latency_ms = odd[i];
+        logfmt_record r;
+        bare_record(&r, LOGFMT_LEVEL_INFO, "request");
+        logfmt_ms(&r, "latency_ms", odd[i]);
         char *line;
         size_t len;
-        assert_int_equal(logfmt_render(LOGFMT_JSON, &f, &line, &len), LOGFMT_OK);
+        assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, &len), LOGFMT_OK);
         json_t *j = parse_line(line, len);
         assert_true(json_is_number(json_object_get(j, "latency_ms")));
         json_decref(j);
         free(line);
     }
-    f.has_latency = false;
-    f.has_peer = true;
-    f.pid = 0; /* peer outside our PID namespace */
-    f.uid = 4294967294u;
-    f.gid = 0;
+    logfmt_record r;
+    bare_record(&r, LOGFMT_LEVEL_INFO, "request");
+    logfmt_int(&r, "pid", 0); /* peer outside our PID namespace */
+    logfmt_uint(&r, "uid", 4294967294u);
+    logfmt_int(&r, "neg", -7);
+    logfmt_bool(&r, "flag", true);
     char *line;
     size_t len;
-    assert_int_equal(logfmt_render(LOGFMT_JSON, &f, &line, &len), LOGFMT_OK);
+    assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, &len), LOGFMT_OK);
     json_t *j = parse_line(line, len);
     assert_int_equal(json_integer_value(json_object_get(j, "pid")), 0);
     assert_int_equal(json_integer_value(json_object_get(j, "uid")), 4294967294LL);
+    assert_int_equal(json_integer_value(json_object_get(j, "neg")), -7);
+    assert_true(json_is_true(json_object_get(j, "flag")));
     json_decref(j);
     free(line);
 }
@@ -226,27 +347,27 @@ static void test_json_numbers_stay_numbers(void **state)
 static void test_text_format(void **state)
 {
     (void)state;
-    logfmt_fields f = request_fields();
-    f.has_enclave = false;
-    f.container_id = NULL;
+    logfmt_record r;
+    request_record(&r, false, false);
     char *line;
     size_t len;
-    assert_int_equal(logfmt_render(LOGFMT_TEXT, &f, &line, &len), LOGFMT_OK);
+    assert_int_equal(logfmt_render(LOGFMT_TEXT, &r, &line, &len), LOGFMT_OK);
     assert_string_equal(line, "2024-05-20T10:11:12.345Z info request op=GetQuoteEx "
                               "result=AESM_SUCCESS code=0 latency_ms=1.234 pid=4242 uid=1000 "
                               "gid=2000 pod_uid=05b3ee07-a2bd-47e7-9599-7961201f20dd\n");
     free(line);
 
-    logfmt_fields e;
-    memset(&e, 0, sizeof e);
-    e.level = LOGFMT_LEVEL_WARN;
-    e.event = "rejected";
-    e.reason = "ratelimit";
-    e.hint = "raise --rate-limit or spread \"requests\" = fewer\nbursts \\ \x01 caf\xc3\xa9 \xff";
+    logfmt_record e;
+    bare_record(&e, LOGFMT_LEVEL_WARN, "rejected");
+    logfmt_str(&e, "reason", "ratelimit");
+    logfmt_str(&e, "hint",
+               "raise --rate-limit or spread \"requests\" = fewer\nbursts \\ \x01 caf\xc3\xa9 \xff");
+    logfmt_str(&e, "empty", "");
+    logfmt_hex(&e, "mr", (const uint8_t *)"\x01\xab", 2);
     assert_int_equal(logfmt_render(LOGFMT_TEXT, &e, &line, &len), LOGFMT_OK);
     assert_string_equal(line, "1970-01-01T00:00:00.000Z warn rejected reason=ratelimit "
                               "hint=\"raise --rate-limit or spread \\\"requests\\\" = fewer\\nbursts "
-                              "\\\\ \\u0001 caf\xc3\xa9 \\ufffd\"\n");
+                              "\\\\ \\u0001 caf\xc3\xa9 \\ufffd\" empty=\"\" mr=\"01ab\"\n");
     free(line);
 }
 
@@ -260,6 +381,8 @@ static void test_parsers_and_args(void **state)
     assert_int_equal(fmt, LOGFMT_TEXT);
     assert_int_equal(logfmt_parse_format("JSON", &fmt), LOGFMT_E_INVALID_ARG);
     assert_int_equal(logfmt_parse_format(NULL, &fmt), LOGFMT_E_INVALID_ARG);
+    assert_string_equal(logfmt_format_name(LOGFMT_JSON), "json");
+    assert_string_equal(logfmt_format_name(LOGFMT_TEXT), "text");
     logfmt_level lv;
     assert_int_equal(logfmt_parse_level("warning", &lv), LOGFMT_OK);
     assert_int_equal(lv, LOGFMT_LEVEL_WARN);
@@ -270,15 +393,15 @@ static void test_parsers_and_args(void **state)
     assert_int_equal(logfmt_parse_level("verbose", &lv), LOGFMT_E_INVALID_ARG);
     assert_string_equal(logfmt_level_name(LOGFMT_LEVEL_ERROR), "error");
 
-    logfmt_fields f;
-    memset(&f, 0, sizeof f);
+    logfmt_record r;
+    bare_record(&r, LOGFMT_LEVEL_DEBUG, NULL);
     char *line;
     size_t len;
-    assert_int_equal(logfmt_render(LOGFMT_JSON, &f, &line, &len), LOGFMT_E_INVALID_ARG);
+    assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, &len), LOGFMT_E_INVALID_ARG);
     assert_int_equal(logfmt_render(LOGFMT_JSON, NULL, &line, &len), LOGFMT_E_INVALID_ARG);
-    f.event = "x";
-    assert_int_equal(logfmt_render(LOGFMT_JSON, &f, NULL, &len), LOGFMT_E_INVALID_ARG);
-    assert_int_equal(logfmt_render(LOGFMT_JSON, &f, &line, NULL), LOGFMT_OK);
+    r.event = "x";
+    assert_int_equal(logfmt_render(LOGFMT_JSON, &r, NULL, &len), LOGFMT_E_INVALID_ARG);
+    assert_int_equal(logfmt_render(LOGFMT_JSON, &r, &line, NULL), LOGFMT_OK);
     assert_string_equal(line, "{\"ts\":\"1970-01-01T00:00:00.000Z\",\"level\":\"debug\",\"event\":\"x\"}\n");
     free(line);
     /* A pipe or file is not a terminal: JSON. */
@@ -294,6 +417,8 @@ int main(void)
         cmocka_unit_test(test_json_request),
         cmocka_unit_test(test_json_error_with_hint),
         cmocka_unit_test(test_json_escaping),
+        cmocka_unit_test(test_long_values_cut_at_boundaries),
+        cmocka_unit_test(test_field_overflow),
         cmocka_unit_test(test_json_numbers_stay_numbers),
         cmocka_unit_test(test_text_format),
         cmocka_unit_test(test_parsers_and_args),

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kubelet / Prometheus → [http] → metrics registry, readiness canary, loop
+ * heartbeat. libmicrohttpd runs a thread per connection (at most
+ * HTTP_MAX_CONNECTIONS), so a slow canary on a hardware platform (QPL
+ * talking to a PCCS) never delays /healthz. The listening socket is made
+ * here (so PORT 0 and IPv6 work and the bound port can be logged) and
+ * handed to libmicrohttpd.
+ */
+#include "daemon/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HTTP_MAX_CONNECTIONS 16
+#define HTTP_CONNECTION_TIMEOUT_S 10
+#define HTTP_TEXT "text/plain; charset=utf-8"
+
+struct http_server {
+    struct MHD_Daemon *mhd;
+    ops_metrics *metrics;
+    readiness *ready;
+    daemon_shared *shared;
+};
+
+uint64_t daemon_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned status, char *body,
+                                 size_t len, const char *type)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result rc = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, const char *fmt,
+                                 ...) __attribute__((format(printf, 3, 4)));
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, const char *fmt,
+                                 ...)
+{
+    char *body = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&body, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return MHD_NO;
+    return send_body(conn, status, body, (size_t)n, HTTP_TEXT);
+}
+
+static enum MHD_Result handle_healthz(http_server *h, struct MHD_Connection *conn)
+{
+    uint64_t now = daemon_mono_ms();
+    uint64_t beat = atomic_load(&h->shared->heartbeat_ms);
+    uint64_t age = now > beat ? now - beat : 0;
+    if (age > HTTP_HEALTH_MAX_AGE_MS)
+        return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                         "unhealthy: the event loop has not turned for %llu ms\n",
+                         (unsigned long long)age);
+    return send_text(conn, MHD_HTTP_OK, "ok\n");
+}
+
+static enum MHD_Result handle_readyz(http_server *h, struct MHD_Connection *conn)
+{
+    if (atomic_load(&h->shared->draining))
+        return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                         "not ready: stopping (SIGTERM), draining connections\n");
+    char reason[2048];
+    if (readiness_get(h->ready, HTTP_READY_MAX_AGE_MS, reason, sizeof reason))
+        return send_text(conn, MHD_HTTP_OK, "ready\n");
+    return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready: %s\n", reason);
+}
+
+static enum MHD_Result handle_metrics(http_server *h, struct MHD_Connection *conn)
+{
+    /* Keeps sgx_quote_helper_backend_ready current without a /readyz. */
+    (void)readiness_get(h->ready, HTTP_METRICS_READY_MAX_AGE_MS, NULL, 0);
+    char *text = NULL;
+    size_t len = 0;
+    if (ops_metrics_render(h->metrics, &text, &len) != METRICS_OK)
+        return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render metrics\n");
+    return send_body(conn, MHD_HTTP_OK, text, len, METRICS_CONTENT_TYPE);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    (void)version;
+    (void)upload_data;
+    http_server *h = cls;
+    /* First call per request: headers only. Answer on the second, after
+     * any (ignored) body, as libmicrohttpd expects. */
+    if (*req_cls == NULL) {
+        *req_cls = h;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0; /* no endpoint takes a body */
+        return MHD_YES;
+    }
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+    if (strcmp(url, "/metrics") == 0)
+        return handle_metrics(h, conn);
+    if (strcmp(url, "/healthz") == 0)
+        return handle_healthz(h, conn);
+    if (strcmp(url, "/readyz") == 0)
+        return handle_readyz(h, conn);
+    return send_text(conn, MHD_HTTP_NOT_FOUND, "not found; try /metrics, /healthz or /readyz\n");
+}
+
+/* "host:port" / "[v6]:port" → host (without brackets) and port text. */
+static int split_hostport(const char *spec, char *host, size_t hcap, char *port, size_t pcap)
+{
+    const char *colon;
+    const char *h = spec;
+    size_t hl;
+    if (spec[0] == '[') {
+        const char *close = strchr(spec, ']');
+        if (close == NULL || close[1] != ':')
+            return -1;
+        h = spec + 1;
+        hl = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(spec, ':');
+        if (colon == NULL)
+            return -1;
+        hl = (size_t)(colon - spec);
+    }
+    size_t pl = strlen(colon + 1);
+    if (hl == 0 || hl >= hcap || pl == 0 || pl >= pcap)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    memcpy(port, colon + 1, pl + 1);
+    return 0;
+}
+
+static int bind_listener(const char *spec, char *bound, size_t bcap, char *err, size_t ecap)
+{
+    char host[256], port[16];
+    if (split_hostport(spec, host, sizeof host, port, sizeof port) != 0) {
+        snprintf(err, ecap, "--http-listen: expected ADDR:PORT, got '%s'", spec);
+        return -1;
+    }
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai != 0) {
+        snprintf(err, ecap, "--http-listen %s: %s", spec, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1;
+    int last_errno = 0;
+    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
+        }
+        /* SO_REUSEPORT: an overlapping instance on the same network
+         * namespace (an upgrade outside Kubernetes, hostNetwork) can bind
+         * the same port; Linux only allows it for the same user. */
+        int one = 1;
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0) {
+            last_errno = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(err, ecap, "--http-listen %s: cannot listen: %s", spec, strerror(last_errno));
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned p = 0;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+            p = ntohs(in->sin_port);
+            snprintf(bound, bcap, "%s:%u", ip, p);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+            p = ntohs(in6->sin6_port);
+            snprintf(bound, bcap, "[%s]:%u", ip, p);
+        }
+    }
+    return fd;
+}
+
+http_server *http_start(const char *listen_spec, ops_metrics *metrics, readiness *ready,
+                        daemon_shared *shared, char *bound, size_t bound_cap, char *err,
+                        size_t err_cap)
+{
+    bound[0] = '\0';
+    http_server *h = calloc(1, sizeof *h);
+    if (h == NULL) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    h->metrics = metrics;
+    h->ready = ready;
+    h->shared = shared;
+    int fd = bind_listener(listen_spec, bound, bound_cap, err, err_cap);
+    if (fd < 0) {
+        free(h);
+        return NULL;
+    }
+    h->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
+                              0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
+                              MHD_OPTION_END);
+    if (h->mhd == NULL) {
+        snprintf(err, err_cap, "--http-listen %s: libmicrohttpd did not start", listen_spec);
+        close(fd);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void http_stop(http_server *h)
+{
+    if (h == NULL)
+        return;
+    MHD_stop_daemon(h->mhd); /* also closes the listening socket */
+    free(h);
+}
