@@ -19,12 +19,14 @@ static void export_usage(FILE *to)
             "  Writes the simulated platform's collateral into DIR (created if missing):\n"
             "  pck_chain.pem tcb_info.json tcb_chain.pem qe_identity.json qe_chain.pem\n"
             "  root_ca_crl.der pck_crl.der pck_crl_chain.pem root.pem collateral.json\n"
-            "  (dcap-qvl QuoteCollateralV3) meta.json. Valid from now for 30 days.\n"
+            "  (dcap-qvl QuoteCollateralV3) meta.json. Valid from an hour before now (for\n"
+            "  verifiers whose clock is behind) until 30 days after now.\n"
             "  Use the same platform options as for `sgx-quote get` (the TCB settings\n"
             "  must match the quotes'); trust DIR/root.pem only for testing.\n"
             "  -o, --out DIR        output directory\n"
             "%s"
-            "exit codes: 0 ok, 1 failed, 2 usage, 3 file I/O\n",
+            "exit codes: 0 ok, 1 failed (seed refused, impossible TCB setting), 2 usage,\n"
+            "            3 file I/O (output, unreadable seed, state directory)\n",
             SIM_PLATFORM_HELP);
 }
 
@@ -84,7 +86,8 @@ static void collateral_usage(FILE *to)
 {
     fprintf(to, "usage: sgx-quote collateral SUBCOMMAND [OPTIONS]\n"
                 "  export   write the simulated platform's collateral to a directory\n"
-                "  (sgx-quote collateral export --help for the options)\n");
+                "  (sgx-quote collateral export --help for the options)\n"
+                "exit codes: 0 ok, 1 failed, 2 usage, 3 file I/O\n");
 }
 
 int cmd_collateral(int argc, char **argv)

@@ -19,8 +19,8 @@
 
 const char SIM_PLATFORM_HELP[] =
     "  --state-dir DIR      simulated platform state (seed); default $SGXQH_SIM_STATE_DIR,\n"
-    "                       else /var/lib/sgx-quote-helper (root) or\n"
-    "                       ~/.local/state/sgx-quote-helper\n"
+    "                       else /var/lib/sgx-quote-helper (root), else\n"
+    "                       ${XDG_STATE_HOME:-~/.local/state}/sgx-quote-helper\n"
     "  --seed-file FILE     use this 32-byte seed file (mode 0600/0400) instead\n"
     "  --instance NAME      platform instance name (default: the host name)\n"
     "  --sim-tcb-status S   UpToDate, SWHardeningNeeded, ConfigurationNeeded, OutOfDate\n"
@@ -34,7 +34,13 @@ const char SIM_IDENTITY_HELP[] =
     "  --mrsigner HEX       32 bytes (default: a fixed demo value)\n"
     "  --isv-prod-id N      0-65535 (default 0)\n"
     "  --isv-svn N          0-65535 (default 0)\n"
-    "  --debug              set the DEBUG attribute (verifiers reject debug enclaves)\n"
+    "  --debug              set the DEBUG attribute, also over --attributes (verifiers\n"
+    "                       reject debug enclaves)\n"
+    "  --attributes HEX     ATTRIBUTES.FLAGS as a 64-bit hex number, not LE bytes (default\n"
+    "                       0x5 = INITTED|MODE64BIT; e.g. 0x85 adds KSS)\n"
+    "  --xfrm HEX           ATTRIBUTES.XFRM as a 64-bit hex number (default 0x3 = x87|SSE)\n"
+    "  --misc-select HEX    MISCSELECT as a 32-bit hex number (default 0)\n"
+    "  --config-svn N       CONFIGSVN, 0-65535 (default 0)\n"
     "  --cpusvn HEX         16 bytes (default: the SGX SDK simulator's DEFAULT_CPUSVN)\n"
     "  --report-data HEX    up to 64 bytes, zero-padded\n"
     "  --report-data-file F up to 64 bytes of raw data, zero-padded\n";
@@ -61,6 +67,33 @@ static int parse_u16(const char *s, uint16_t *out)
     if (errno != 0 || *end != '\0' || v > 65535)
         return -1;
     *out = (uint16_t)v;
+    return 0;
+}
+
+/* A hex number ("0x" optional, 1-16 digits, nothing else) no larger than max. */
+static int parse_hex_num(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t digits = 0;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    for (; *s != '\0'; s++, digits++) {
+        int d;
+        if (*s >= '0' && *s <= '9')
+            d = *s - '0';
+        else if (*s >= 'a' && *s <= 'f')
+            d = *s - 'a' + 10;
+        else if (*s >= 'A' && *s <= 'F')
+            d = *s - 'A' + 10;
+        else
+            return -1;
+        if (digits >= 16)
+            return -1;
+        v = v << 4 | (uint64_t)d;
+    }
+    if (digits == 0 || v > max)
+        return -1;
+    *out = v;
     return 0;
 }
 
@@ -122,8 +155,10 @@ int cli_sim_open(cli_sim *s, sim_platform **out, const char *cmd)
     int name_len = (int)strcspn(what, ":");
     fprintf(stderr, "sgx-quote %s: opening the simulated platform failed: %s (%.*s)\n", cmd,
             err[0] != '\0' ? err : what, name_len, what);
+    /* The library's sentence already says how to fix it (sim.h); the generic
+     * remedy is only for when there is no sentence. */
     const char *remedy = sim_remedy(rc);
-    if (remedy[0] != '\0')
+    if (err[0] == '\0' && remedy[0] != '\0')
         fprintf(stderr, "sgx-quote %s: hint: %s\n", cmd, remedy);
     return rc == SIM_E_SEED_IO || rc == SIM_E_STATE_DIR ? CLI_EXIT_IO : CLI_EXIT_FAIL;
 }
@@ -137,6 +172,7 @@ void cli_identity_init(cli_identity *id)
 int cli_identity_option(cli_identity *id, int code, const char *arg, const char *cmd)
 {
     size_t got = 0;
+    uint64_t v = 0;
     switch (code) {
     case IDOPT_MRENCLAVE:
         if (cli_parse_hex(arg, id->id.mr_enclave, 32, NULL) != 0)
@@ -154,7 +190,31 @@ int cli_identity_option(cli_identity *id, int code, const char *arg, const char 
         if (parse_u16(arg, &id->id.isv_svn) != 0)
             return usage_err(cmd, "--isv-svn: '%s' is not 0-65535", arg);
         break;
-    case IDOPT_DEBUG: id->id.flags |= SGX_FLAGS_DEBUG; break;
+    case IDOPT_DEBUG:
+        id->debug = true;
+        id->id.flags |= SGX_FLAGS_DEBUG;
+        break;
+    case IDOPT_ATTRIBUTES:
+        if (parse_hex_num(arg, UINT64_MAX, &v) != 0)
+            return usage_err(cmd, "--attributes: '%s' is not a 64-bit hex number (e.g. 0x5)",
+                             arg);
+        /* --debug wins in either order */
+        id->id.flags = v | (id->debug ? SGX_FLAGS_DEBUG : 0);
+        break;
+    case IDOPT_XFRM:
+        if (parse_hex_num(arg, UINT64_MAX, &v) != 0)
+            return usage_err(cmd, "--xfrm: '%s' is not a 64-bit hex number (e.g. 0x3)", arg);
+        id->id.xfrm = v;
+        break;
+    case IDOPT_MISC_SELECT:
+        if (parse_hex_num(arg, UINT32_MAX, &v) != 0)
+            return usage_err(cmd, "--misc-select: '%s' is not a 32-bit hex number", arg);
+        id->id.misc_select = (uint32_t)v;
+        break;
+    case IDOPT_CONFIG_SVN:
+        if (parse_u16(arg, &id->id.config_svn) != 0)
+            return usage_err(cmd, "--config-svn: '%s' is not 0-65535", arg);
+        break;
     case IDOPT_CPUSVN:
         if (cli_parse_hex(arg, id->id.cpu_svn, 16, NULL) != 0)
             return usage_err(cmd, "--cpusvn: '%s' is not 16 bytes of hex", arg);
@@ -238,7 +298,10 @@ static void report_usage(FILE *to)
             "  MAC, so only a simulated QE accepts it).\n"
             "  --target-info FILE   target info of the enclave the report is for (\"-\" = stdin)\n"
             "  -o, --out REPORT     where to write the report (\"-\" = stdout)\n"
-            "%s", SIM_IDENTITY_HELP);
+            "%s"
+            "exit codes: 0 ok, 1 failed (e.g. target info not 512 bytes), 2 usage,\n"
+            "            3 file I/O\n",
+            SIM_IDENTITY_HELP);
 }
 
 static int enclave_report(int argc, char **argv)
@@ -301,7 +364,10 @@ static void target_info_usage(FILE *to)
             "                       else /var/run/aesmd/aesm.socket)\n"
             "  --in-process         use the simulated platform in this process instead\n"
             "  -o, --out FILE       where to write it (\"-\" = stdout)\n"
-            "%s", SIM_PLATFORM_HELP);
+            "%s"
+            "exit codes: 0 ok, 1 failed (daemon unreachable or refused, seed refused),\n"
+            "            2 usage, 3 file I/O (output, unreadable seed, state directory)\n",
+            SIM_PLATFORM_HELP);
 }
 
 static int enclave_target_info(int argc, char **argv)
@@ -380,7 +446,8 @@ static void enclave_usage(FILE *to)
     fprintf(to, "usage: sgx-quote enclave SUBCOMMAND [OPTIONS]\n"
                 "  report        make a simulated enclave REPORT for a target info\n"
                 "  target-info   fetch the QE target info (daemon, or --in-process)\n"
-                "  (sgx-quote enclave SUBCOMMAND --help for the options)\n");
+                "  (sgx-quote enclave SUBCOMMAND --help for the options)\n"
+                "exit codes: 0 ok, 1 failed, 2 usage, 3 file I/O\n");
 }
 
 int cmd_enclave(int argc, char **argv)

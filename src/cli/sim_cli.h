@@ -30,6 +30,10 @@ enum {
     IDOPT_CPUSVN,
     IDOPT_REPORT_DATA,
     IDOPT_REPORT_DATA_FILE,
+    IDOPT_ATTRIBUTES,
+    IDOPT_XFRM,
+    IDOPT_MISC_SELECT,
+    IDOPT_CONFIG_SVN,
 };
 
 #define SIM_PLATFORM_LONGOPTS                                                                      \
@@ -48,7 +52,11 @@ enum {
     {"debug", no_argument, NULL, IDOPT_DEBUG},                                                     \
     {"cpusvn", required_argument, NULL, IDOPT_CPUSVN},                                             \
     {"report-data", required_argument, NULL, IDOPT_REPORT_DATA},                                   \
-    {"report-data-file", required_argument, NULL, IDOPT_REPORT_DATA_FILE}
+    {"report-data-file", required_argument, NULL, IDOPT_REPORT_DATA_FILE},                         \
+    {"attributes", required_argument, NULL, IDOPT_ATTRIBUTES},                                     \
+    {"xfrm", required_argument, NULL, IDOPT_XFRM},                                                 \
+    {"misc-select", required_argument, NULL, IDOPT_MISC_SELECT},                                   \
+    {"config-svn", required_argument, NULL, IDOPT_CONFIG_SVN}
 
 /* Help text for the two groups (one option per line, two-space indent). */
 extern const char SIM_PLATFORM_HELP[];
@@ -64,6 +72,7 @@ typedef struct {
     sim_enclave_identity id;
     bool any_set;          /* an identity option was given */
     bool report_data_set;
+    bool debug;            /* --debug: DEBUG is set whatever --attributes says */
 } cli_identity;
 
 /* Parsers return 1 when they handled the option, 0 when it is not theirs,

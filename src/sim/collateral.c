@@ -188,7 +188,7 @@ int sim_tcb_info_body(const sim_platform *p, time_t now, char **out)
     int rc = tcb_levels(&p->tcb, levels, &n);
     if (rc != SIM_OK)
         return rc;
-    time_format_iso8601(now, issue);
+    time_format_iso8601(sim_issue_time(now), issue); /* backdated: clock skew */
     time_format_iso8601(now + SIM_COLLATERAL_LIFETIME, next);
     hex_upper(p->tcb.fmspc, 6, fmspc);
     hex_upper(p->tcb.pceid, 2, pceid);
@@ -248,7 +248,7 @@ int sim_qe_identity_body(const sim_platform *p, time_t now, char **out)
 {
     char issue[21], next[21], mrsigner[65], attributes[33], mask[33];
     uint8_t attr[16] = {0}, attr_mask[16];
-    time_format_iso8601(now, issue);
+    time_format_iso8601(sim_issue_time(now), issue); /* backdated: clock skew */
     time_format_iso8601(now + SIM_COLLATERAL_LIFETIME, next);
     hex_upper(p->qe_self.mr_signer, 32, mrsigner);
     /* Expected attributes ⊆ mask (dcap-qvl masks both sides, QVL only the
@@ -415,7 +415,8 @@ static char *meta_json(const sim_platform *p, time_t now, const uint8_t root_sha
     hex_upper(p->tcb.fmspc, 6, fmspc);
     time_format_iso8601(now, iso);
     crypto_hex_encode(root_sha, 32, sha);
-    json_t *w = json_pack("{s:I, s:s, s:I, s:s, s:b}", "not_before", (json_int_t)now,
+    json_t *w = json_pack("{s:I, s:s, s:I, s:s, s:b}", "not_before",
+                          (json_int_t)sim_issue_time(now),
                           "not_before_by", "tcbInfo.issueDate", "not_after",
                           (json_int_t)(now + SIM_COLLATERAL_LIFETIME), "not_after_by",
                           "tcbInfo.nextUpdate", "consistent", 1);

@@ -110,7 +110,7 @@ int sim_pki_root_crl(const sim_platform *p, time_t now, x509_crl **out)
     x509_crl_spec spec = {
         .issuer = p->root,
         .issuer_key = p->root_key,
-        .this_update = now,
+        .this_update = sim_issue_time(now), /* backdated: clock skew */
         .next_update = now + SIM_ROOT_CRL_LIFETIME,
         .crl_number = (uint64_t)now, /* increases with every newer CRL */
         .entries = NULL,
@@ -131,7 +131,7 @@ int sim_pki_pck_crl(const sim_platform *p, time_t now, x509_crl **out)
     x509_crl_spec spec = {
         .issuer = p->ca,
         .issuer_key = p->ca_key,
-        .this_update = now,
+        .this_update = sim_issue_time(now), /* backdated: clock skew */
         .next_update = now + SIM_COLLATERAL_LIFETIME,
         .crl_number = (uint64_t)now,
         .entries = &decoy,

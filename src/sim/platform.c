@@ -315,7 +315,8 @@ int sim_platform_open(const sim_options *opt, sim_platform **out, char *errbuf, 
     if (p->tcb.sgx_type < 0 || p->tcb.sgx_type > 2 ||
         (unsigned)p->tcb.tcb_status > (unsigned)SIM_TCB_REVOKED) {
         if (errbuf != NULL)
-            snprintf(errbuf, errcap, "invalid TCB configuration (sgx_type or tcb_status)");
+            snprintf(errbuf, errcap, "invalid TCB configuration (sgx_type or tcb_status; "
+                                     "docs/simulation.md lists the settings)");
         rc = SIM_E_CONFIG;
         goto out;
     }

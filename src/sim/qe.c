@@ -27,6 +27,7 @@ static void enclave_target_info(const sim_enclave_identity *id, sgx_target_info_
     ti->attributes.flags = id->flags;
     ti->attributes.xfrm = id->xfrm;
     ti->misc_select = id->misc_select;
+    ti->config_svn = id->config_svn;
 }
 
 /* The PCE's side of certify_enclave: accept only a report made for the PCE

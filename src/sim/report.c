@@ -113,6 +113,7 @@ int sim_ereport(const sim_enclave_identity *self, const sgx_target_info_t *targe
     memcpy(b->mr_signer, self->mr_signer, SGX_HASH_SIZE);
     b->isv_prod_id = self->isv_prod_id;
     b->isv_svn = self->isv_svn;
+    b->config_svn = self->config_svn;
     memcpy(b->report_data, self->report_data, SGX_REPORT_DATA_SIZE);
     /* quote-format §4.5: the simulator's KEYID is BASE_REPORT_KEY ‖ 0^16. */
     memcpy(out->key_id, SIM_SDK_BASE_REPORT_KEY, sizeof SIM_SDK_BASE_REPORT_KEY);

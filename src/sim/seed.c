@@ -115,7 +115,10 @@ static int seed_load(const char *path, uint8_t seed[SIM_SEED_LEN], char *errbuf,
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
-        seterr(errbuf, errcap, "cannot open seed file %s: %s", path, strerror(errno));
+        seterr(errbuf, errcap,
+               "cannot open seed file %s: %s (make it readable by this user, or pass another "
+               "--state-dir or --seed-file)",
+               path, strerror(errno));
         return SIM_E_SEED_IO;
     }
     struct stat st;
@@ -125,7 +128,10 @@ static int seed_load(const char *path, uint8_t seed[SIM_SEED_LEN], char *errbuf,
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        seterr(errbuf, errcap, "seed file %s is not a regular file", path);
+        seterr(errbuf, errcap,
+               "seed file %s is not a regular file (it must be the 32-byte seed; move it away "
+               "to start a new simulated platform, or pass another --state-dir)",
+               path);
         rc = SIM_E_SEED_IO;
         goto out;
     }
@@ -176,8 +182,10 @@ static int seed_create(const char *dir, const char *path, uint8_t seed[SIM_SEED_
     }
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        seterr(errbuf, errcap, "cannot create a temporary seed file in %s: %s", dir,
-               strerror(errno));
+        seterr(errbuf, errcap,
+               "cannot create a temporary seed file in %s: %s (the directory must be writable "
+               "by this user)",
+               dir, strerror(errno));
         goto out;
     }
     tmp_exists = true;
@@ -251,8 +259,10 @@ int sim_seed_load_or_create(const sim_options *opt, uint8_t seed[SIM_SEED_LEN], 
             return SIM_E_INVALID_ARG;
         }
         if (sim_make_dirs(dir, 0700, NULL) != 0) {
-            seterr(errbuf, errcap, "cannot create state directory %s: %s", dir,
-                   strerror(errno));
+            seterr(errbuf, errcap,
+                   "cannot create state directory %s: %s (create it writable for this user, "
+                   "or pass another --state-dir)",
+                   dir, strerror(errno));
             return SIM_E_STATE_DIR;
         }
     } else {

@@ -101,6 +101,7 @@ typedef struct {
     uint16_t isv_prod_id, isv_svn;
     uint8_t report_data[64];
     uint8_t cpu_svn[16];   /* default: SDK DEFAULT_CPUSVN */
+    uint16_t config_svn;   /* SECS CONFIGSVN, 0 by default (appended by the sim module) */
 } sim_enclave_identity;
 void sim_enclave_identity_default(sim_enclave_identity *id);
 /* EREPORT as the SDK's simulation mode does it. */

@@ -64,9 +64,21 @@
 #define SIM_CERT_NOT_AFTER_WIDE ((time_t)253402300799)
 _Static_assert(sizeof(time_t) >= 8, "certificate dates past 2038 need a 64-bit time_t");
 
-/* Collateral lifetimes (quote-format §6.6: PCK CRL ~30 days, root CRL ~1 year). */
+/* Collateral lifetimes (quote-format §6.6: PCK CRL ~30 days, root CRL ~1 year),
+ * counted from the export time `now`. */
 #define SIM_COLLATERAL_LIFETIME (30 * 24 * 3600)
 #define SIM_ROOT_CRL_LIFETIME (365 * 24 * 3600)
+/* Clock-skew margin: TCB Info / QE Identity issueDate and both CRLs'
+ * thisUpdate are `now` minus this, so a verifier whose clock is up to an hour
+ * behind the exporting node still finds them valid (dcap-qvl fails hard when
+ * t < issueDate, and CRLs need thisUpdate <= t: quote-format §6.7). A
+ * constant, so the same `now` still gives the same bytes on every node. */
+#define SIM_CLOCK_SKEW_MARGIN (60 * 60)
+/* The issue time for an export at `now` (never before the epoch). */
+static inline time_t sim_issue_time(time_t now)
+{
+    return now > SIM_CLOCK_SKEW_MARGIN ? now - SIM_CLOCK_SKEW_MARGIN : 0;
+}
 
 /* QE3 as the simulation presents it (quote-format §1.7, §6.4). */
 #define SIM_QE_FLAGS (SGX_FLAGS_INITTED | SGX_FLAGS_MODE64BIT | SGX_FLAGS_PROVISION_KEY)

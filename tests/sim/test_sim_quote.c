@@ -315,11 +315,20 @@ static void test_chain_and_crls(void **state)
     assert_int_equal(x509_crl_verify_signed_by(pck_crl, root), CRYPTO_E_BAD_SIG);
     assert_true(x509_crl_has_required_exts(root_crl));
     assert_true(x509_crl_has_required_exts(pck_crl));
+    /* docs/simulation.md: thisUpdate = now - 1 h (clock-skew margin), nextUpdate
+     * = now + 1 year (root CRL) / now + 30 days (PCK CRL); CRL number = now. */
     time_t tu, nu;
+    uint64_t number = 0;
     assert_int_equal(x509_crl_dates(root_crl, &tu, &nu), 0);
-    assert_true(tu <= f->now && f->now < nu);
+    assert_int_equal(tu, f->now - 3600);
+    assert_int_equal(nu, f->now + 365 * 86400);
+    assert_int_equal(x509_crl_number(root_crl, &number), 0);
+    assert_int_equal(number, (uint64_t)f->now);
     assert_int_equal(x509_crl_dates(pck_crl, &tu, &nu), 0);
-    assert_true(tu <= f->now && f->now < nu);
+    assert_int_equal(tu, f->now - 3600);
+    assert_int_equal(nu, f->now + 30 * 86400);
+    assert_int_equal(x509_crl_number(pck_crl, &number), 0);
+    assert_int_equal(number, (uint64_t)f->now);
     assert_false(x509_crl_revokes(root_crl, ca));
     assert_false(x509_crl_revokes(pck_crl, leaf));
     assert_int_equal(x509_crl_count(pck_crl), 1); /* one decoy entry */
@@ -511,8 +520,10 @@ static void check_collateral(const char *dir, const sim_tcb_config *cfg, time_t 
 
     json_t *ti = json_loads(tcb_body, 0, &jerr);
     assert_non_null(ti);
+    /* docs/simulation.md: issueDate = now - 1 h (clock-skew margin), nextUpdate
+     * = now + 30 days, in both signed bodies. */
     char iso[21], fmspc[13];
-    time_format_iso8601(now, iso);
+    time_format_iso8601(now - 3600, iso);
     assert_string_equal(json_string_value(json_object_get(ti, "issueDate")), iso);
     time_format_iso8601(now + 30 * 24 * 3600, iso);
     assert_string_equal(json_string_value(json_object_get(ti, "nextUpdate")), iso);
@@ -542,6 +553,10 @@ static void check_collateral(const char *dir, const sim_tcb_config *cfg, time_t 
     /* QE Identity: the first level the QE's ISVSVN reaches is UpToDate. */
     json_t *qi = json_loads(qe_body, 0, &jerr);
     assert_non_null(qi);
+    time_format_iso8601(now - 3600, iso);
+    assert_string_equal(json_string_value(json_object_get(qi, "issueDate")), iso);
+    time_format_iso8601(now + 30 * 24 * 3600, iso);
+    assert_string_equal(json_string_value(json_object_get(qi, "nextUpdate")), iso);
     json_t *ql = json_array_get(json_object_get(qi, "tcbLevels"), 0);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(ql, "tcb"), "isvsvn")),
                      cfg->qe_svn);
@@ -586,6 +601,10 @@ static void test_collateral_every_status(void **state)
         json_t *meta = json_load_file(mpath, 0, &jerr);
         assert_non_null(meta);
         assert_int_equal(json_integer_value(json_object_get(meta, "pinned_time")), f->now);
+        json_t *w = json_object_get(meta, "validity_window");
+        assert_int_equal(json_integer_value(json_object_get(w, "not_before")), f->now - 3600);
+        assert_int_equal(json_integer_value(json_object_get(w, "not_after")),
+                         f->now + 30 * 86400);
         assert_string_equal(json_string_value(json_object_get(meta, "fmspc")), "00606A000000");
         json_decref(meta);
         free(mpath);

@@ -134,6 +134,9 @@ static void test_verify_report(void **state)
     other = ti;
     other.misc_select = 1;
     assert_int_equal(sim_verify_report(&other, id.cpu_svn, &rep), SIM_E_INVALID_REPORT);
+    other = ti;
+    other.config_svn = 1; /* derivation offset 92 (quote-format §4.5) */
+    assert_int_equal(sim_verify_report(&other, id.cpu_svn, &rep), SIM_E_INVALID_REPORT);
     /* A different CPUSVN means a different key. */
     uint8_t cpusvn[16];
     memcpy(cpusvn, id.cpu_svn, 16);
@@ -154,12 +157,55 @@ static void test_verify_report(void **state)
     assert_int_equal(sim_verify_report(&ti, id.cpu_svn, &bad), SIM_E_INVALID_REPORT);
 }
 
+/* The identity fields behind `--attributes`, `--xfrm`, `--misc-select` and
+ * `--config-svn` reach the wire body at quote-format §1.3's offsets, and a
+ * report targeted at such an enclave (its target info taken from its own
+ * report, §4.1) verifies only with those values. */
+static void test_ereport_identity_fields(void **state)
+{
+    (void)state;
+    sgx_target_info_t ti, self_ti;
+    sim_enclave_identity id, peer;
+    sgx_report_t rep, back;
+    uint8_t raw[SGX_REPORT_BODY_SIZE];
+    vector_target(&ti);
+    sim_enclave_identity_default(&id);
+    id.flags = 0x85;
+    id.xfrm = 0x1f;
+    id.misc_select = 0xa5000001u;
+    id.config_svn = 0x0102;
+    assert_int_equal(sim_ereport(&id, &ti, &rep), SIM_OK);
+    assert_int_equal(sim_verify_report(&ti, id.cpu_svn, &rep), SIM_OK);
+    sgx_report_body_encode(&rep.body, raw);
+    static const uint8_t misc[4] = {0x01, 0x00, 0x00, 0xa5};
+    static const uint8_t attr[16] = {0x85, 0, 0, 0, 0, 0, 0, 0, 0x1f, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t csvn[2] = {0x02, 0x01};
+    assert_memory_equal(raw + 16, misc, 4);
+    assert_memory_equal(raw + 48, attr, 16);
+    assert_memory_equal(raw + 260, csvn, 2);
+
+    /* A report back to this enclave (as the QE's report for the app). */
+    sgx_target_info_from_report(&rep.body, &self_ti);
+    assert_int_equal(self_ti.config_svn, 0x0102);
+    sim_enclave_identity_default(&peer);
+    memset(peer.mr_enclave, 0x42, sizeof peer.mr_enclave);
+    assert_int_equal(sim_ereport(&peer, &self_ti, &back), SIM_OK);
+    assert_int_equal(sim_verify_report(&self_ti, id.cpu_svn, &back), SIM_OK);
+    self_ti.config_svn = 0;
+    assert_int_equal(sim_verify_report(&self_ti, id.cpu_svn, &back), SIM_E_INVALID_REPORT);
+}
+
 static void test_identity_default(void **state)
 {
     (void)state;
     sim_enclave_identity id;
     sim_enclave_identity_default(&id);
     assert_memory_equal(id.cpu_svn, SIM_SDK_DEFAULT_CPUSVN, 16);
+    /* docs/simulation.md "Simulated enclaves": flags 0x5, xfrm 0x3, rest 0 */
+    assert_true(id.flags == 0x5);
+    assert_true(id.xfrm == 0x3);
+    assert_int_equal(id.misc_select, 0);
+    assert_int_equal(id.config_svn, 0);
     assert_true((id.flags & SGX_FLAGS_INITTED) != 0);
     assert_true((id.flags & SGX_FLAGS_DEBUG) == 0); /* non-debug by default */
     uint8_t zero[32] = {0};
@@ -238,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_report_key_vector),
         cmocka_unit_test(test_ereport_mac_vector),
         cmocka_unit_test(test_verify_report),
+        cmocka_unit_test(test_ereport_identity_fields),
         cmocka_unit_test(test_identity_default),
         cmocka_unit_test(test_tcb_status_names),
         cmocka_unit_test(test_tcb_config_apply),
