@@ -107,9 +107,11 @@ typedef enum {
 const char *verify_outcome_name(verify_outcome o); /* "not-run", "pass", "fail", "skipped" */
 
 #define VERIFY_DETAIL_MAX 256
+#define VERIFY_HINT_MAX 256
 typedef struct {
     verify_outcome outcome;
     char detail[VERIFY_DETAIL_MAX]; /* why it failed (or a note when passed/skipped) */
+    char hint[VERIFY_HINT_MAX];     /* what to do about a failure; "" when no general fix applies */
 } verify_check_result;
 
 /* ---- Verdict ---- */
@@ -265,6 +267,7 @@ typedef struct {
     verify_verdict verdict;
     verify_check_id failed_check;   /* the first failing check (valid when verdict != OK) */
     char reason[2 * VERIFY_DETAIL_MAX]; /* "<check>: <detail>" or "" */
+    char hint[VERIFY_HINT_MAX];     /* the failed check's hint (what to do), or "" */
     verify_check_result checks[VERIFY_CHECK__COUNT];
 
     /* Quote */

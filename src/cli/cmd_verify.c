@@ -38,7 +38,7 @@ static void usage(FILE *to)
             "  --collateral-dir DIR  collateral in the layout of shared/vectors/quotes/<vector>/\n"
             "  --collateral FILE     a dcap-qvl QuoteCollateralV3 JSON document\n"
             "  --pccs-url URL        fetch collateral from a PCCS / PCS v4 base URL\n"
-            "  --pck-chain PEM       PCK chain for quotes without one (certification data 1-3)\n"
+            "  --pck-chain PEM       PCK chain for quotes without one (certification data 1-4)\n"
             "  --root PEM            trust this root instead of Intel's SGX Root CA\n"
             "  --now UNIX            check time in Unix seconds (default: now)\n"
             "  --allow-debug         accept debug enclaves / TDs\n"
@@ -87,6 +87,8 @@ static void print_human(const verify_result *r)
         printf("VERIFIED: %s\n", verify_tcb_status_name(r->status));
     else
         printf("REJECTED (%s): %s\n", verify_verdict_name(r->verdict), r->reason);
+    if (r->hint[0] != '\0')
+        printf("  hint        %s\n", r->hint);
     if (r->quote_version != 0)
         printf("  quote       %s v%u, certification data type %u\n",
                r->tee_type == SGX_TEE_TYPE_TDX ? "TDX" : "SGX", r->quote_version, r->cert_type);
@@ -117,6 +119,9 @@ static void print_human(const verify_result *r)
         const verify_check_result *c = &r->checks[i];
         printf("    %-8s %-22s %s\n", verify_outcome_name(c->outcome),
                verify_check_name((verify_check_id)i), c->detail);
+        /* a second failing policy check has its own hint */
+        if (c->hint[0] != '\0' && strcmp(c->hint, r->hint) != 0)
+            printf("    %-8s %-22s hint: %s\n", "", "", c->hint);
     }
     if (!r->have_identity)
         return;

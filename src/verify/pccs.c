@@ -3,15 +3,15 @@
  * Collateral from a PCCS or Intel PCS, API v4 (quote-format §6.1), fetched
  * with libcurl: TCB info for the quote's FMSPC, QE identity, the PCK CRL for
  * the PCK certificate's CA and the root CA CRL, each with its issuer chain
- * from the URL-encoded response header. The result is the same
- * verify_collateral the other loaders produce, so verify.c checks it the
- * same way; nothing fetched is trusted before those checks.
+ * from the URL-encoded response header (parsed by pccs_parse.c). The result
+ * is the same verify_collateral the other loaders produce, so verify.c
+ * checks it the same way; nothing fetched is trusted before those checks.
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "pccs_parse.h"
 #include "sgxqh/quote.h"
 #include "verify_internal.h"
 
@@ -31,6 +31,7 @@ typedef struct {
     size_t n_want;
     char *header;            /* raw (still URL-encoded) value */
     size_t header_len;
+    bool header_too_large;   /* a wanted header exceeded PCCS_HEADER_VALUE_MAX */
 } fetch;
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -51,52 +52,26 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* libcurl calls this once per header line; the first wanted header wins. */
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
     fetch *f = userdata;
-    size_t n = size * nitems;
-    const char *colon = memchr(buf, ':', n);
-    if (colon == NULL || f->header != NULL)
+    size_t n = size * nitems, which, vlen;
+    const char *v;
+    if (f->header != NULL || f->header_too_large)
         return n;
-    size_t name_len = (size_t)(colon - buf);
-    for (size_t i = 0; i < f->n_want; i++) {
-        if (strlen(f->want[i]) != name_len || strncasecmp(buf, f->want[i], name_len) != 0)
-            continue;
-        const char *v = colon + 1;
-        size_t vlen = n - name_len - 1;
-        while (vlen > 0 && (*v == ' ' || *v == '\t')) {
-            v++;
-            vlen--;
-        }
-        while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-            vlen--;
-        f->header = malloc(vlen + 1);
-        if (f->header != NULL) {
-            memcpy(f->header, v, vlen);
-            f->header[vlen] = '\0';
-            f->header_len = vlen;
-        }
-        break;
+    int m = pccs_header_match(buf, n, f->want, f->n_want, &which, &v, &vlen);
+    if (m == VERIFY_E_FORMAT)
+        f->header_too_large = true;
+    if (m != 1)
+        return n;
+    f->header = malloc(vlen + 1);
+    if (f->header != NULL) {
+        memcpy(f->header, v, vlen);
+        f->header[vlen] = '\0';
+        f->header_len = vlen;
     }
     return n;
-}
-
-/* Percent-decoding in place. '+' stays '+': it is a base64 character and
- * the PCS encodes it as %2B. */
-static size_t url_decode(char *s, size_t len)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        uint8_t byte;
-        if (s[i] == '%' && i + 2 < len && crypto_hex_decode(s + i + 1, 2, &byte, 1, NULL) == 0) {
-            s[o++] = (char)byte;
-            i += 2;
-        } else {
-            s[o++] = s[i];
-        }
-    }
-    s[o] = '\0';
-    return o;
 }
 
 static int http_get(const char *url, fetch *f, char *err, size_t cap)
@@ -156,11 +131,20 @@ static int get_item(const char *url, const char *const *names, size_t n_names, f
     if (rc != 0)
         return rc;
     if (n_names > 0) {
+        if (f->header_too_large) {
+            vfmt(err, cap, "GET %s: the %s header is longer than %u bytes", url, names[0],
+                 PCCS_HEADER_VALUE_MAX);
+            return VERIFY_E_FETCH;
+        }
         if (f->header == NULL) {
             vfmt(err, cap, "GET %s: response lacks the %s header", url, names[0]);
             return VERIFY_E_FETCH;
         }
-        f->header_len = url_decode(f->header, f->header_len);
+        if (pccs_percent_decode(f->header, f->header_len, f->header, f->header_len + 1,
+                                &f->header_len) != 0) {
+            vfmt(err, cap, "GET %s: the %s header cannot be decoded", url, names[0]);
+            return VERIFY_E_FETCH;
+        }
     }
     return 0;
 }

@@ -106,6 +106,7 @@ char *verify_result_to_json(const verify_result *res, bool pretty)
                                ? json_null()
                                : json_string(verify_check_name(res->failed_check)));
     put(o, "reason", text_json(res->reason));
+    put(o, "hint", text_json(res->hint));
     put(o, "checked_at", json_integer(res->checked_at));
     put(o, "checked_at_iso", time_json(res->checked_at));
 
@@ -169,6 +170,7 @@ char *verify_result_to_json(const verify_result *res, bool pretty)
         put(e, "name", json_string(verify_check_name((verify_check_id)i)));
         put(e, "outcome", json_string(verify_outcome_name(res->checks[i].outcome)));
         put(e, "detail", text_json(res->checks[i].detail));
+        put(e, "hint", text_json(res->checks[i].hint));
         json_array_append_new(checks, e);
     }
     put(o, "checks", checks);

@@ -35,6 +35,26 @@ struct verify_ctx {
 
 #define MAX_CHAIN QUOTE_MAX_CHAIN_CERTS
 
+/* The QUOTE_E_* name, as `sgx-quote inspect` prints it, so a verify failure
+ * and an inspect run of the same file say the same thing. */
+static const char *quote_err_name(int err)
+{
+    switch (err) {
+    case QUOTE_E_TRUNCATED: return "QUOTE_E_TRUNCATED";
+    case QUOTE_E_VERSION: return "QUOTE_E_VERSION";
+    case QUOTE_E_ATT_KEY_TYPE: return "QUOTE_E_ATT_KEY_TYPE";
+    case QUOTE_E_TEE_TYPE: return "QUOTE_E_TEE_TYPE";
+    case QUOTE_E_BODY_TYPE: return "QUOTE_E_BODY_TYPE";
+    case QUOTE_E_CERT_TYPE: return "QUOTE_E_CERT_TYPE";
+    case QUOTE_E_SIZE_MISMATCH: return "QUOTE_E_SIZE_MISMATCH";
+    case QUOTE_E_TOO_LARGE: return "QUOTE_E_TOO_LARGE";
+    case QUOTE_E_PEM: return "QUOTE_E_PEM";
+    case QUOTE_E_INVALID_ARG: return "QUOTE_E_INVALID_ARG";
+    case QUOTE_E_BUFFER_TOO_SMALL: return "QUOTE_E_BUFFER_TOO_SMALL";
+    default: return "QUOTE_E_UNKNOWN";
+    }
+}
+
 const char *verify_strerror(int err)
 {
     switch (err) {
@@ -254,6 +274,8 @@ static void note(vstate *s, verify_check_id id, verify_outcome o, const char *fm
 {
     verify_check_result *c = &s->res->checks[id];
     c->outcome = o;
+    if (o != VERIFY_OUTCOME_FAIL)
+        c->hint[0] = '\0'; /* hints belong to failures only */
     if (fmt != NULL)
         vsnprintf(c->detail, sizeof c->detail, fmt, ap);
     else
@@ -280,8 +302,20 @@ static void skip(vstate *s, verify_check_id id, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Records the failure; the first one becomes the verdict. Returns false so
- * callers can `return fail(...)`. */
+/* What the user can do about a failure of `id` (docs/verify.md "Hints").
+ * Set it just before fail(), which carries it into the verdict. */
+static void hint(vstate *s, verify_check_id id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void hint(vstate *s, verify_check_id id, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->res->checks[id].hint, sizeof s->res->checks[id].hint, fmt, ap);
+    va_end(ap);
+}
+
+/* Records the failure; the first one becomes the verdict (with the check's
+ * hint, if one was set). Returns false so callers can `return fail(...)`. */
 static bool fail(vstate *s, verify_check_id id, verify_verdict v, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static bool fail(vstate *s, verify_check_id id, verify_verdict v, const char *fmt, ...)
@@ -296,6 +330,7 @@ static bool fail(vstate *s, verify_check_id id, verify_verdict v, const char *fm
         s->res->failed_check = id;
         vfmt(s->res->reason, sizeof s->res->reason, "%s: %s", verify_check_name(id),
              s->res->checks[id].detail);
+        vfmt(s->res->hint, sizeof s->res->hint, "%s", s->res->checks[id].hint);
     }
     return false;
 }
@@ -343,12 +378,17 @@ static void fill_identity(vstate *s)
 static bool check_quote_format(vstate *s, const uint8_t *quote, size_t len)
 {
     const verify_check_id id = VERIFY_CHECK_QUOTE_FORMAT;
-    if (quote == NULL || len == 0)
+    if (quote == NULL || len == 0) {
+        hint(s, id, "the quote file is empty: check the path and how it was saved");
         return fail(s, id, VERIFY_VERDICT_INVALID, "no quote bytes");
+    }
     int rc = quote_parse(quote, len, &s->q);
-    if (rc != 0)
-        return fail(s, id, VERIFY_VERDICT_INVALID, "the quote does not parse: %s",
-                    quote_strerror(rc));
+    if (rc != 0) {
+        hint(s, id, "run `sgx-quote inspect QUOTE` to see the field at fault; the file must be "
+                    "the raw binary quote (not base64 or hex)");
+        return fail(s, id, VERIFY_VERDICT_INVALID, "the quote does not parse: %s (%s)",
+                    quote_strerror(rc), quote_err_name(rc));
+    }
     const quote_view *q = &s->q;
     s->res->quote_version = q->version;
     s->res->tee_type = q->tee_type;
@@ -414,19 +454,18 @@ static bool check_collateral_format(vstate *s)
     char err[VERIFY_DETAIL_MAX] = "";
     if (c == NULL)
         return fail(s, id, VERIFY_VERDICT_INVALID, "no collateral");
-    static const char *const MISSING = "collateral item %s is missing";
-    if (c->root_ca_crl == NULL)
-        return fail(s, id, VERIFY_VERDICT_INVALID, MISSING, "root CA CRL");
-    if (c->pck_crl == NULL)
-        return fail(s, id, VERIFY_VERDICT_INVALID, MISSING, "PCK CRL");
-    if (c->tcb_info == NULL)
-        return fail(s, id, VERIFY_VERDICT_INVALID, MISSING, "TCB info");
-    if (c->tcb_info_issuer_chain == NULL)
-        return fail(s, id, VERIFY_VERDICT_INVALID, MISSING, "TCB info issuer chain");
-    if (c->qe_identity == NULL)
-        return fail(s, id, VERIFY_VERDICT_INVALID, MISSING, "QE identity");
-    if (c->qe_identity_issuer_chain == NULL)
-        return fail(s, id, VERIFY_VERDICT_INVALID, MISSING, "QE identity issuer chain");
+    const char *missing = c->root_ca_crl == NULL                ? "root CA CRL"
+                          : c->pck_crl == NULL                  ? "PCK CRL"
+                          : c->tcb_info == NULL                 ? "TCB info"
+                          : c->tcb_info_issuer_chain == NULL    ? "TCB info issuer chain"
+                          : c->qe_identity == NULL              ? "QE identity"
+                          : c->qe_identity_issuer_chain == NULL ? "QE identity issuer chain"
+                                                                : NULL;
+    if (missing != NULL) {
+        hint(s, id, "use a complete collateral set (`sgx-quote collateral export`, --pccs-url, "
+                    "or a directory in the layout of docs/verify.md)");
+        return fail(s, id, VERIFY_VERDICT_INVALID, "collateral item %s is missing", missing);
+    }
 
     if ((s->root_crl = vrun_crl(&s->run, c->root_ca_crl, c->root_ca_crl_len, err, sizeof err)) == NULL)
         return fail(s, id, VERIFY_VERDICT_INVALID, "root CA CRL: %s", err);
@@ -449,11 +488,14 @@ static bool check_collateral_format(vstate *s)
         if (s->pck.n == 0)
             return fail(s, id, VERIFY_VERDICT_INVALID, "the quote's PCK chain has no certificate");
     } else {
-        if (c->pck_chain == NULL)
+        if (c->pck_chain == NULL) {
+            hint(s, id, "pass the platform's PCK certificate chain (PCK certificate and PCK CA, "
+                        "PEM) with --pck-chain FILE, or put it in the collateral as pck_chain.pem");
             return fail(s, id, VERIFY_VERDICT_INVALID,
                         "the quote carries certification data type %u (no PCK chain); supply "
                         "the PCK chain (--pck-chain or pck_chain.pem)",
                         s->q.cert_type);
+        }
         if (!load_chain(s, "PCK chain", c->pck_chain, c->pck_chain_len, &s->pck))
             return false;
     }
@@ -494,23 +536,55 @@ static bool anchor_ok(vstate *s, verify_check_id id, const char *what, const cha
     if (chain_root != NULL)
         *chain_root = r;
     if (r != NULL) {
-        if (memcmp(r->pub, trust->pub, 64) != 0)
+        if (memcmp(r->pub, trust->pub, 64) != 0) {
+            hint(s, id, "if you trust the root '%s', pass its certificate with --root FILE",
+                 r->cn);
             return fail(s, id, VERIFY_VERDICT_INVALID,
                         "the %s ends at root '%s', which is not the trusted root '%s' "
                         "(different key)", what, r->subject, trust->subject);
+        }
         if (vcert_check_signed_by(&s->run, r, r) != 0)
             return fail(s, id, VERIFY_VERDICT_INVALID, "the %s's root '%s' is not self-signed",
                         what, r->subject);
     }
     if (strcmp(top->issuer, trust->subject) != 0 ||
-        !x509_cert_subject_equals_issuer_of(trust->cert, top->cert))
+        !x509_cert_subject_equals_issuer_of(trust->cert, top->cert)) {
+        hint(s, id, "if you trust the root that issued '%s', pass its certificate with --root "
+                    "FILE", top->cn);
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "the %s's '%s' is issued by '%s', not by the trusted root '%s'", what,
                     top->cn, top->issuer, trust->subject);
+    }
     if (vcert_check_signed_by(&s->run, top, trust) != 0)
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "the %s's '%s' is not signed by the trusted root '%s'", what, top->cn,
                     trust->subject);
+    return true;
+}
+
+/* §1.5 type 4: the quote carries the PCK leaf (PEM) but not its CA, so the
+ * chain is supplied as for types 1-3 (QVL does the same and ignores the
+ * quote's copy). We hold the two to each other: the quote's certificate
+ * must be the leaf the supplied chain provides. */
+static bool quote_leaf_matches(vstate *s)
+{
+    const verify_check_id id = VERIFY_CHECK_PCK_CHAIN;
+    const char *blocks[1];
+    size_t lens[1];
+    char err[VERIFY_DETAIL_MAX] = "";
+    if (pem_cert_blocks((const char *)s->q.cert_data, s->q.cert_data_len, blocks, lens, 1) != 1)
+        return fail(s, id, VERIFY_VERDICT_INVALID,
+                    "certification data type 4 holds no PEM certificate");
+    const vcert *c = vrun_cert_pem(&s->run, blocks[0], lens[0], err, sizeof err);
+    if (c == NULL)
+        return fail(s, id, VERIFY_VERDICT_INVALID,
+                    "the PCK certificate in the quote (certification data type 4): %s", err);
+    if (memcmp(c->der_sha256, s->leaf->der_sha256, 32) != 0) {
+        hint(s, id, "pass the chain of this platform's PCK certificate with --pck-chain FILE");
+        return fail(s, id, VERIFY_VERDICT_INVALID,
+                    "the PCK certificate in the quote (certification data type 4, '%s') is not "
+                    "the supplied PCK chain's '%s'", c->subject, s->leaf->subject);
+    }
     return true;
 }
 
@@ -537,6 +611,8 @@ static bool check_pck_chain(vstate *s)
     if (vcert_check_signed_by(&s->run, s->leaf, s->pck_ca) != 0)
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "the PCK certificate is not signed by '%s'", s->pck_ca->cn);
+    if (s->q.cert_type == CERT_DATA_PCK_CLEARTEXT && !quote_leaf_matches(s))
+        return false;
     const vcert *need_exts[3] = {s->leaf, s->pck_ca, s->pck_root};
     for (size_t i = 0; i < 3; i++) {
         if (need_exts[i] != NULL && !need_exts[i]->has_required_exts)
@@ -682,6 +758,7 @@ static bool check_tcb_info_match(vstate *s)
     if (memcmp(s->ext.fmspc, t->fmspc, 6) != 0) {
         crypto_hex_encode(s->ext.fmspc, 6, a);
         crypto_hex_encode(t->fmspc, 6, b);
+        hint(s, id, "the TCB info is for another platform: use the TCB info for FMSPC %s", a);
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "FMSPC %s of the PCK certificate differs from FMSPC %s of the TCB info", a, b);
     }
@@ -850,6 +927,15 @@ static void add_advisories(verify_result *res, const advisory_list *adv)
     }
 }
 
+/* What brings a platform back to a listed, non-revoked TCB level. */
+#define HINT_PLATFORM_TCB                                                                    \
+    "update the platform TCB (BIOS/microcode, then refresh its PCK certificates at the "      \
+    "PCCS), or check that the TCB info is current"
+/* ... and the quoting enclave back to a listed, non-revoked QE level. */
+#define HINT_QE_TCB                                                                          \
+    "update the platform's quoting software (the QE in Intel's DCAP packages), or check "   \
+    "that the QE identity is current"
+
 static bool check_tcb_level(vstate *s)
 {
     const verify_check_id id = VERIFY_CHECK_TCB_LEVEL;
@@ -864,13 +950,17 @@ static bool check_tcb_level(vstate *s)
         int si, ti;
         const uint8_t *svn = s->q.td.tee_tcb_svn;
         tcb_info_match_tdx(t, s->ext.comp_svn, s->ext.pcesvn, svn, &si, &ti);
-        if (si < 0)
+        if (si < 0) {
+            hint(s, id, "%s", HINT_PLATFORM_TCB);
             return fail(s, id, VERIFY_VERDICT_TCB_NOT_SUPPORTED,
                         "no TCB level matches the PCK SVNs %s / PCESVN %u (TCB not supported)",
                         comps, s->ext.pcesvn);
+        }
         if (ti < 0) {
             char tee[33];
             crypto_hex_encode(svn, 16, tee);
+            hint(s, id, "update the TDX module and the platform (BIOS/microcode), or fetch "
+                        "current TCB info");
             return fail(s, id, VERIFY_VERDICT_TCB_NOT_SUPPORTED,
                         "no TCB level matches the TD's TEE_TCB_SVN %s (TCB not supported)", tee);
         }
@@ -883,10 +973,12 @@ static bool check_tcb_level(vstate *s)
                 return fail(s, id, VERIFY_VERDICT_INVALID,
                             "no TDX module identity TDX_%02X", svn[1]);
             int mi = isvsvn_match(s->module_id->levels, s->module_id->n_levels, svn[0]);
-            if (mi < 0)
+            if (mi < 0) {
+                hint(s, id, "update the TDX module, or fetch current TCB info");
                 return fail(s, id, VERIFY_VERDICT_TCB_NOT_SUPPORTED,
                             "TDX module ISVSVN %u matches no level of %s (TCB not supported)",
                             svn[0], s->module_id->id);
+            }
             module_level = &s->module_id->levels[mi];
             module_status = module_level->status;
             res->tdx_module_status = module_status;
@@ -894,18 +986,22 @@ static bool check_tcb_level(vstate *s)
         res->platform_status = converge_with_tdx_module(level->status, module_status);
     } else {
         int si = tcb_info_match_sgx(t, s->ext.comp_svn, s->ext.pcesvn);
-        if (si < 0)
+        if (si < 0) {
+            hint(s, id, "%s", HINT_PLATFORM_TCB);
             return fail(s, id, VERIFY_VERDICT_TCB_NOT_SUPPORTED,
                         "no TCB level matches the PCK SVNs %s / PCESVN %u (TCB not supported)",
                         comps, s->ext.pcesvn);
+        }
         level = &t->levels[si];
         res->platform_status = level->status;
     }
     int qi = isvsvn_match(e->levels, e->n_levels, s->q.qe_report.isv_svn);
-    if (qi < 0)
+    if (qi < 0) {
+        hint(s, id, "%s", HINT_QE_TCB);
         return fail(s, id, VERIFY_VERDICT_TCB_NOT_SUPPORTED,
                     "QE ISVSVN %u is below every level of the QE identity (TCB not supported)",
                     s->q.qe_report.isv_svn);
+    }
     const isvsvn_level *qlevel = &e->levels[qi];
     res->qe_status = qlevel->status;
     res->status = converge_with_qe(res->platform_status, qlevel->status);
@@ -916,11 +1012,14 @@ static bool check_tcb_level(vstate *s)
     res->platform_tcb_date = level->tcb_date;
     res->qe_tcb_date = qlevel->tcb_date;
     res->tcb_date = level->tcb_date < qlevel->tcb_date ? level->tcb_date : qlevel->tcb_date;
-    if (res->status == VERIFY_TCB_REVOKED)
+    if (res->status == VERIFY_TCB_REVOKED) {
+        hint(s, id, "%s", res->platform_status == VERIFY_TCB_REVOKED ? HINT_PLATFORM_TCB
+                                                                     : HINT_QE_TCB);
         return fail(s, id, VERIFY_VERDICT_REVOKED,
                     "the TCB status is Revoked (platform %s, QE %s)",
                     verify_tcb_status_name(res->platform_status),
                     verify_tcb_status_name(res->qe_status));
+    }
     pass(s, id, "%s (platform %s, QE ISVSVN %u %s)", verify_tcb_status_name(res->status),
          verify_tcb_status_name(res->platform_status), s->q.qe_report.isv_svn,
          verify_tcb_status_name(res->qe_status));
@@ -979,6 +1078,42 @@ static void time_chain(timecheck *tc, const char *what, const chain *ch)
     }
 }
 
+/* The fix depends on what is out of its window: collateral documents and
+ * issuer chains are fetched again, the PCK chain comes with the platform,
+ * and an item not valid yet points at the clock. */
+static void collateral_time_hint(vstate *s)
+{
+    const verify_result *res = s->res;
+    bool fresh = false, pck = false, root = false, early = false;
+    for (size_t i = 0; i < res->n_time_issues; i++) {
+        const verify_time_issue *ti = &res->time_issues[i];
+        if (ti->not_yet_valid)
+            early = true;
+        else if (strncmp(ti->item, "pckChain", 8) == 0)
+            pck = true;
+        else if (strncmp(ti->item, "trustedRoot", 11) == 0)
+            root = true;
+        else
+            fresh = true;
+    }
+    char h[VERIFY_HINT_MAX] = "";
+    size_t used = 0;
+    const char *parts[4] = {
+        early ? "check the clock (or --now): some items are not valid yet" : NULL,
+        fresh ? "fetch fresh collateral (`sgx-quote collateral export` or --pccs-url)" : NULL,
+        pck ? "renew the platform's PCK certificates at the PCCS and take a new quote" : NULL,
+        root ? "replace the expired trusted root certificate" : NULL,
+    };
+    for (size_t i = 0; i < 4; i++) {
+        if (parts[i] == NULL || used >= sizeof h)
+            continue;
+        int n = snprintf(h + used, sizeof h - used, "%s%s", used > 0 ? "; " : "", parts[i]);
+        if (n > 0)
+            used += (size_t)n;
+    }
+    hint(s, VERIFY_CHECK_COLLATERAL_TIME, "%s", h);
+}
+
 static void check_collateral_time(vstate *s)
 {
     const verify_check_id id = VERIFY_CHECK_COLLATERAL_TIME;
@@ -1012,17 +1147,55 @@ static void check_collateral_time(vstate *s)
             break;
         used += (size_t)n;
     }
+    collateral_time_hint(s);
     fail(s, id, VERIFY_VERDICT_COLLATERAL_EXPIRED, "%s", msg);
+}
+
+/* §6.2: what each status asks of the platform owner, then how to widen the
+ * policy instead (a copy-pastable --accept with the current set plus it). */
+static void status_hint(vstate *s, verify_tcb_status st, const char *accepted)
+{
+    const char *fix;
+    switch (st) {
+    case VERIFY_TCB_OUT_OF_DATE:
+    case VERIFY_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED:
+        fix = "update the platform TCB (BIOS/microcode, then refresh its PCK certificates)";
+        break;
+    case VERIFY_TCB_SW_HARDENING_NEEDED:
+        fix = "make sure the enclave mitigates the listed advisories";
+        break;
+    case VERIFY_TCB_CONFIGURATION_NEEDED:
+        fix = "change the platform configuration the listed advisories name";
+        break;
+    case VERIFY_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED:
+        fix = "change the platform configuration and mitigate in the enclave what the listed "
+              "advisories name";
+        break;
+    default:
+        fix = NULL;
+        break;
+    }
+    const char *name = verify_tcb_status_name(st);
+    if (fix != NULL)
+        hint(s, VERIFY_CHECK_STATUS_POLICY, "%s; or, if you accept the risk, widen the policy "
+             "with --accept %s%s%s", fix, accepted, accepted[0] ? "," : "", name);
+    else
+        hint(s, VERIFY_CHECK_STATUS_POLICY, "widen the policy with --accept %s%s%s", accepted,
+             accepted[0] ? "," : "", name);
 }
 
 static void check_policies(vstate *s)
 {
     verify_result *res = s->res;
-    if (res->identity.debug && !s->opt->allow_debug)
+    if (res->identity.debug && !s->opt->allow_debug) {
+        hint(s, VERIFY_CHECK_DEBUG_POLICY,
+             "a debug %s's memory is readable by the host: build production %ss without DEBUG; "
+             "--allow-debug accepts it for testing", res->identity.is_td ? "TD" : "enclave",
+             res->identity.is_td ? "TD" : "enclave");
         fail(s, VERIFY_CHECK_DEBUG_POLICY, VERIFY_VERDICT_DEBUG_ENCLAVE,
              "the %s is in debug mode; pass --allow-debug to accept it",
              res->identity.is_td ? "TD" : "enclave");
-    else
+    } else
         pass(s, VERIFY_CHECK_DEBUG_POLICY, "%s",
              res->identity.debug ? "debug mode allowed by option" : "not in debug mode");
 
@@ -1038,6 +1211,7 @@ static void check_policies(vstate *s)
                     used += (size_t)n;
             }
         }
+        status_hint(s, res->status, list);
         fail(s, VERIFY_CHECK_STATUS_POLICY, VERIFY_VERDICT_STATUS_NOT_ACCEPTED,
              "TCB status %s is not accepted (accepted: %s)", verify_tcb_status_name(res->status),
              list[0] ? list : "none");

@@ -71,7 +71,8 @@ def expect(doc, rc, want_rc, status, advisories, failed, what):
         assert doc["ok"] is False and failed in doc["reason"]
 
 
-SCHEMA_KEYS = ["schema", "verdict", "ok", "failed_check", "reason", "checked_at", "checked_at_iso",
+SCHEMA_KEYS = ["schema", "verdict", "ok", "failed_check", "reason", "hint", "checked_at",
+               "checked_at_iso",
                "quote", "status", "platform_status", "qe_status", "tdx_module_status",
                "advisory_ids", "tcb_date", "platform_tcb_date", "qe_tcb_date",
                "tcb_evaluation_data_number", "platform", "collateral", "checks", "enclave"]
@@ -93,6 +94,11 @@ def test_vectors_dir_and_json():
             assert list(doc.keys()) == SCHEMA_KEYS, list(doc.keys())
             assert doc["schema"] == "sgx-quote-verify/1"
             assert [c["name"] for c in doc["checks"]] == CHECK_NAMES
+            assert all(list(c.keys()) == ["name", "outcome", "detail", "hint"]
+                       for c in doc["checks"])
+            # a hint only where something failed
+            assert all(c["hint"] == "" for c in doc["checks"] if c["outcome"] != "fail")
+            assert (doc["hint"] == "") == (failed is None), doc["hint"]
             assert doc["checked_at"] == int(now)
     # tdx-v5: the README's words
     rc, doc = verify(os.path.join(VECTORS, "dcapqvl-tdx-v5-outdated", "quote.bin"),
@@ -109,6 +115,9 @@ def test_default_policy_and_builtin_root():
     rc, doc = verify(os.path.join(d, "quote.bin"), "--collateral-dir", d, "--now", now)
     expect(doc, rc, 4, CASWHN, SA, "status-policy", "default policy")
     assert doc["verdict"] == "status-not-accepted"
+    # the fix, and how to widen the policy instead
+    assert "--accept UpToDate," + CASWHN in doc["hint"], doc["hint"]
+    assert doc["checks"][CHECK_NAMES.index("status-policy")]["hint"] == doc["hint"]
     rc, doc = verify(os.path.join(d, "quote.bin"), "--collateral-dir", d, "--now", now,
                      "--accept", "UpToDate," + CASWHN)
     expect(doc, rc, 0, CASWHN, SA, None, "accept")
@@ -149,6 +158,13 @@ def test_rejections_and_exit_codes():
         rc, doc = verify(q, "--collateral-dir", d, "--now", str(now), "--accept", ACCEPT_ALL)
         assert rc == 6 and doc["failed_check"] == "pck-chain", doc["reason"]
         assert "Test SGX Root CA" in doc["reason"] and "Intel SGX Root CA" in doc["reason"]
+        assert "if you trust the root 'Test SGX Root CA'" in doc["hint"], doc["hint"]
+        assert "--root FILE" in doc["hint"]
+        # the human output shows the hint under the verdict
+        rc, _, out, _ = sgxq("verify", q, "--collateral-dir", d, "--now", str(now))
+        lines = out.splitlines()
+        assert rc == 6 and lines[0].startswith("REJECTED (invalid): pck-chain: "), out
+        assert lines[1].startswith("  hint        if you trust the root"), out
         rc, doc = verify(q, "--collateral-dir", d, "--now", str(now), "--root", INTEL_ROOT)
         assert rc == 6 and doc["failed_check"] == "pck-chain"
         # the revoking PCK CRL: exit 7
@@ -171,6 +187,15 @@ def test_rejections_and_exit_codes():
         items = {i["item"]: i for i in doc["collateral"]["time_issues"]}
         assert items["tcbInfo"]["time"] == nxt and items["tcbInfo"]["problem"] == "expired"
         assert f"tcbInfo expired at {nxt}" in doc["reason"]
+        assert "fetch fresh collateral" in doc["hint"] and "clock" not in doc["hint"], doc["hint"]
+        # not yet valid: the clock
+        with open(os.path.join(d, "tcb_info.json")) as f:
+            iss = json.load(f)["tcbInfo"]["issueDate"]
+        iss_unix = calendar.timegm(time.strptime(iss, "%Y-%m-%dT%H:%M:%SZ"))
+        rc, doc = verify(q, "--collateral-dir", d, "--root", os.path.join(d, "root.pem"),
+                         "--now", str(iss_unix - 1), "--accept", ACCEPT_ALL)
+        assert rc == 5 and f"tcbInfo is not valid before {iss}" in doc["reason"], doc["reason"]
+        assert "check the clock" in doc["hint"], doc["hint"]
         # a corrupted quote: exit 6 naming the check
         with open(q, "rb") as f:
             b = bytearray(f.read())
@@ -181,6 +206,15 @@ def test_rejections_and_exit_codes():
         rc, doc = verify(bad, "--collateral-dir", d, "--root", os.path.join(d, "root.pem"),
                          "--now", str(now), "--accept", ACCEPT_ALL)
         assert rc == 6 and doc["failed_check"] == "quote-signature"
+        # a quote that does not parse: the parser's error name and a pointer to inspect
+        with open(bad, "wb") as f:
+            f.write(bytes(b[:100]))
+        rc, doc = verify(bad, "--collateral-dir", d, "--root", os.path.join(d, "root.pem"),
+                         "--now", str(now))
+        assert rc == 6 and doc["failed_check"] == "quote-format", doc["reason"]
+        assert doc["reason"].endswith("(QUOTE_E_TRUNCATED)"), doc["reason"]
+        assert "sgx-quote inspect QUOTE" in doc["hint"], doc["hint"]
+        assert doc["quote"]["version"] == 0
         # usage and I/O errors
         assert sgxq("verify")[0] == 2
         assert sgxq("verify", q, "--collateral-dir", d, "--accept", "Revoked")[0] == 2
@@ -189,6 +223,83 @@ def test_rejections_and_exit_codes():
         assert sgxq("verify", os.path.join(tmp, "missing.bin"), "--collateral-dir", d)[0] == 3
         assert sgxq("verify", q, "--collateral-dir", os.path.join(tmp, "nodir"))[0] == 3
         assert sgxq("verify", q, "--collateral-dir", d, "--root", os.path.join(d, "tcb_chain.pem"))[0] == 2
+    finally:
+        shutil.rmtree(tmp)
+
+
+def with_cert_data(quote, ctype, data):
+    """The v3 quote with other certification data (quote-format §1.4: QE auth
+    size u16 @1012, then auth data, cert type u16, cert size u32, data;
+    signature_data_len @432 = 584 + A + C). Certification data is outside
+    every signature (§1.6), so nothing needs re-signing."""
+    a = int.from_bytes(quote[1012:1014], "little")
+    off = 1014 + a
+    out = bytearray(quote[:off])
+    out[432:436] = (584 + a + len(data)).to_bytes(4, "little")
+    out += ctype.to_bytes(2, "little") + len(data).to_bytes(4, "little") + data
+    return bytes(out)
+
+
+def test_cert_data_types_with_pck_chain():
+    v = "intelqvl-sample-sgx-v3-testroot"
+    d = os.path.join(VECTORS, v)
+    now = str(meta(v)["pinned_time"])
+    tmp = tempfile.mkdtemp()
+    try:
+        with open(os.path.join(d, "quote.bin"), "rb") as f:
+            orig = f.read()
+        a = int.from_bytes(orig[1012:1014], "little")
+        t1 = orig[1014 + a + 6:]
+        assert int.from_bytes(orig[1014 + a:1016 + a], "little") == 1 and len(t1) == 34
+        # collateral without a PCK chain, so --pck-chain is what supplies it
+        with open(os.path.join(d, "collateral.json")) as f:
+            coll = json.load(f)
+        del coll["pck_certificate_chain"]
+        coll_path = os.path.join(tmp, "collateral.json")
+        with open(coll_path, "w") as f:
+            json.dump(coll, f)
+        chain = os.path.join(d, "pck_chain.pem")
+        with open(chain) as f:
+            pems = ["-----BEGIN CERTIFICATE-----" + p.split("-----END CERTIFICATE-----")[0] +
+                    "-----END CERTIFICATE-----\n"
+                    for p in f.read().split("-----BEGIN CERTIFICATE-----")[1:]]
+        leaf = [p for p in pems if subprocess.run(
+            ["openssl", "x509", "-noout", "-subject"], input=p, capture_output=True, text=True,
+            check=True).stdout.find("SGX PCK Certificate") >= 0]
+        assert len(leaf) == 1
+        # types 2 and 3 (§1.5): RSA-OAEP(PPID) 256/384 ‖ CPUSVN ‖ PCESVN ‖ PCEID = 276/404
+        cases = [(ctype, bytes((0x5A + i) & 0xFF for i in rsa) + t1[16:34] + b"\0\0", total)
+                 for ctype, rsa, total in [(2, range(256), 276), (3, range(384), 404)]]
+        cases.append((4, leaf[0].encode(), None))
+        for ctype, data, total in cases:
+            if total is not None:
+                assert len(data) == total
+            q = os.path.join(tmp, f"q{ctype}.bin")
+            with open(q, "wb") as f:
+                f.write(with_cert_data(orig, ctype, data))
+            rc, doc = verify(q, "--collateral", coll_path, "--pck-chain", chain, "--root",
+                             os.path.join(d, "root.pem"), "--now", now)
+            expect(doc, rc, 0, "UpToDate", [], None, f"type {ctype}")
+            assert doc["quote"]["cert_data_type"] == ctype
+            # without the chain: named, with the fix
+            rc, doc = verify(q, "--collateral", coll_path, "--root", os.path.join(d, "root.pem"),
+                             "--now", now)
+            assert rc == 6 and doc["failed_check"] == "collateral-format", doc["reason"]
+            assert "--pck-chain FILE" in doc["hint"], doc["hint"]
+        # type 3 through the PCCS path too (FMSPC from --pck-chain)
+        with Pccs(d) as srv:
+            rc, doc = verify(os.path.join(tmp, "q3.bin"), "--pccs-url", srv.url, "--pck-chain",
+                             chain, "--root", os.path.join(d, "root.pem"), "--now", now)
+        expect(doc, rc, 0, "UpToDate", [], None, "type 3 via PCCS")
+        # type 4 holding another certificate than the supplied leaf
+        other = [p for p in pems if p != leaf[0]][0]
+        q = os.path.join(tmp, "q4-other.bin")
+        with open(q, "wb") as f:
+            f.write(with_cert_data(orig, 4, other.encode()))
+        rc, doc = verify(q, "--collateral", coll_path, "--pck-chain", chain, "--root",
+                         os.path.join(d, "root.pem"), "--now", now)
+        assert rc == 6 and doc["failed_check"] == "pck-chain", doc["reason"]
+        assert "is not the supplied PCK chain's" in doc["reason"], doc["reason"]
     finally:
         shutil.rmtree(tmp)
 

@@ -206,6 +206,9 @@ static void test_past_next_update(void **state)
         }
         assert_true(found);
         assert_non_null(strstr(r.reason, "tcbInfo expired at"));
+        /* the fix: fresh collateral (no clock hint: nothing is early) */
+        assert_non_null(strstr(r.hint, "fetch fresh collateral"));
+        assert_null(strstr(r.hint, "clock"));
         /* everything cryptographic still held */
         assert_int_equal(r.checks[VERIFY_CHECK_TCB_LEVEL].outcome, VERIFY_OUTCOME_PASS);
         assert_true(r.status != VERIFY_TCB_NONE);
@@ -215,6 +218,24 @@ static void test_past_next_update(void **state)
         run(&v, v.quote, &v.coll, next, &r);
         for (size_t k = 0; k < r.n_time_issues; k++)
             assert_string_not_equal(r.time_issues[k].item, "tcbInfo");
+
+        /* one second before issueDate: not yet valid, and the hint is the clock */
+        int64_t issued = tv_body_date(v.coll.tcb_info, v.coll.tcb_info_len, "issueDate");
+        run(&v, v.quote, &v.coll, issued - 1, &r);
+        expect_rejected(v.dir, "before issueDate", &r, VERIFY_VERDICT_COLLATERAL_EXPIRED,
+                        VERIFY_CHECK_COLLATERAL_TIME);
+        found = false;
+        for (size_t k = 0; k < r.n_time_issues; k++) {
+            if (strcmp(r.time_issues[k].item, "tcbInfo") == 0) {
+                found = true;
+                assert_int_equal(r.time_issues[k].time, issued);
+                assert_true(r.time_issues[k].not_yet_valid);
+            }
+        }
+        assert_true(found);
+        assert_non_null(strstr(r.reason, "tcbInfo is not valid before"));
+        assert_non_null(strstr(r.hint, "check the clock"));
+        assert_string_equal(r.hint, r.checks[VERIFY_CHECK_COLLATERAL_TIME].hint);
         tv_free(&v);
     }
 }
@@ -240,6 +261,7 @@ static void test_wrong_root(void **state)
         run(&v, v.quote, &v.coll, v.pinned_time, &r);
         expect_rejected(v.dir, "wrong root", &r, VERIFY_VERDICT_INVALID, VERIFY_CHECK_PCK_CHAIN);
         assert_non_null(strstr(r.reason, "trusted root"));
+        assert_non_null(strstr(r.hint, "--root FILE"));
         tv_free(&v);
     }
 }
@@ -267,6 +289,7 @@ static void test_debug_enclave_policy(void **state)
                     VERIFY_CHECK_DEBUG_POLICY);
     assert_true(r.identity.debug);
     assert_int_equal(r.checks[VERIFY_CHECK_QUOTE_SIGNATURE].outcome, VERIFY_OUTCOME_PASS);
+    assert_non_null(strstr(r.hint, "--allow-debug"));
 
     verify_options opt;
     verify_options_default(&opt);
@@ -276,6 +299,8 @@ static void test_debug_enclave_policy(void **state)
     assert_int_equal(verify_quote(g_ctx, q, v.quote_len, &v.coll, &opt, &r), 0);
     assert_int_equal(r.verdict, VERIFY_VERDICT_OK);
     assert_int_equal(r.checks[VERIFY_CHECK_DEBUG_POLICY].outcome, VERIFY_OUTCOME_PASS);
+    assert_string_equal(r.hint, "");
+    assert_string_equal(r.checks[VERIFY_CHECK_DEBUG_POLICY].hint, "");
 
     /* the unmodified quote is not debug */
     run(&v, v.quote, &v.coll, v.pinned_time, &r);
@@ -326,7 +351,7 @@ static char *replaced(const char *body, size_t len, const char *old, const char 
 
 static void resigned(const char *what, bool tcb, const char *old, const char *new_,
                      verify_verdict verdict, verify_check_id check, verify_tcb_status status,
-                     const char *reason_has)
+                     const char *reason_has, const char *hint_has)
 {
     static const char V[] = "customroot-dcapqvl-sgx-v3";
     test_vector v;
@@ -352,6 +377,8 @@ static void resigned(const char *what, bool tcb, const char *old, const char *ne
     assert_int_equal(r.status, status);
     if (reason_has != NULL && strstr(r.reason, reason_has) == NULL)
         fail_msg("%s: reason '%s' lacks '%s'", what, r.reason, reason_has);
+    if (hint_has != NULL && strstr(r.hint, hint_has) == NULL)
+        fail_msg("%s: hint '%s' lacks '%s'", what, r.hint, hint_has);
     tv_free(&v);
 }
 
@@ -361,30 +388,33 @@ static void test_resigned_collateral(void **state)
     const verify_verdict INVALID = VERIFY_VERDICT_INVALID;
     /* QE identity vs the QE report (§6.4, #16, #17) */
     resigned("QE MRSIGNER", false, "\"mrsigner\":\"8C4F", "\"mrsigner\":\"0C4F", INVALID,
-             VERIFY_CHECK_QE_IDENTITY, VERIFY_TCB_NONE, "MRSIGNER");
+             VERIFY_CHECK_QE_IDENTITY, VERIFY_TCB_NONE, "MRSIGNER", NULL);
     resigned("QE ISVPRODID", false, "\"isvprodid\":1", "\"isvprodid\":2", INVALID,
-             VERIFY_CHECK_QE_IDENTITY, VERIFY_TCB_NONE, "ISVPRODID");
+             VERIFY_CHECK_QE_IDENTITY, VERIFY_TCB_NONE, "ISVPRODID", NULL);
     resigned("QE MISCSELECT", false, "\"miscselect\":\"00000000\"", "\"miscselect\":\"00000001\"",
-             INVALID, VERIFY_CHECK_QE_IDENTITY, VERIFY_TCB_NONE, "MISCSELECT");
+             INVALID, VERIFY_CHECK_QE_IDENTITY, VERIFY_TCB_NONE, "MISCSELECT", NULL);
     resigned("QE ATTRIBUTES", false, "\"attributes\":\"11", "\"attributes\":\"13", INVALID,
-             VERIFY_CHECK_QE_IDENTITY, VERIFY_TCB_NONE, "ATTRIBUTES");
+             VERIFY_CHECK_QE_IDENTITY, VERIFY_TCB_NONE, "ATTRIBUTES", NULL);
     resigned("QE id", false, "\"id\":\"QE\"", "\"id\":\"TD_QE\"", INVALID,
-             VERIFY_CHECK_QE_IDENTITY, VERIFY_TCB_NONE, "TD_QE");
+             VERIFY_CHECK_QE_IDENTITY, VERIFY_TCB_NONE, "TD_QE", NULL);
     /* TCB info vs the PCK certificate and the TEE (#10, #11) */
     resigned("FMSPC", true, "\"fmspc\":\"00A067110000\"", "\"fmspc\":\"00A067110001\"", INVALID,
-             VERIFY_CHECK_TCB_INFO_MATCH, VERIFY_TCB_NONE, "FMSPC");
+             VERIFY_CHECK_TCB_INFO_MATCH, VERIFY_TCB_NONE, "FMSPC",
+             "use the TCB info for FMSPC 00a067110000");
     resigned("PCE-ID", true, "\"pceId\":\"0000\"", "\"pceId\":\"0100\"", INVALID,
-             VERIFY_CHECK_TCB_INFO_MATCH, VERIFY_TCB_NONE, "PCE-ID");
+             VERIFY_CHECK_TCB_INFO_MATCH, VERIFY_TCB_NONE, "PCE-ID", NULL);
     /* §7.5: QE ISVSVN 10 (§1.7) now only reaches the OutOfDate level (isvsvn 6):
      * platform ConfigurationAndSWHardeningNeeded + QE out of date. */
     resigned("QE out of date", false, "\"isvsvn\":8", "\"isvsvn\":11", VERIFY_VERDICT_OK, 0,
-             VERIFY_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED, NULL);
+             VERIFY_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED, NULL, NULL);
     resigned("QE revoked", false, "\"tcbStatus\":\"UpToDate\"", "\"tcbStatus\":\"Revoked\"",
-             VERIFY_VERDICT_REVOKED, VERIFY_CHECK_TCB_LEVEL, VERIFY_TCB_REVOKED, "Revoked");
+             VERIFY_VERDICT_REVOKED, VERIFY_CHECK_TCB_LEVEL, VERIFY_TCB_REVOKED, "Revoked",
+             "update the platform's quoting software");
     resigned("QE below every level", false, "\"tcbLevels\":",
              "[{\"tcb\":{\"isvsvn\":11},\"tcbDate\":\"2024-03-13T00:00:00Z\",\"tcbStatus\":"
              "\"UpToDate\"}]}", VERIFY_VERDICT_TCB_NOT_SUPPORTED,
-             VERIFY_CHECK_TCB_LEVEL, VERIFY_TCB_NONE, "QE ISVSVN");
+             VERIFY_CHECK_TCB_LEVEL, VERIFY_TCB_NONE, "QE ISVSVN",
+             "update the platform's quoting software");
 }
 
 /* Intel-signed TDX TCB info and TD_QE identity offered for an SGX quote:

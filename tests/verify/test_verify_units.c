@@ -3,8 +3,9 @@
  * Unit tests of the verifier's pieces: the raw-body scanner (§6.5), the
  * collateral envelopes and CRL encodings (§6.1), TCB info / QE identity
  * parsing (§6.2, §6.4), TCB level matching (§6.3), QVL's status
- * convergence (§7.5) and the --accept parser. Expected values are written
- * out from the spec.
+ * convergence (§7.5), the --accept parser, the PCCS response headers
+ * (§6.1, pccs_parse.c) and the hints of rejections. Expected values are
+ * written out from the spec (and RFC 3986 §2.1 for percent-encoding).
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 
 #include "sgxqh/verify.h"
 #include "vectors.h"
+#include "verify/pccs_parse.h"
 #include "verify/verify_internal.h"
 
 static void expect_span(const char *doc, const char *key, const char *want)
@@ -369,11 +371,27 @@ static void test_collateral_loaders_errors(void **state)
     assert_int_equal(r.verdict, VERIFY_VERDICT_INVALID);
     assert_int_equal(r.failed_check, VERIFY_CHECK_COLLATERAL_FORMAT);
     assert_non_null(strstr(r.reason, "missing"));
+    /* ... and says what to do about it */
+    assert_non_null(strstr(r.hint, "sgx-quote collateral export"));
+    assert_string_equal(r.hint, r.checks[VERIFY_CHECK_COLLATERAL_FORMAT].hint);
     /* and garbage instead of a quote is a quote-format failure */
     static const uint8_t JUNK[1100] = {3, 0, 2, 0};
     assert_int_equal(verify_quote(ctx, JUNK, sizeof JUNK, &v.coll, &opt, &r), 0);
     assert_int_equal(r.verdict, VERIFY_VERDICT_INVALID);
     assert_int_equal(r.failed_check, VERIFY_CHECK_QUOTE_FORMAT);
+    assert_non_null(strstr(r.reason, "(QUOTE_E_"));
+    /* A quote cut after 100 bytes ends inside the 384-byte report body that
+     * starts at 48 (quote-format §1.1): the parser's name for that, as
+     * `sgx-quote inspect` prints it, and the pointer to inspect. */
+    assert_int_equal(verify_quote(ctx, v.quote, 100, &v.coll, &opt, &r), 0);
+    assert_int_equal(r.failed_check, VERIFY_CHECK_QUOTE_FORMAT);
+    assert_non_null(strstr(r.reason, "does not parse"));
+    assert_non_null(strstr(r.reason, "(QUOTE_E_TRUNCATED)"));
+    assert_non_null(strstr(r.hint, "sgx-quote inspect QUOTE"));
+    assert_non_null(strstr(r.checks[VERIFY_CHECK_QUOTE_FORMAT].hint, "sgx-quote inspect"));
+    /* hints belong to failures only */
+    for (int i = VERIFY_CHECK_COLLATERAL_FORMAT; i < VERIFY_CHECK__COUNT; i++)
+        assert_string_equal(r.checks[i].hint, "");
     /* a root that is not self-signed is refused */
     char path[1200];
     size_t len;
@@ -383,6 +401,147 @@ static void test_collateral_loaders_errors(void **state)
     free(pem);
     tv_free(&v);
     verify_ctx_free(ctx);
+}
+
+
+/* ---- PCCS response headers (quote-format §6.1; pccs_parse.c) ---- */
+
+static const char *const CHAIN_HDRS[] = {"TCB-Info-Issuer-Chain", "SGX-TCB-Info-Issuer-Chain"};
+
+/* Expect `line` to match header index `which` with exactly `value`, or
+ * (value == NULL) not to match. */
+static void expect_header(const char *line, size_t want_which, const char *value)
+{
+    size_t which = 99, vlen = 12345;
+    const char *v = (const char *)&vlen; /* untouched unless it matches */
+    int rc = pccs_header_match(line, strlen(line), CHAIN_HDRS, 2, &which, &v, &vlen);
+    if (value == NULL) {
+        assert_int_equal(rc, 0);
+        assert_int_equal(which, 99);
+        assert_int_equal(vlen, 12345);
+        return;
+    }
+    if (rc != 1)
+        fail_msg("'%s': %d", line, rc);
+    assert_int_equal(which, want_which);
+    assert_int_equal(vlen, strlen(value));
+    assert_memory_equal(v, value, vlen);
+    /* the value points into the line */
+    assert_true(v >= line && v + vlen <= line + strlen(line));
+}
+
+static void test_pccs_header_match(void **state)
+{
+    (void)state;
+    expect_header("TCB-Info-Issuer-Chain: -----BEGIN%20CERT\r\n", 0, "-----BEGIN%20CERT");
+    expect_header("sgx-tcb-info-issuer-chain:abc\r\n", 1, "abc");          /* case, no blank */
+    expect_header("TCB-INFO-ISSUER-CHAIN:\t  a b \t\r\n", 0, "a b");     /* inner blank kept */
+    expect_header("TCB-Info-Issuer-Chain: x\n", 0, "x");                   /* bare LF */
+    expect_header("TCB-Info-Issuer-Chain: x", 0, "x");                      /* no line end */
+    expect_header("TCB-Info-Issuer-Chain:\r\n", 0, "");                    /* empty value */
+    expect_header("TCB-Info-Issuer-Chain: a:b\r\n", 0, "a:b");             /* first colon */
+    expect_header("HTTP/1.1 200 OK\r\n", 0, NULL);                         /* status line */
+    expect_header("\r\n", 0, NULL);                                         /* end of headers */
+    expect_header("", 0, NULL);
+    expect_header("Content-Type: application/json\r\n", 0, NULL);
+    expect_header("TCB-Info-Issuer-Chain-X: a\r\n", 0, NULL);              /* longer name */
+    expect_header("TCB-Info-Issuer-Chai: a\r\n", 0, NULL);                 /* shorter name */
+    expect_header("TCB-Info-Issuer-Chain : a\r\n", 0, NULL);               /* blank in name */
+    expect_header(" TCB-Info-Issuer-Chain: a\r\n", 0, NULL);
+
+    /* a NUL inside the name never matches; inside the value it is kept */
+    static const char NUL_NAME[] = "TCB-Info\0Issuer-Chain: a\r\n";
+    static const char NUL_VALUE[] = "TCB-Info-Issuer-Chain: a\0b\r\n";
+    size_t which, vlen;
+    const char *v;
+    assert_int_equal(pccs_header_match(NUL_NAME, sizeof NUL_NAME - 1, CHAIN_HDRS, 2, &which, &v,
+                                       &vlen), 0);
+    assert_int_equal(pccs_header_match(NUL_VALUE, sizeof NUL_VALUE - 1, CHAIN_HDRS, 2, &which, &v,
+                                       &vlen), 1);
+    assert_int_equal(vlen, 3);
+    assert_memory_equal(v, "a\0b", 3);
+
+    /* only the given length is read: the name would continue past it */
+    assert_int_equal(pccs_header_match("TCB-Info-Issuer-Chain: x", 10, CHAIN_HDRS, 2, &which, &v,
+                                       &vlen), 0);
+    assert_int_equal(pccs_header_match("TCB-Info-Issuer-Chain: xyz", 24, CHAIN_HDRS, 2, &which,
+                                       &v, &vlen), 1);
+    assert_int_equal(vlen, 1);
+
+    /* a value at the limit is taken, one byte more is refused */
+    size_t name_len = strlen("TCB-Info-Issuer-Chain: ");
+    char *big = malloc(name_len + PCCS_HEADER_VALUE_MAX + 3);
+    assert_non_null(big);
+    memcpy(big, "TCB-Info-Issuer-Chain: ", name_len);
+    memset(big + name_len, 'A', PCCS_HEADER_VALUE_MAX + 1);
+    memcpy(big + name_len + PCCS_HEADER_VALUE_MAX + 1, "\r\n", 2);
+    assert_int_equal(pccs_header_match(big, name_len + PCCS_HEADER_VALUE_MAX + 3, CHAIN_HDRS, 2,
+                                       &which, &v, &vlen), VERIFY_E_FORMAT);
+    big[name_len + PCCS_HEADER_VALUE_MAX] = '\r';
+    big[name_len + PCCS_HEADER_VALUE_MAX + 1] = '\n';
+    assert_int_equal(pccs_header_match(big, name_len + PCCS_HEADER_VALUE_MAX + 2, CHAIN_HDRS, 2,
+                                       &which, &v, &vlen), 1);
+    assert_int_equal(vlen, PCCS_HEADER_VALUE_MAX);
+    /* an unwanted header is not judged by its size */
+    memcpy(big, "Some-Other-Header-Xyz: ", name_len);
+    assert_int_equal(pccs_header_match(big, name_len + PCCS_HEADER_VALUE_MAX + 2, CHAIN_HDRS, 2,
+                                       &which, &v, &vlen), 0);
+    free(big);
+
+    assert_int_equal(pccs_header_match(NULL, 0, CHAIN_HDRS, 2, &which, &v, &vlen),
+                     VERIFY_E_INVALID_ARG);
+    assert_int_equal(pccs_header_match("a: b", 4, NULL, 0, &which, &v, &vlen),
+                     VERIFY_E_INVALID_ARG);
+}
+
+static void expect_decoded(const char *in, const char *want, size_t want_len)
+{
+    char out[64];
+    size_t len = 999;
+    assert_int_equal(pccs_percent_decode(in, strlen(in), out, sizeof out, &len), 0);
+    assert_int_equal(len, want_len);
+    assert_memory_equal(out, want, want_len);
+    assert_int_equal(out[len], '\0');
+    /* in place gives the same */
+    char buf[64];
+    size_t n = strlen(in);
+    memcpy(buf, in, n + 1);
+    assert_int_equal(pccs_percent_decode(buf, n, buf, n + 1, &len), 0);
+    assert_int_equal(len, want_len);
+    assert_memory_equal(buf, want, want_len);
+}
+
+static void test_pccs_percent_decode(void **state)
+{
+    (void)state;
+    /* RFC 3986 §2.1: %XX, hex digits in either case */
+    expect_decoded("-----BEGIN%20CERTIFICATE-----%0AMIIC", "-----BEGIN CERTIFICATE-----\nMIIC", 32);
+    expect_decoded("%2B%2b%2F", "++/", 3);
+    expect_decoded("a+b", "a+b", 3);             /* '+' is base64, not a space */
+    expect_decoded("%41%4a%4A", "AJJ", 3);
+    expect_decoded("%00x", "\0x", 2);
+    expect_decoded("%zz%4", "%zz%4", 5);         /* not an escape: kept as is */
+    expect_decoded("%", "%", 1);
+    expect_decoded("%%41", "%A", 2);
+    expect_decoded("%2", "%2", 2);
+    expect_decoded("%g1", "%g1", 3);
+    expect_decoded("%1g", "%1g", 3);
+    expect_decoded("", "", 0);
+    expect_decoded("%2541", "%41", 3);           /* decoded once, not twice */
+
+    char out[8];
+    size_t len;
+    assert_int_equal(pccs_percent_decode("abcdefgh", 8, out, 8, &len), VERIFY_E_INVALID_ARG);
+    assert_int_equal(pccs_percent_decode("abcdefg", 7, out, 8, &len), 0);
+    assert_int_equal(pccs_percent_decode(NULL, 1, out, 8, &len), VERIFY_E_INVALID_ARG);
+    assert_int_equal(pccs_percent_decode(NULL, 0, out, 8, &len), 0);
+    assert_int_equal(len, 0);
+    char *big = malloc(PCCS_HEADER_VALUE_MAX + 2);
+    assert_non_null(big);
+    memset(big, '%', PCCS_HEADER_VALUE_MAX + 1);
+    assert_int_equal(pccs_percent_decode(big, PCCS_HEADER_VALUE_MAX + 1, big,
+                                         PCCS_HEADER_VALUE_MAX + 2, &len), VERIFY_E_FORMAT);
+    free(big);
 }
 
 int main(void)
@@ -398,6 +557,8 @@ int main(void)
         cmocka_unit_test(test_tcb_info_errors),
         cmocka_unit_test(test_qe_identity_parse),
         cmocka_unit_test(test_collateral_loaders_errors),
+        cmocka_unit_test(test_pccs_header_match),
+        cmocka_unit_test(test_pccs_percent_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
