@@ -43,6 +43,8 @@ typedef enum {
 } quote_err;
 
 const char *quote_strerror(int err);
+/* "QUOTE_E_TRUNCATED" etc.; "QUOTE_E_UNKNOWN" for other values. */
+const char *quote_err_name(int err);
 
 typedef enum {
     QUOTE_BODY_SGX = 1,   /* sgx_report_body_t, 384 */

@@ -277,25 +277,6 @@ static void em_null(emitter *e, const char *key, const char *label, const char *
 /* Names                                                               */
 /* ------------------------------------------------------------------ */
 
-static const char *quote_err_name(int err)
-{
-    switch (err) {
-    case QUOTE_OK: return "QUOTE_OK";
-    case QUOTE_E_TRUNCATED: return "QUOTE_E_TRUNCATED";
-    case QUOTE_E_VERSION: return "QUOTE_E_VERSION";
-    case QUOTE_E_ATT_KEY_TYPE: return "QUOTE_E_ATT_KEY_TYPE";
-    case QUOTE_E_TEE_TYPE: return "QUOTE_E_TEE_TYPE";
-    case QUOTE_E_BODY_TYPE: return "QUOTE_E_BODY_TYPE";
-    case QUOTE_E_CERT_TYPE: return "QUOTE_E_CERT_TYPE";
-    case QUOTE_E_SIZE_MISMATCH: return "QUOTE_E_SIZE_MISMATCH";
-    case QUOTE_E_TOO_LARGE: return "QUOTE_E_TOO_LARGE";
-    case QUOTE_E_PEM: return "QUOTE_E_PEM";
-    case QUOTE_E_INVALID_ARG: return "QUOTE_E_INVALID_ARG";
-    case QUOTE_E_BUFFER_TOO_SMALL: return "QUOTE_E_BUFFER_TOO_SMALL";
-    default: return "QUOTE_E_UNKNOWN";
-    }
-}
-
 static const char *crypto_err_name(int err)
 {
     switch (err) {

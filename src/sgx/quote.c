@@ -71,6 +71,26 @@ const char *quote_strerror(int err)
     }
 }
 
+/* The enum name, so every tool reports a parse failure the same way. */
+const char *quote_err_name(int err)
+{
+    switch (err) {
+    case QUOTE_OK: return "QUOTE_OK";
+    case QUOTE_E_TRUNCATED: return "QUOTE_E_TRUNCATED";
+    case QUOTE_E_VERSION: return "QUOTE_E_VERSION";
+    case QUOTE_E_ATT_KEY_TYPE: return "QUOTE_E_ATT_KEY_TYPE";
+    case QUOTE_E_TEE_TYPE: return "QUOTE_E_TEE_TYPE";
+    case QUOTE_E_BODY_TYPE: return "QUOTE_E_BODY_TYPE";
+    case QUOTE_E_CERT_TYPE: return "QUOTE_E_CERT_TYPE";
+    case QUOTE_E_SIZE_MISMATCH: return "QUOTE_E_SIZE_MISMATCH";
+    case QUOTE_E_TOO_LARGE: return "QUOTE_E_TOO_LARGE";
+    case QUOTE_E_PEM: return "QUOTE_E_PEM";
+    case QUOTE_E_INVALID_ARG: return "QUOTE_E_INVALID_ARG";
+    case QUOTE_E_BUFFER_TOO_SMALL: return "QUOTE_E_BUFFER_TOO_SMALL";
+    default: return "QUOTE_E_UNKNOWN";
+    }
+}
+
 /* A reader error means "ran out of bytes" in one of two senses: past the end
  * of the caller's buffer (truncated) or past a length the quote itself
  * declared (size mismatch). The caller says which one applies. */

@@ -35,26 +35,6 @@ struct verify_ctx {
 
 #define MAX_CHAIN QUOTE_MAX_CHAIN_CERTS
 
-/* The QUOTE_E_* name, as `sgx-quote inspect` prints it, so a verify failure
- * and an inspect run of the same file say the same thing. */
-static const char *quote_err_name(int err)
-{
-    switch (err) {
-    case QUOTE_E_TRUNCATED: return "QUOTE_E_TRUNCATED";
-    case QUOTE_E_VERSION: return "QUOTE_E_VERSION";
-    case QUOTE_E_ATT_KEY_TYPE: return "QUOTE_E_ATT_KEY_TYPE";
-    case QUOTE_E_TEE_TYPE: return "QUOTE_E_TEE_TYPE";
-    case QUOTE_E_BODY_TYPE: return "QUOTE_E_BODY_TYPE";
-    case QUOTE_E_CERT_TYPE: return "QUOTE_E_CERT_TYPE";
-    case QUOTE_E_SIZE_MISMATCH: return "QUOTE_E_SIZE_MISMATCH";
-    case QUOTE_E_TOO_LARGE: return "QUOTE_E_TOO_LARGE";
-    case QUOTE_E_PEM: return "QUOTE_E_PEM";
-    case QUOTE_E_INVALID_ARG: return "QUOTE_E_INVALID_ARG";
-    case QUOTE_E_BUFFER_TOO_SMALL: return "QUOTE_E_BUFFER_TOO_SMALL";
-    default: return "QUOTE_E_UNKNOWN";
-    }
-}
-
 const char *verify_strerror(int err)
 {
     switch (err) {
