@@ -273,6 +273,11 @@ def daemonset_policy(objs, hardware):
     for probe in ("livenessProbe", "readinessProbe"):
         if probe not in main:
             errors.append(f"daemon container: {probe} missing")
+    # The HTTP port listens on the pod network: any pod can tie it up, so a
+    # liveness check there would let it get the daemon restarted.
+    live_cmd = main.get("livenessProbe", {}).get("exec", {}).get("command", [])
+    if live_cmd[:2] != ["sgx-quote", "ping"]:
+        errors.append("daemon container: livenessProbe must exec `sgx-quote ping` (not HTTP)")
     args = main.get("args", [])
     limits = main.get("resources", {}).get("limits", {})
     sgx = {k for k in limits if k.startswith("sgx.intel.com/")}
@@ -371,6 +376,8 @@ def self_test():
         ("no provision resource", lambda d, s, c: [c["resources"][k].pop("sgx.intel.com/provision")
                                                    for k in ("requests", "limits")]),
         ("no readiness probe", lambda d, s, c: c.pop("readinessProbe")),
+        ("an HTTP liveness probe", lambda d, s, c: c.update(livenessProbe={
+            "httpGet": {"path": "/healthz", "port": "http-metrics"}})),
     ]
     for name, mutate in ds_cases:
         check(f"self-test: policy rejects {name}", daemonset_policy(ds_variant(mutate), True))
@@ -378,7 +385,7 @@ def self_test():
         {"sgx.intel.com/enclave": "2"}))
     check("self-test: structure rejects extended requests != limits",
           check_object(find(objs, "DaemonSet"), objs))
-    objs = ds_variant(lambda d, s, c: c["livenessProbe"]["httpGet"].update(port="metrics"))
+    objs = ds_variant(lambda d, s, c: c["readinessProbe"]["httpGet"].update(port="metrics"))
     check("self-test: structure rejects a probe on an undeclared port",
           check_object(find(objs, "DaemonSet"), objs))
     objs = ds_variant(lambda d, s, c: s.update(priorityClassName="missing"))

@@ -13,6 +13,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FAKE_QUOTE_SIZE 1500u
 
+/* init/size/quote calls so far: service_needs_backend() must be true for
+ * every request that makes one. */
+static unsigned long g_fake_calls;
+
 static size_t fake_key_ids(backend *b, sgx_att_key_id_ext_t *out, size_t cap)
 {
     (void)b;
@@ -42,6 +47,7 @@ static aesm_error_t fake_init(backend *b, const sgx_att_key_id_ext_t *kid, sgx_t
 {
     (void)b;
     (void)kid;
+    g_fake_calls++;
     memset(ti, 0xa5, sizeof(*ti));
     memset(pk, 0x11, 32);
     return AESM_SUCCESS;
@@ -51,6 +57,7 @@ static aesm_error_t fake_size(backend *b, const sgx_att_key_id_ext_t *kid, uint3
 {
     (void)b;
     (void)kid;
+    g_fake_calls++;
     *size = FAKE_QUOTE_SIZE;
     return AESM_SUCCESS;
 }
@@ -62,6 +69,7 @@ static aesm_error_t fake_quote(backend *b, const sgx_att_key_id_ext_t *kid,
     (void)b;
     (void)kid;
     (void)report;
+    g_fake_calls++;
     /* The service must cap buf_size before it allocates (§9.3). */
     if (cap > SERVICE_DEFAULT_MAX_BUF_SIZE)
         abort();
@@ -203,6 +211,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     service_handle(g_fake_svc, body, len, &res);
     check_result(&res);
     service_result_clear(&res);
+
+    /* The daemon's rate-limit path (on its event loop): the same request
+     * refused with AESM_BUSY must still be closed or answered in its own
+     * sub-message, never touching the backend; a request service_handle
+     * closes is closed here too. */
+    {
+        service_result refused;
+        bool closed, needs = service_needs_backend(body, len);
+        unsigned long before = g_fake_calls;
+        service_handle(g_fake_svc, body, len, &res);
+        closed = res.action == SERVICE_CLOSE;
+        service_result_clear(&res);
+        /* The daemon answers requests that need no backend on its loop:
+         * the predicate must be true for every request that called it. */
+        if (g_fake_calls != before && !needs)
+            abort();
+        before = g_fake_calls;
+        service_refuse(g_fake_svc, body, len, 18 /* AESM_BUSY */, &refused);
+        if (g_fake_calls != before)
+            abort();
+        check_result(&refused);
+        if ((refused.action == SERVICE_CLOSE) != closed ||
+            (refused.action == SERVICE_REPLY && refused.aesm_code != 18))
+            abort();
+        service_result_clear(&refused);
+    }
 
     /* the client side decodes responses with the same codec */
     if (wire_response_decode(body, len, &resp) == WIRE_OK)

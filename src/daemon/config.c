@@ -41,6 +41,7 @@ enum {
     OPT_MAX_REQUEST,
     OPT_IO_TIMEOUT,
     OPT_MAX_CONNECTIONS,
+    OPT_MAX_CONNECTIONS_PER_PEER,
     OPT_MAX_BUF_SIZE,
     OPT_DRAIN_TIMEOUT,
     OPT_WORKERS,
@@ -85,13 +86,15 @@ static const opt_def OPTS[] = {
     {"hw-lib-dir", OPT_HW_LIB_DIR, "DIR",
      "hw: load Intel's libsgx_{pce,qe3}_logic.so.1 from DIR (default: system path)", NULL, false},
     {"max-request-bytes", OPT_MAX_REQUEST, "N",
-     "larger requests are dropped unanswered (default 65536)", "limits", true},
+     "larger requests are dropped unanswered (default 16384)", "limits", true},
     {"io-timeout-ms", OPT_IO_TIMEOUT, "N", "per-connection read/write deadline (default 5000)",
      NULL, true},
     {"max-connections", OPT_MAX_CONNECTIONS, "N",
      "connections beyond this are closed at once (default 1024)", NULL, true},
-    {"max-buf-size", OPT_MAX_BUF_SIZE, "N", "cap on a request's buf_size (default 65536)", NULL,
-     false},
+    {"max-connections-per-peer", OPT_MAX_CONNECTIONS_PER_PEER, "N",
+     "... and beyond this many from one pod (else uid); 0 = no cap (default 64)", NULL, true},
+    {"max-buf-size", OPT_MAX_BUF_SIZE, "N",
+     "cap on a request's buf_size, at most 1048576 (default 65536)", NULL, false},
     {"drain-timeout-ms", OPT_DRAIN_TIMEOUT, "N",
      "SIGTERM waits this long for in-flight requests (default 30000)", NULL, true},
     {"workers", OPT_WORKERS, "N",
@@ -99,7 +102,8 @@ static const opt_def OPTS[] = {
     {"allow-uid", OPT_ALLOW_UID, "LIST",
      "only these peer uids may connect, e.g. 1000,1001 (default: everyone)", "access", true},
     {"allow-gid", OPT_ALLOW_GID, "LIST",
-     "... or peers with these gids (the daemon's own uid is always allowed)", NULL, true},
+     "... or peers with these gids (also: the daemon's own uid from its own PID namespace)",
+     NULL, true},
     {"rate-limit", OPT_RATE_LIMIT, "R",
      "requests per second per peer (pod, else uid); 0 = off (default)", NULL, true},
     {"rate-burst", OPT_RATE_BURST, "B", "requests a peer may make at once (default: R, at least 1)",
@@ -186,6 +190,7 @@ void daemon_config_default(daemon_config *cfg)
     cfg->max_request_bytes = DAEMON_DEFAULT_MAX_REQUEST;
     cfg->io_timeout_ms = DAEMON_DEFAULT_IO_TIMEOUT_MS;
     cfg->max_connections = DAEMON_DEFAULT_MAX_CONNECTIONS;
+    cfg->max_connections_per_peer = DAEMON_DEFAULT_MAX_CONNECTIONS_PER_PEER;
     cfg->max_buf_size = DAEMON_DEFAULT_MAX_BUF_SIZE;
     cfg->drain_timeout_ms = DAEMON_DEFAULT_DRAIN_TIMEOUT_MS;
     cfg->workers = 0;
@@ -363,9 +368,11 @@ static int apply_option(daemon_config *cfg, int id, const char *value, const cha
         return parse_u32(where, s, 1, 3600000, &cfg->io_timeout_ms, err, cap);
     case OPT_MAX_CONNECTIONS:
         return parse_u32(where, s, 1, 1000000, &cfg->max_connections, err, cap);
+    case OPT_MAX_CONNECTIONS_PER_PEER:
+        return parse_u32(where, s, 0, 1000000, &cfg->max_connections_per_peer, err, cap);
     case OPT_MAX_BUF_SIZE:
-        /* A quote is at least 1052 bytes (aesm §6.6). */
-        return parse_u32(where, s, 1052, 64u * 1024 * 1024, &cfg->max_buf_size, err, cap);
+        /* A quote is at least 1052 bytes (aesm §6.6); the top: config.h. */
+        return parse_u32(where, s, 1052, DAEMON_MAX_MAX_BUF_SIZE, &cfg->max_buf_size, err, cap);
     case OPT_DRAIN_TIMEOUT:
         return parse_u32(where, s, 1, 3600000, &cfg->drain_timeout_ms, err, cap);
     case OPT_WORKERS:
@@ -636,12 +643,10 @@ config_parse_result daemon_config_load(daemon_config *cfg, int argc, char **argv
         fail(err, errcap, "--allow-uid/--allow-gid: %s", acl_strerror(rc));
         goto out;
     }
-    /* The exec probe (`sgx-quote ping`) runs as the daemon's own user. */
-    rc = acl_add_uid(&cfg->acl, (uint32_t)geteuid());
-    if (rc != ACL_OK) {
-        fail(err, errcap, "--allow-uid: %s", acl_strerror(rc));
-        goto out;
-    }
+    /* No blanket exemption for the daemon's own uid here: in Kubernetes
+     * that uid (65532, "nonroot") is shared by other pods. The server lets
+     * it past the ACL only from the daemon's own PID namespace (the exec
+     * probe in its container). */
     result = CONFIG_RUN;
 out:
     free(given);
@@ -705,6 +710,7 @@ void daemon_config_reload(daemon_config *live, const daemon_config *fresh, char 
     TAKE(max_request_bytes, "max-request-bytes");
     TAKE(io_timeout_ms, "io-timeout-ms");
     TAKE(max_connections, "max-connections");
+    TAKE(max_connections_per_peer, "max-connections-per-peer");
     TAKE(drain_timeout_ms, "drain-timeout-ms");
     TAKE(rate_limit, "rate-limit");
     TAKE(rate_burst, "rate-burst");

@@ -26,16 +26,24 @@
 #define DAEMON_DEFAULT_SOCKET "/var/run/aesmd/aesm.socket"
 #define DAEMON_DEFAULT_STATE_DIR "/var/lib/sgx-quote-helper"
 #define DAEMON_DEFAULT_SOCKET_MODE 0666
-/* aesm §9.3: the largest legitimate quote_ex request is ~1.7 KB; EPID
- * GetQuote with a SigRL can be larger, so 64 KiB leaves plenty of room. */
-#define DAEMON_DEFAULT_MAX_REQUEST 65536u
+/* aesm §9.3: the largest legitimate quote_ex request is ~1.7 KB (a
+ * GetQuoteEx with report, key id and qe_report_info); 16 KiB leaves ample
+ * room and bounds what a half-sent request can make the daemon hold. */
+#define DAEMON_DEFAULT_MAX_REQUEST 16384u
 #define DAEMON_MAX_MAX_REQUEST (16u * 1024 * 1024)
 /* Read/write deadline per connection. Honest clients send their request at
  * once (Intel's client writes prefix and body back to back). */
 #define DAEMON_DEFAULT_IO_TIMEOUT_MS 5000u
 #define DAEMON_DEFAULT_MAX_CONNECTIONS 1024u
+/* One peer (pod, else uid) may hold this many of them at once, so a single
+ * client cannot lock the others out. */
+#define DAEMON_DEFAULT_MAX_CONNECTIONS_PER_PEER 64u
 /* aesm §9.3: cert data is at most 12294 bytes, so 64 KiB covers any quote. */
 #define DAEMON_DEFAULT_MAX_BUF_SIZE 65536u
+/* Highest --max-buf-size: a reply is a quote zero-padded to buf_size and
+ * must fit a frame (WIRE_MAX_FRAME_BODY, 16 MiB); 1 MiB is ~75 times the
+ * largest quote and keeps one reply's allocation small. */
+#define DAEMON_MAX_MAX_BUF_SIZE (1024u * 1024u)
 /* How long SIGTERM waits for in-flight connections before giving up. */
 #define DAEMON_DEFAULT_DRAIN_TIMEOUT_MS 30000u
 /* Environment variable prefix for every flag. */
@@ -54,6 +62,7 @@ typedef struct {
     uint32_t max_request_bytes;
     uint32_t io_timeout_ms;
     uint32_t max_connections;
+    uint32_t max_connections_per_peer; /* 0 = no per-peer cap */
     uint32_t max_buf_size;
     uint32_t drain_timeout_ms;
     unsigned workers; /* libuv worker threads; 0 = one per online CPU */
@@ -63,8 +72,9 @@ typedef struct {
 
     const char *http_listen; /* "ADDR:PORT"; NULL = no HTTP endpoint */
 
-    /* --allow-uid/--allow-gid as given ("" = not set) and the parsed ACL,
-     * which always also admits the daemon's own effective uid. */
+    /* --allow-uid/--allow-gid as given ("" = not set) and the parsed ACL.
+     * The server also admits the daemon's own effective uid, but only from
+     * the daemon's own PID namespace (its exec probe), see server.c. */
     char allow_uid[ACL_LIST_TEXT_MAX + 1];
     char allow_gid[ACL_LIST_TEXT_MAX + 1];
     ops_acl acl;
@@ -105,7 +115,8 @@ void daemon_config_unknown_env(char *out, size_t cap);
 
 /* SIGHUP: copy what can change at run time from fresh into live: log
  * level and format, --max-request-bytes, --io-timeout-ms,
- * --max-connections, --drain-timeout-ms, the ACL and the rate limit.
+ * --max-connections, --max-connections-per-peer, --drain-timeout-ms, the
+ * ACL and the rate limit.
  * changed/ignored receive comma-separated flag names (without dashes) of
  * settings that were taken over / that differ but need a restart. */
 void daemon_config_reload(daemon_config *live, const daemon_config *fresh, char *changed,

@@ -12,7 +12,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -21,9 +23,12 @@ typedef struct {
     char *path;
 } fault_backend;
 
-int fault_file_code(const char *path)
+#define FAULT_MAX_DELAY_MS 60000ul
+
+int fault_file_read(const char *path, unsigned *delay_ms)
 {
-    char buf[16];
+    char buf[64];
+    *delay_ms = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return errno == ENOENT || errno == ENOTDIR ? 0 : AESM_SERVICE_UNAVAILABLE;
@@ -32,13 +37,51 @@ int fault_file_code(const char *path)
     if (n <= 0)
         return AESM_SERVICE_UNAVAILABLE;
     buf[n] = '\0';
-    char *end = NULL;
-    long v = strtol(buf, &end, 10);
-    while (end != NULL && (*end == '\n' || *end == ' ' || *end == '\r'))
-        end++;
-    if (end == buf || end == NULL || *end != '\0' || v < 0 || v > 0xffff)
+    /* Words: an optional decimal code, an optional delay=MS. */
+    long code = -1;
+    bool bad = false;
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " \t\r\n", &save); w != NULL;
+         w = strtok_r(NULL, " \t\r\n", &save)) {
+        char *end = NULL;
+        if (strncmp(w, "delay=", 6) == 0) {
+            unsigned long ms = strtoul(w + 6, &end, 10);
+            if (end == w + 6 || *end != '\0' || ms > FAULT_MAX_DELAY_MS)
+                bad = true;
+            else
+                *delay_ms = (unsigned)ms;
+            continue;
+        }
+        long v = strtol(w, &end, 10);
+        if (end == w || *end != '\0' || v < 0 || v > 0xffff || code >= 0)
+            bad = true;
+        else
+            code = v;
+    }
+    if (bad)
         return AESM_SERVICE_UNAVAILABLE;
-    return (int)v;
+    if (code < 0) /* no code: empty file is 30; "delay=MS" alone is only a delay */
+        return *delay_ms > 0 ? 0 : AESM_SERVICE_UNAVAILABLE;
+    return (int)code;
+}
+
+int fault_file_code(const char *path)
+{
+    unsigned delay_ms = 0;
+    return fault_file_read(path, &delay_ms);
+}
+
+/* Look at the file; sleep if it asks for a delay. */
+static int fault_now(const char *path)
+{
+    unsigned delay_ms = 0;
+    int code = fault_file_read(path, &delay_ms);
+    if (delay_ms > 0) {
+        struct timespec ts = {(time_t)(delay_ms / 1000u), (long)(delay_ms % 1000u) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    return code;
 }
 
 static fault_backend *fb_of(backend *b)
@@ -55,7 +98,7 @@ static size_t fb_key_ids(backend *b, sgx_att_key_id_ext_t *out, size_t cap)
 static aesm_error_t fb_init_quote(backend *b, const sgx_att_key_id_ext_t *key_id,
                                   sgx_target_info_t *qe_ti, uint8_t pub_key_id[32])
 {
-    int code = fault_file_code(fb_of(b)->path);
+    int code = fault_now(fb_of(b)->path);
     if (code != 0)
         return (aesm_error_t)code;
     backend *in = fb_of(b)->inner;
@@ -64,7 +107,7 @@ static aesm_error_t fb_init_quote(backend *b, const sgx_att_key_id_ext_t *key_id
 
 static aesm_error_t fb_quote_size(backend *b, const sgx_att_key_id_ext_t *key_id, uint32_t *size)
 {
-    int code = fault_file_code(fb_of(b)->path);
+    int code = fault_now(fb_of(b)->path);
     if (code != 0)
         return (aesm_error_t)code;
     backend *in = fb_of(b)->inner;
@@ -75,7 +118,7 @@ static aesm_error_t fb_get_quote(backend *b, const sgx_att_key_id_ext_t *key_id,
                                  const sgx_report_t *report, sgx_qe_report_info_t *qe_report_info,
                                  uint8_t *out, uint32_t cap, uint32_t *len)
 {
-    int code = fault_file_code(fb_of(b)->path);
+    int code = fault_now(fb_of(b)->path);
     if (code != 0)
         return (aesm_error_t)code;
     backend *in = fb_of(b)->inner;
@@ -84,7 +127,7 @@ static aesm_error_t fb_get_quote(backend *b, const sgx_att_key_id_ext_t *key_id,
 
 static aesm_error_t fb_health(backend *b)
 {
-    int code = fault_file_code(fb_of(b)->path);
+    int code = fault_now(fb_of(b)->path);
     if (code != 0)
         return (aesm_error_t)code;
     backend *in = fb_of(b)->inner;

@@ -2,12 +2,17 @@
 /*
  * kubelet / Prometheus → [http] → metrics registry, readiness canary, loop
  * heartbeat. libmicrohttpd runs a thread per connection (at most
- * HTTP_MAX_CONNECTIONS), so a slow canary on a hardware platform (QPL
- * talking to a PCCS) never delays /healthz. The listening socket is made
- * here (so PORT 0 and IPv6 work and the bound port can be logged) and
- * handed to libmicrohttpd.
+ * HTTP_MAX_CONNECTIONS, at most HTTP_PER_IP_CONNECTIONS from one address,
+ * each closed after HTTP_CONNECTION_TIMEOUT_S without a byte), so a slow
+ * canary on a hardware platform (QPL talking to a PCCS) never delays
+ * /healthz, and idle or trickling connections from one client cannot take
+ * the endpoint away from the kubelet and Prometheus. The listening socket
+ * is made here (so PORT 0 and IPv6 work and the bound port can be logged)
+ * and handed to libmicrohttpd.
  */
 #include "daemon/http.h"
+
+#include "daemon/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,8 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HTTP_MAX_CONNECTIONS 16
-#define HTTP_CONNECTION_TIMEOUT_S 10
+/* A probe or a scrape is one short request: a connection idle for 2 s is
+ * a stuck or hostile client. One address may hold 8 connections (a node's
+ * kubelet plus a few scrapers), all together 64 (a thread each). */
+#define HTTP_MAX_CONNECTIONS 64
+#define HTTP_PER_IP_CONNECTIONS 8
+#define HTTP_CONNECTION_TIMEOUT_S 2
 #define HTTP_TEXT "text/plain; charset=utf-8"
 
 struct http_server {
@@ -97,6 +106,7 @@ static enum MHD_Result handle_metrics(http_server *h, struct MHD_Connection *con
 {
     /* Keeps sgx_quote_helper_backend_ready current without a /readyz. */
     (void)readiness_get(h->ready, HTTP_METRICS_READY_MAX_AGE_MS, NULL, 0);
+    ops_metrics_log_dropped(h->metrics, log_dropped_total());
     char *text = NULL;
     size_t len = 0;
     if (ops_metrics_render(h->metrics, &text, &len) != METRICS_OK)
@@ -244,6 +254,8 @@ http_server *http_start(const char *listen_spec, ops_metrics *metrics, readiness
     h->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
                               0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                              (unsigned)HTTP_PER_IP_CONNECTIONS,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
                               MHD_OPTION_END);
     if (h->mhd == NULL) {

@@ -182,15 +182,20 @@ int listen_socket_open(listen_socket *ls, const char *path, mode_t mode, long lo
         snprintf(err, errcap, "listen on %s: %s", bind_path, strerror(errno));
         goto out;
     }
+    /* Our socket's identity, taken from the name we bound and nobody else
+     * uses: after the rename, path may already name a newer instance's
+     * socket (it renamed over ours in between), and remembering that one
+     * would make us unlink it on exit. fstat of the descriptor does not
+     * give the file's inode for a Unix socket, hence lstat of the name. */
+    if (lstat(bind_path, &st) != 0) {
+        snprintf(err, errcap, "lstat %s: %s", bind_path, strerror(errno));
+        goto out;
+    }
     if (tmp_bound && rename(tmp, path) != 0) {
         snprintf(err, errcap, "cannot move socket into place at %s: %s", path, strerror(errno));
         goto out;
     }
     tmp_bound = false;
-    if (stat(path, &st) != 0) {
-        snprintf(err, errcap, "stat %s: %s", path, strerror(errno));
-        goto out;
-    }
     ls->fd = fd;
     ls->dev = st.st_dev;
     ls->ino = st.st_ino;

@@ -4,17 +4,48 @@
  * and the backend's logger build records field by field; src/ops/logfmt.c
  * renders them (JSON or text, escaped, UTF-8 safe, bounded); this file holds
  * the format and level, which SIGHUP may change while other threads log,
- * and writes each line with one write(2).
+ * and hands each rendered line to a bounded queue that one writer thread
+ * empties with one write(2) per line. A stderr nobody reads (a full pipe)
+ * therefore stalls only that thread: the event loop drops the lines the
+ * queue cannot hold and counts them (log_dropped_total).
  */
 #include "daemon/log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* What may wait for stderr: enough for bursts, small next to the daemon's
+ * memory limit (32 MiB in the DaemonSet). */
+#define LOG_QUEUE_LINES 4096u
+#define LOG_QUEUE_BYTES (1024u * 1024u)
+
+typedef struct {
+    char *line;
+    size_t len;
+} queued_line;
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t wake;    /* lines queued, or stop */
+    pthread_cond_t drained; /* the writer emptied the queue */
+    queued_line ring[LOG_QUEUE_LINES];
+    size_t head, count, bytes;
+    bool running;  /* the writer thread exists and takes lines */
+    bool stopping;
+    bool writing;  /* the writer holds lines it has not written yet */
+    pthread_t thread;
+} g_q = {.mu = PTHREAD_MUTEX_INITIALIZER,
+         .wake = PTHREAD_COND_INITIALIZER,
+         .drained = PTHREAD_COND_INITIALIZER};
+
+static _Atomic unsigned long long g_dropped;
 
 static _Atomic int g_format = LOGFMT_TEXT;
 static _Atomic int g_level = LOGFMT_LEVEL_INFO;
@@ -65,6 +96,98 @@ static void write_line(const char *p, size_t n)
     }
 }
 
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&g_q.mu);
+    for (;;) {
+        while (g_q.count == 0 && !g_q.stopping)
+            pthread_cond_wait(&g_q.wake, &g_q.mu);
+        if (g_q.count == 0)
+            break; /* stopping and nothing left */
+        queued_line l = g_q.ring[g_q.head];
+        g_q.head = (g_q.head + 1) % LOG_QUEUE_LINES;
+        g_q.count--;
+        g_q.bytes -= l.len;
+        g_q.writing = true;
+        pthread_mutex_unlock(&g_q.mu);
+        write_line(l.line, l.len); /* may block: only this thread waits */
+        free(l.line);
+        pthread_mutex_lock(&g_q.mu);
+        g_q.writing = false;
+        if (g_q.count == 0)
+            pthread_cond_broadcast(&g_q.drained);
+    }
+    g_q.running = false;
+    pthread_cond_broadcast(&g_q.drained);
+    pthread_mutex_unlock(&g_q.mu);
+    return NULL;
+}
+
+int log_start(void)
+{
+    pthread_mutex_lock(&g_q.mu);
+    int rc = 0;
+    if (!g_q.running) {
+        g_q.stopping = false;
+        rc = pthread_create(&g_q.thread, NULL, writer_main, NULL) == 0 ? 0 : -1;
+        if (rc == 0) {
+            g_q.running = true;
+            pthread_detach(g_q.thread);
+        }
+    }
+    pthread_mutex_unlock(&g_q.mu);
+    return rc;
+}
+
+static void deadline_in(struct timespec *ts, unsigned ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000u;
+    ts->tv_nsec += (long)(ms % 1000u) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+bool log_flush(unsigned timeout_ms)
+{
+    struct timespec until;
+    deadline_in(&until, timeout_ms);
+    pthread_mutex_lock(&g_q.mu);
+    int rc = 0;
+    while (g_q.running && (g_q.count > 0 || g_q.writing) && rc == 0)
+        rc = pthread_cond_timedwait(&g_q.drained, &g_q.mu, &until);
+    bool done = !g_q.running || (g_q.count == 0 && !g_q.writing);
+    pthread_mutex_unlock(&g_q.mu);
+    return done;
+}
+
+bool log_stop(unsigned timeout_ms)
+{
+    bool done = log_flush(timeout_ms);
+    pthread_mutex_lock(&g_q.mu);
+    if (done && g_q.running) {
+        /* Nothing left: let the (detached) writer leave; later lines, if
+         * any, are written directly. */
+        g_q.stopping = true;
+        pthread_cond_signal(&g_q.wake);
+        struct timespec until;
+        deadline_in(&until, 200);
+        while (g_q.running &&
+               pthread_cond_timedwait(&g_q.drained, &g_q.mu, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&g_q.mu);
+    return done;
+}
+
+unsigned long long log_dropped_total(void)
+{
+    return atomic_load(&g_dropped);
+}
+
 void log_emit(const logfmt_record *r)
 {
     if (!log_enabled(r->level))
@@ -73,8 +196,26 @@ void log_emit(const logfmt_record *r)
     size_t len = 0;
     if (logfmt_render(log_get_format(), r, &line, &len) != LOGFMT_OK)
         return; /* out of memory: nothing sensible to write */
-    write_line(line, len);
-    free(line);
+    pthread_mutex_lock(&g_q.mu);
+    if (!g_q.running || g_q.stopping) {
+        /* Before the writer starts (start-up errors) or after it left:
+         * write here; nothing else is running that could be stalled. */
+        pthread_mutex_unlock(&g_q.mu);
+        write_line(line, len);
+        free(line);
+        return;
+    }
+    if (g_q.count == LOG_QUEUE_LINES || g_q.bytes + len > LOG_QUEUE_BYTES) {
+        pthread_mutex_unlock(&g_q.mu);
+        atomic_fetch_add(&g_dropped, 1);
+        free(line);
+        return;
+    }
+    g_q.ring[(g_q.head + g_q.count) % LOG_QUEUE_LINES] = (queued_line){line, len};
+    g_q.count++;
+    g_q.bytes += len;
+    pthread_cond_signal(&g_q.wake);
+    pthread_mutex_unlock(&g_q.mu);
 }
 
 void log_msg(log_level level, const char *fmt, ...)

@@ -3,9 +3,11 @@
  * The daemon's log sink: one line per event on stderr, in the format and at
  * the level chosen by --log-format/--log-level (both can change on SIGHUP).
  * Records are built with the logfmt_* calls of src/ops/logfmt.h, the one
- * renderer; this file only decides whether a record is written and writes
- * each line with a single write(2), so lines from the loop, the worker pool
- * and the HTTP thread never interleave.
+ * renderer; this file only decides whether a record is written and queues
+ * it for a writer thread, which writes each line with a single write(2), so
+ * lines from the loop, the worker pool and the HTTP thread never interleave
+ * and a stderr that does not drain never blocks them (lines beyond the
+ * queue are dropped and counted).
  */
 #ifndef SGXQH_DAEMON_LOG_H
 #define SGXQH_DAEMON_LOG_H
@@ -45,8 +47,19 @@ typedef struct {
 /* pid, uid, gid, then pod_uid and container_id when known. */
 void log_peer_fields(logfmt_record *r, const log_peer *peer);
 
-/* Render and write the record (nothing when its level is disabled). */
+/* Render and queue the record (nothing when its level is disabled). Until
+ * log_start (and after log_stop) lines are written by the caller. */
 void log_emit(const logfmt_record *r);
+
+/* Start the writer thread (call after blocking signals). 0 or -1. */
+int log_start(void);
+/* Wait up to timeout_ms until every queued line is written; true when
+ * done (false: stderr is stuck, the lines stay queued). */
+bool log_flush(unsigned timeout_ms);
+/* log_flush, then let the writer thread go. true when everything was written. */
+bool log_stop(unsigned timeout_ms);
+/* Lines dropped so far because the queue was full. */
+unsigned long long log_dropped_total(void);
 
 /* Free-form message: event "message", field msg. */
 void log_msg(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -112,6 +112,10 @@ int main(int argc, char **argv)
         daemon_config_free(&cfg);
         return 1;
     }
+    /* From here on lines go through the writer thread: a stderr that does
+     * not drain cannot stall the event loop (log.h). */
+    if (log_start() != 0)
+        log_msg(LOG_WARN, "cannot start the log writer thread; logging directly");
     char unknown[512];
     daemon_config_unknown_env(unknown, sizeof unknown);
     if (unknown[0] != '\0')
@@ -134,6 +138,18 @@ int main(int argc, char **argv)
         goto out;
     }
     b = inner;
+    if (cfg.backend.kind == BACKEND_KIND_AUTO && strcmp(inner->ops->name, "sim") == 0) {
+        /* DESIGN.md: a fallback to the simulator is logged loudly. */
+        logfmt_record w;
+        logfmt_begin(&w, LOG_WARN, "backend");
+        logfmt_str(&w, "backend", "sim");
+        logfmt_str(&w, "msg", "--backend auto found no /dev/sgx_enclave"
+                              ": serving SIMULATED quotes, which prove nothing and are not "
+                              "for production");
+        logfmt_str(&w, "hint", "on an SGX node check the driver and the device mount "
+                               "(sgx-quote doctor); to simulate on purpose, say --backend sim");
+        log_emit(&w);
+    }
     if (cfg.fault_file != NULL) {
         b = fault_backend_wrap(inner, cfg.fault_file);
         if (b == NULL) {
@@ -213,6 +229,7 @@ int main(int argc, char **argv)
     logfmt_uint(&r, "max_request_bytes", cfg.max_request_bytes);
     logfmt_uint(&r, "io_timeout_ms", cfg.io_timeout_ms);
     logfmt_uint(&r, "max_connections", cfg.max_connections);
+    logfmt_uint(&r, "max_connections_per_peer", cfg.max_connections_per_peer);
     logfmt_uint(&r, "max_buf_size", cfg.max_buf_size);
     logfmt_str_opt(&r, "http_listen", http_bound);
     logfmt_str_opt(&r, "allow_uid", cfg.allow_uid);
@@ -246,6 +263,7 @@ int main(int argc, char **argv)
     logfmt_uint(&r, "replies", stats.replies);
     logfmt_uint(&r, "closed_no_reply", stats.closed_no_reply);
     logfmt_uint(&r, "rejected_limit", stats.rejected_limit);
+    logfmt_uint(&r, "rejected_peer_limit", stats.rejected_peer_limit);
     logfmt_uint(&r, "rejected_acl", stats.rejected_acl);
     logfmt_uint(&r, "rejected_ratelimit", stats.rejected_ratelimit);
     logfmt_uint(&r, "dropped_oversize", stats.dropped_oversize);
@@ -254,6 +272,7 @@ int main(int argc, char **argv)
     logfmt_uint(&r, "dropped_peer_gone", stats.dropped_peer_gone);
     logfmt_uint(&r, "partial_writes", stats.partial_writes);
     logfmt_uint(&r, "reloads", stats.reloads);
+    logfmt_uint(&r, "log_lines_dropped", log_dropped_total());
     log_emit(&r);
 out:
     http_stop(http);
@@ -272,5 +291,7 @@ out:
     if (have_metrics)
         ops_metrics_free(&metrics);
     daemon_config_free(&cfg);
+    /* Bounded: a stderr nobody reads must not keep a stopping daemon. */
+    (void)log_stop(2000);
     return exit_code;
 }

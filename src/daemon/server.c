@@ -2,13 +2,16 @@
 /*
  * socket → [server] → framing → service → backend. One libuv loop owns every
  * socket. At accept the peer's SO_PEERCRED identity meets the ACL, the
- * connection limit and its token bucket (by pod from /proc/PID/cgroup when
- * known, else by uid); then one 4-byte LE length plus body is read (aesm
- * §1.3, §2) under a size cap and a deadline (§9.3); the service runs on
- * libuv's worker pool so the loop never waits on crypto; the response frame
- * goes out in one write() (§2 reader quirk) and the connection closes.
- * Every request and every rejection is counted in the metrics and logged
- * once with the peer's identity.
+ * connection limits (all together, and per peer) and its token bucket (by
+ * pod from /proc/PID/cgroup when known, else by uid); then one 4-byte LE
+ * length plus body is read (aesm §1.3, §2) under a size cap and a deadline
+ * (§9.3), the buffer growing as bytes arrive; requests that need the
+ * backend run on libuv's worker pool so the loop never waits on crypto or a
+ * PCCS, the others are answered on the loop; the response frame goes out
+ * in one write() (§2 reader quirk) and the connection closes. Every request
+ * and every rejection is counted in the metrics and logged once with the
+ * peer's identity (repeated rejections: one line per peer and reason per
+ * second, plus a count of the lines left out).
  */
 #include "daemon/server.h"
 
@@ -27,6 +30,7 @@
 #include <uv.h>
 
 #include "daemon/log.h"
+#include "ops/conncount.h"
 #include "ops/peer.h"
 #include "sgxqh/aesm_error.h"
 #include "wire/wire.h"
@@ -35,6 +39,27 @@
  * watchdog wants it more often (half its interval). */
 #define HEARTBEAT_MS 1000u
 #define HEARTBEAT_MIN_MS 50u
+
+/* A request body buffer starts this small and doubles as bytes arrive, so
+ * a client that announces a large request and then stalls costs little. */
+#define BODY_INITIAL_CAP 4096u
+
+/* Rejection/drop lines: at most one per (peer, reason) per window; the
+ * rest are counted and summed up in one line. Direct-mapped slots: a
+ * collision only means a line more. */
+#define LOG_THROTTLE_SLOTS 256u
+#define LOG_THROTTLE_WINDOW_MS 1000u
+#define PEER_KEY_MAX CONNCOUNT_KEY_MAX
+
+typedef struct {
+    char key[PEER_KEY_MAX + 24]; /* peer key + "/" + reason */
+    char peer[PEER_KEY_MAX];
+    const char *event;           /* "rejected" or "drop" */
+    const char *reason;
+    uint64_t window_start_ms;
+    uint32_t suppressed;
+    bool used;
+} log_throttle_slot;
 
 typedef enum {
     CONN_READ_PREFIX,
@@ -61,12 +86,16 @@ typedef struct conn {
     bool counted;          /* holds one of the --max-connections slots */
     bool rate_limited;     /* its request gets AESM_BUSY instead of the service */
     bool request_seen;     /* the whole request arrived (counted in requests_total) */
+    bool peer_counted;     /* holds a --max-connections-per-peer slot under peer_key */
+    bool self;             /* the daemon's own uid from its own PID namespace */
     log_peer peer;
+    char peer_key[PEER_KEY_MAX]; /* "self", "pod:<uid>", "uid:<n>" or "unknown" */
 
     uint8_t prefix[WIRE_PREFIX_SIZE];
     size_t prefix_got;
     uint8_t *body;
     uint32_t body_len;
+    size_t body_cap; /* allocated; grows towards body_len as bytes arrive */
     size_t body_got;
 
     service_result res;
@@ -90,6 +119,8 @@ struct server {
     bool draining;
     uint32_t active; /* counted connections not yet closed */
     conn *conns;
+    conncount *per_peer; /* open connections per peer key */
+    log_throttle_slot throttle[LOG_THROTTLE_SLOTS];
     bool have_svn;
     uint16_t qe_svn, pce_svn;
 };
@@ -124,6 +155,92 @@ static void conn_attribute(conn *c)
     (void)peer_read_cgroup(c->srv->cfg->proc_root, c->peer.pid, &c->peer.id);
 }
 
+/* The key that per-peer limits and log throttling use: "self" for the
+ * daemon's own uid in its own PID namespace (its exec probe: in a pod,
+ * other pods running as the same uid are outside that namespace), else the
+ * pod when /proc/PID/cgroup names one, else the uid. */
+static void conn_identify(conn *c)
+{
+    if (!c->peer.known) {
+        snprintf(c->peer_key, sizeof c->peer_key, "unknown");
+        return;
+    }
+    c->self = c->peer.uid == geteuid() && peer_in_own_pid_namespace(c->peer.pid);
+    if (c->self) {
+        snprintf(c->peer_key, sizeof c->peer_key, "self");
+        return;
+    }
+    conn_attribute(c);
+    if (c->peer.id.pod_uid[0] == '\0' ||
+        ratelimit_key_pod(c->peer_key, sizeof c->peer_key, c->peer.id.pod_uid) != RATELIMIT_OK)
+        (void)ratelimit_key_uid(c->peer_key, sizeof c->peer_key, (uint32_t)c->peer.uid);
+}
+
+/* ---- log throttling --------------------------------------------------- */
+
+static uint32_t throttle_hash(const char *key)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)key; *p != '\0'; p++) {
+        h ^= *p;
+        h *= 16777619u;
+    }
+    return h % LOG_THROTTLE_SLOTS;
+}
+
+/* "N more lines like this": the count for one slot's finished window. */
+static void throttle_summary(log_throttle_slot *t)
+{
+    if (!t->used || t->suppressed == 0)
+        return;
+    logfmt_record r;
+    logfmt_begin(&r, LOG_WARN, t->event);
+    logfmt_str(&r, "reason", t->reason);
+    logfmt_str(&r, "peer", t->peer);
+    logfmt_uint(&r, "suppressed", t->suppressed);
+    logfmt_str(&r, "msg", "more lines like the previous one for this peer and reason were left "
+                          "out (at most one per second is logged); the metrics count each");
+    log_emit(&r);
+    t->suppressed = 0;
+}
+
+/* true: log this line now. false: counted, to be summed up later. */
+static bool throttle_allow(server *srv, const conn *c, const char *event, const char *reason)
+{
+    char key[sizeof srv->throttle[0].key];
+    snprintf(key, sizeof key, "%s/%s", c->peer_key[0] != '\0' ? c->peer_key : "unknown", reason);
+    log_throttle_slot *t = &srv->throttle[throttle_hash(key)];
+    uint64_t now = uv_now(&srv->loop);
+    if (t->used && strcmp(t->key, key) == 0 &&
+        now - t->window_start_ms < LOG_THROTTLE_WINDOW_MS) {
+        t->suppressed++;
+        return false;
+    }
+    throttle_summary(t); /* the previous window of this slot, whoever had it */
+    memcpy(t->key, key, sizeof key);
+    snprintf(t->peer, sizeof t->peer, "%s", c->peer_key[0] != '\0' ? c->peer_key : "unknown");
+    t->event = event;
+    t->reason = reason;
+    t->window_start_ms = now;
+    t->suppressed = 0;
+    t->used = true;
+    return true;
+}
+
+/* From the heartbeat (and at exit: all): sum up finished windows. */
+static void throttle_flush(server *srv, bool all)
+{
+    uint64_t now = uv_now(&srv->loop);
+    for (size_t i = 0; i < LOG_THROTTLE_SLOTS; i++) {
+        log_throttle_slot *t = &srv->throttle[i];
+        if (t->used && t->suppressed > 0 &&
+            (all || now - t->window_start_ms >= LOG_THROTTLE_WINDOW_MS)) {
+            throttle_summary(t);
+            t->used = false;
+        }
+    }
+}
+
 /* ---- logging and counting ----------------------------------------------- */
 
 static const char *reject_hint(ops_reject_reason reason)
@@ -132,6 +249,9 @@ static const char *reject_hint(ops_reject_reason reason)
     case OPS_REJECT_LIMIT:
         return "too many connections at once: raise --max-connections (and the open-file "
                "limit), or find the client that keeps connections open";
+    case OPS_REJECT_PEER_LIMIT:
+        return "this pod (or uid) holds --max-connections-per-peer connections already: find "
+               "the client that keeps connections open, or raise the limit";
     case OPS_REJECT_DEADLINE:
         return "the client did not send its whole request (or take the answer) within "
                "--io-timeout-ms: a stuck or hostile client";
@@ -152,6 +272,9 @@ static const char *reject_hint(ops_reject_reason reason)
 /* One "rejected" line: the counted reasons of the metrics. */
 static void conn_log_rejected(conn *c, ops_reject_reason reason, const char *detail)
 {
+    if (!log_enabled(LOG_WARN) ||
+        !throttle_allow(c->srv, c, "rejected", ops_reject_reason_name(reason)))
+        return;
     conn_attribute(c);
     logfmt_record r;
     logfmt_begin(&r, LOG_WARN, "rejected");
@@ -161,6 +284,10 @@ static void conn_log_rejected(conn *c, ops_reject_reason reason, const char *det
     logfmt_uint(&r, "bytes_read", (unsigned long long)(c->prefix_got + c->body_got));
     if (reason == OPS_REJECT_LIMIT)
         logfmt_uint(&r, "max_connections", c->srv->cfg->max_connections);
+    if (reason == OPS_REJECT_PEER_LIMIT) {
+        logfmt_str(&r, "peer", c->peer_key);
+        logfmt_uint(&r, "max_connections_per_peer", c->srv->cfg->max_connections_per_peer);
+    }
     log_peer_fields(&r, &c->peer);
     logfmt_str(&r, "hint", reject_hint(reason));
     log_emit(&r);
@@ -169,6 +296,8 @@ static void conn_log_rejected(conn *c, ops_reject_reason reason, const char *det
 /* Connection problems that are not a policy decision: "drop" lines. */
 static void conn_log_drop(conn *c, const char *reason, const char *detail)
 {
+    if (!log_enabled(LOG_WARN) || !throttle_allow(c->srv, c, "drop", reason))
+        return;
     conn_attribute(c);
     logfmt_record r;
     logfmt_begin(&r, LOG_WARN, "drop");
@@ -208,6 +337,9 @@ static void conn_finish_request(conn *c, bool delivered)
     bool ok = replied && c->res.aesm_code == AESM_SUCCESS && !c->rate_limited;
     log_level lv = ok ? LOG_INFO : LOG_WARN;
     if (!log_enabled(lv))
+        return;
+    if (c->rate_limited &&
+        !throttle_allow(srv, c, "rejected", ops_reject_reason_name(OPS_REJECT_RATELIMIT)))
         return;
     conn_attribute(c);
     logfmt_record r;
@@ -282,6 +414,8 @@ static void on_conn_handle_closed(uv_handle_t *h)
         srv->active--;
         ops_metrics_connection_closed(srv->metrics);
     }
+    if (c->peer_counted)
+        conncount_give(srv->per_peer, c->peer_key);
     free(c->body);
     service_result_clear(&c->res);
     free(c);
@@ -371,7 +505,18 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         *buf = uv_buf_init((char *)c->prefix + c->prefix_got,
                            (unsigned)(WIRE_PREFIX_SIZE - c->prefix_got));
     } else if (c->state == CONN_READ_BODY) {
-        *buf = uv_buf_init((char *)c->body + c->body_got, (unsigned)(c->body_len - c->body_got));
+        if (c->body_got == c->body_cap && c->body_cap < c->body_len) {
+            /* Full: double, up to the announced length. */
+            size_t cap = c->body_cap * 2 < c->body_len ? c->body_cap * 2 : c->body_len;
+            uint8_t *more = realloc(c->body, cap);
+            if (more == NULL) {
+                *buf = uv_buf_init(NULL, 0); /* → UV_ENOBUFS in conn_on_read */
+                return;
+            }
+            c->body = more;
+            c->body_cap = cap;
+        }
+        *buf = uv_buf_init((char *)c->body + c->body_got, (unsigned)(c->body_cap - c->body_got));
     } else {
         *buf = uv_buf_init(NULL, 0);
     }
@@ -487,6 +632,15 @@ static void conn_dispatch(conn *c)
         conn_after_service(c, false);
         return;
     }
+    if (!service_needs_backend(c->body, c->body_len)) {
+        /* GetSupportedAttKeyIDNum/IDs, SelectAttKeyID, the InitQuoteEx size
+         * query, legacy and unknown requests: no backend, no crypto, a few
+         * microseconds. Answered here, they never queue behind quotes that
+         * wait for a PCCS (so `sgx-quote ping` stays a true liveness check). */
+        service_handle(c->srv->env->svc, c->body, c->body_len, &c->res);
+        conn_after_service(c, false);
+        return;
+    }
     c->work.data = c;
     int rc = uv_queue_work(&c->srv->loop, &c->work, work_run, work_done);
     if (rc != 0) {
@@ -518,6 +672,8 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             conn_close(c);
         } else if (nread == UV_EOF) {
             conn_drop(c, "truncated", "peer closed mid-request", &st->dropped_truncated);
+        } else if (nread == UV_ENOBUFS && c->state == CONN_READ_BODY) {
+            conn_drop(c, "internal", "out of memory", &st->dropped_io);
         } else if (nread == UV_ENOBUFS) {
             /* alloc handed out nothing: we are not reading any more. */
             uv_read_stop(s);
@@ -546,7 +702,9 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             conn_dispatch(c);
             return;
         }
-        c->body = malloc(len);
+        /* Small at first: the buffer grows in conn_alloc as bytes arrive. */
+        c->body_cap = len < BODY_INITIAL_CAP ? len : BODY_INITIAL_CAP;
+        c->body = malloc(c->body_cap);
         if (c->body == NULL) {
             conn_drop(c, "internal", "out of memory", &st->dropped_io);
             return;
@@ -565,10 +723,13 @@ static void conn_start(server *srv, conn *c)
 {
     const daemon_config *cfg = srv->cfg;
     conn_read_peer(c);
+    conn_identify(c);
     srv->stats->accepted++;
     /* ACL before anything is read: a denied peer's bytes are never parsed.
-     * Without SO_PEERCRED there is no identity to allow. */
-    if (!acl_is_open(&cfg->acl) &&
+     * Without SO_PEERCRED there is no identity to allow. The daemon's own
+     * uid passes only from its own PID namespace (the exec probe; other
+     * pods often run as the same "nonroot" uid). */
+    if (!acl_is_open(&cfg->acl) && !c->self &&
         (!c->peer.known || !acl_allows(&cfg->acl, (uint32_t)c->peer.uid, (uint32_t)c->peer.gid))) {
         conn_reject(c, OPS_REJECT_ACL, c->peer.known ? "peer not in the allow lists"
                                                      : "no SO_PEERCRED identity",
@@ -578,6 +739,16 @@ static void conn_start(server *srv, conn *c)
     if (srv->active >= cfg->max_connections) {
         conn_reject(c, OPS_REJECT_LIMIT, "--max-connections reached", &srv->stats->rejected_limit);
         return;
+    }
+    /* One peer cannot take every slot. The daemon's own probe is exempt
+     * (it is one short connection at a time). */
+    if (!c->self) {
+        if (!conncount_take(srv->per_peer, c->peer_key, cfg->max_connections_per_peer)) {
+            conn_reject(c, OPS_REJECT_PEER_LIMIT, "--max-connections-per-peer reached",
+                        &srv->stats->rejected_peer_limit);
+            return;
+        }
+        c->peer_counted = true;
     }
     /* Read /proc/PID/cgroup now, while the caller surely still exists. */
     if (cfg->rate_limit > 0 || log_enabled(LOG_INFO))
@@ -647,6 +818,8 @@ static void on_drain_timeout(uv_timer_t *t)
     server *srv = t->data;
     log_msg(LOG_ERROR, "drain timed out after %u ms with %u connection(s) unfinished; exiting",
             srv->cfg->drain_timeout_ms, srv->active);
+    throttle_flush(srv, true);
+    (void)log_flush(1000);
     /* Worker threads may still be inside the backend: leave without
      * unwinding anything they use. */
     _exit(1);
@@ -695,6 +868,7 @@ static void server_reload(server *srv)
     logfmt_str_opt(&r, "needs_restart", ignored);
     logfmt_str(&r, "log_level", logfmt_level_name(srv->cfg->log_lvl));
     logfmt_uint(&r, "max_connections", srv->cfg->max_connections);
+    logfmt_uint(&r, "max_connections_per_peer", srv->cfg->max_connections_per_peer);
     logfmt_uint(&r, "io_timeout_ms", srv->cfg->io_timeout_ms);
     logfmt_str(&r, "allow_uid", srv->cfg->allow_uid);
     logfmt_str(&r, "allow_gid", srv->cfg->allow_gid);
@@ -718,6 +892,7 @@ static void on_signal(server *srv, int signum)
             log_msg(LOG_WARN, "second SIGINT: exiting without waiting for %u connection(s)",
                     srv->active);
             listen_socket_remove_if_ours(srv->env->ls);
+            (void)log_flush(1000);
             _exit(1);
         }
         log_msg(LOG_INFO, "%s again: still draining %u connection(s)", strsignal(signum),
@@ -775,6 +950,7 @@ static void on_heartbeat(uv_timer_t *t)
 {
     server *srv = t->data;
     atomic_store(&srv->env->shared->heartbeat_ms, daemon_mono_ms());
+    throttle_flush(srv, false);
     if (srv->watchdog)
         (void)sd_notify(0, "WATCHDOG=1");
 }
@@ -795,9 +971,16 @@ int server_run(const server_env *env)
     srv->cfg = env->cfg;
     srv->stats = env->stats;
     srv->metrics = env->metrics;
+    srv->per_peer = conncount_new();
+    if (srv->per_peer == NULL) {
+        log_msg(LOG_ERROR, "out of memory");
+        free(srv);
+        return 1;
+    }
     int rc = uv_loop_init(&srv->loop);
     if (rc != 0) {
         log_msg(LOG_ERROR, "libuv loop: %s", uv_strerror(rc));
+        conncount_free(srv->per_peer);
         free(srv);
         return 1;
     }
@@ -858,8 +1041,10 @@ out:
     uv_run(&srv->loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&srv->loop) != 0)
         log_msg(LOG_WARN, "event loop closed with handles still open");
+    throttle_flush(srv, true);
     if (srv->sig_fd >= 0)
         close(srv->sig_fd);
+    conncount_free(srv->per_peer);
     free(srv);
     return exit_code;
 }

@@ -28,6 +28,7 @@ typedef struct {
     uint64_t closed_no_reply;   /* service said close (unknown/unparsable request) */
     uint64_t partial_writes;    /* responses that did not fit one write() */
     uint64_t rejected_limit;    /* closed at once: --max-connections reached */
+    uint64_t rejected_peer_limit; /* closed at once: --max-connections-per-peer reached */
     uint64_t rejected_acl;      /* closed at once: --allow-uid/--allow-gid */
     uint64_t rejected_ratelimit; /* answered AESM_BUSY: the peer's bucket was empty */
     uint64_t dropped_oversize;  /* length prefix above --max-request-bytes */

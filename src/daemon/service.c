@@ -711,3 +711,17 @@ void service_refuse(service *s, const uint8_t *body, size_t len, int code, servi
     /* 0 would mean "run it"; a refusal with success makes no sense. */
     handle(s, body, len, code != 0 ? code : AESM_UNEXPECTED_ERROR, res);
 }
+
+bool service_needs_backend(const uint8_t *body, size_t len)
+{
+    Aesm__Request *req = NULL;
+    bool needs;
+
+    if (wire_request_decode(body, len, &req) != WIRE_OK)
+        return false; /* closed unanswered by service_handle */
+    needs = req->getquotesizeexreq != NULL || req->getquoteexreq != NULL ||
+            (req->initquoteexreq != NULL && req->initquoteexreq->has_b_pub_key_id &&
+             req->initquoteexreq->b_pub_key_id);
+    wire_request_free(req);
+    return needs;
+}

@@ -66,4 +66,12 @@ void service_result_clear(service_result *res);
  * AESM_BUSY (18), which Intel's client maps to SGX_ERROR_BUSY (aesm §5.3). */
 void service_refuse(service *s, const uint8_t *body, size_t len, int code, service_result *res);
 
+/* Whether service_handle would call the backend for this request body:
+ * true for InitQuoteEx with b_pub_key_id set, GetQuoteSizeEx and
+ * GetQuoteEx; false for everything else (key id queries, SelectAttKeyID,
+ * the InitQuoteEx size query, legacy and unparsable requests), which
+ * service_handle answers from memory. The daemon answers those on its
+ * event loop, so they never wait behind a slow backend call. */
+bool service_needs_backend(const uint8_t *body, size_t len);
+
 #endif

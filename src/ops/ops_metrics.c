@@ -12,7 +12,7 @@
 static const char *const REJECT_NAMES[OPS_REJECT_COUNT_] = {
     [OPS_REJECT_LIMIT] = "limit",       [OPS_REJECT_DEADLINE] = "deadline",
     [OPS_REJECT_OVERSIZE] = "oversize", [OPS_REJECT_ACL] = "acl",
-    [OPS_REJECT_RATELIMIT] = "ratelimit",
+    [OPS_REJECT_RATELIMIT] = "ratelimit", [OPS_REJECT_PEER_LIMIT] = "peer_limit",
 };
 
 const char *ops_reject_reason_name(ops_reject_reason r)
@@ -48,7 +48,8 @@ int ops_metrics_init(ops_metrics *m, const char *version, const char *backend_na
         "Client connections currently open.", NULL, 0, &rc);
     if (rc != METRICS_OK) goto out;
     m->rejected = metrics_counter_new(m->reg, "sgx_quote_helper_connections_rejected_total",
-        "Connections refused or cut, by reason (limit, deadline, oversize, acl, ratelimit).",
+        "Connections refused or cut, by reason (limit, peer_limit, deadline, oversize, acl, "
+        "ratelimit).",
         reason, 1, &rc);
     if (rc != METRICS_OK) goto out;
     for (int r = 0; r < OPS_REJECT_COUNT_; r++) {
@@ -77,6 +78,11 @@ int ops_metrics_init(ops_metrics *m, const char *version, const char *backend_na
         "Start time of the process since unix epoch in seconds.", NULL, 0, &rc);
     if (rc != METRICS_OK) goto out;
     rc = metrics_gauge_set(m->start_time, NULL, start_time_unix);
+    if (rc != METRICS_OK) goto out;
+    m->log_dropped = metrics_counter_new(m->reg, "sgx_quote_helper_log_lines_dropped_total",
+        "Log lines dropped because stderr did not take them fast enough.", NULL, 0, &rc);
+    if (rc != METRICS_OK) goto out;
+    rc = metrics_counter_add(m->log_dropped, NULL, 0);
 out:
     if (rc != METRICS_OK)
         ops_metrics_free(m);
@@ -127,6 +133,17 @@ void ops_metrics_svn(ops_metrics *m, unsigned qe_svn, unsigned pce_svn)
 {
     (void)metrics_gauge_set(m->qe_svn, NULL, qe_svn);
     (void)metrics_gauge_set(m->pce_svn, NULL, pce_svn);
+}
+
+void ops_metrics_log_dropped(ops_metrics *m, unsigned long long total_dropped)
+{
+    unsigned long long seen = atomic_load(&m->log_dropped_seen);
+    while (total_dropped > seen) {
+        if (atomic_compare_exchange_weak(&m->log_dropped_seen, &seen, total_dropped)) {
+            (void)metrics_counter_add(m->log_dropped, NULL, (double)(total_dropped - seen));
+            return;
+        }
+    }
 }
 
 int ops_metrics_render(ops_metrics *m, char **text, size_t *len)

@@ -8,7 +8,9 @@
  *   sgx_quote_helper_request_duration_seconds{op}        histogram
  *   sgx_quote_helper_connections_active                  gauge
  *   sgx_quote_helper_connections_rejected_total{reason}  counter
- *       reason: limit | deadline | oversize | acl | ratelimit (all present from start)
+ *       reason: limit | peer_limit | deadline | oversize | acl | ratelimit
+ *       (all present from start)
+ *   sgx_quote_helper_log_lines_dropped_total             counter
  *   sgx_quote_helper_backend_ready                       gauge 0/1
  *   sgx_quote_helper_qe_svn / sgx_quote_helper_pce_svn   gauge (0 until the backend reports)
  *   sgx_quote_helper_build_info{version,backend}         gauge 1
@@ -21,6 +23,7 @@
 #ifndef SGXQH_OPS_OPS_METRICS_H
 #define SGXQH_OPS_OPS_METRICS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -32,10 +35,11 @@ typedef enum {
     OPS_REJECT_OVERSIZE,  /* the length prefix exceeded the request size cap */
     OPS_REJECT_ACL,       /* --allow-uid/--allow-gid */
     OPS_REJECT_RATELIMIT, /* the peer's token bucket was empty */
+    OPS_REJECT_PEER_LIMIT, /* --max-connections-per-peer reached */
     OPS_REJECT_COUNT_,
 } ops_reject_reason;
 
-/* "limit", "deadline", "oversize", "acl", "ratelimit". */
+/* "limit", "deadline", "oversize", "acl", "ratelimit", "peer_limit". */
 const char *ops_reject_reason_name(ops_reject_reason r);
 
 /* Seconds: from 0.5 ms (sim backend) to 15 s (the client's IPC budget). */
@@ -53,6 +57,8 @@ typedef struct {
     metric_family *pce_svn;
     metric_family *build_info;
     metric_family *start_time;
+    metric_family *log_dropped;
+    _Atomic unsigned long long log_dropped_seen; /* total already added to log_dropped */
 } ops_metrics;
 
 /* Registers everything. start_time_unix: process start (Unix seconds). */
@@ -68,6 +74,11 @@ void ops_metrics_rejected(ops_metrics *m, ops_reject_reason reason);
 void ops_metrics_backend_ready(ops_metrics *m, bool ready);
 /* SVNs as reported by the backend (QE ISVSVN, PCE ISVSVN). */
 void ops_metrics_svn(ops_metrics *m, unsigned qe_svn, unsigned pce_svn);
+
+/* Log lines dropped because stderr did not keep up: total_dropped is the
+ * sink's running total (daemon/log.h); the counter catches up to it. Safe
+ * from several threads. */
+void ops_metrics_log_dropped(ops_metrics *m, unsigned long long total_dropped);
 
 /* The /metrics body (metrics_render). */
 int ops_metrics_render(ops_metrics *m, char **text, size_t *len);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sgx/reader.h"
@@ -336,4 +337,16 @@ const char *peer_runtime_name(peer_runtime rt)
     case PEER_RUNTIME_UNKNOWN: break;
     }
     return "unknown";
+}
+
+bool peer_in_own_pid_namespace(pid_t pid)
+{
+    char path[64];
+    struct stat theirs, ours;
+    if (pid <= 0)
+        return false;
+    snprintf(path, sizeof path, "/proc/%ld/ns/pid", (long)pid);
+    if (stat(path, &theirs) != 0 || stat("/proc/self/ns/pid", &ours) != 0)
+        return false;
+    return theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
 }

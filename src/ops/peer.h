@@ -22,6 +22,7 @@
 #ifndef SGXQH_OPS_PEER_H
 #define SGXQH_OPS_PEER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -68,5 +69,13 @@ int peer_parse_cgroup(const char *text, size_t len, peer_identity *out);
 /* Read <proc_root>/<pid>/cgroup (proc_root NULL means "/proc") and parse it.
  * pid must be > 0. Returns PEER_E_IO when the file cannot be read. */
 int peer_read_cgroup(const char *proc_root, pid_t pid, peer_identity *out);
+
+/* true when process pid (> 0, as SO_PEERCRED reports it) lives in the
+ * caller's own PID namespace: /proc/PID/ns/pid and /proc/self/ns/pid name
+ * the same namespace (st_dev/st_ino). Always the real /proc: this decides
+ * access (the daemon's own uid is let past the ACL only from its own PID
+ * namespace, i.e. its container's exec probe), never a test's fake tree.
+ * false when either cannot be read (another user's process, or gone). */
+bool peer_in_own_pid_namespace(pid_t pid);
 
 #endif

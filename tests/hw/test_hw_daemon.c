@@ -7,10 +7,13 @@
  * (dlopen'ed, the exported ABI) for the sgx_status_t a DCAP app sees. Each
  * injected quote3_error_t must come out exactly as aesmd's would: expected
  * aesm codes, sgx_status_t and quote3_error_t are typed in from the tables
- * in aesm-protocol §5.4/§5.5, never taken from our mapping code.
+ * in aesm-protocol §5.4/§5.5, never taken from our mapping code. With
+ * --http-listen, a broken QE3 or missing PCK data turns /readyz 503 with
+ * the aesm code, and a healthy platform answers 200.
  *
  * argv: DAEMON_EXE DOUBLES_DIR LIBSGX_QUOTE_EX_SO
  */
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,6 +65,9 @@ static quote_ex_lib g_qe;
 /* The daemon a test started and has not stopped yet: a failed assertion
  * jumps out of the test, and the per-test teardown must not leave it running. */
 static pid_t g_live_daemon;
+
+/* Set: the next daemon_start also passes --http-listen with this value. */
+static const char *g_http_listen;
 
 /* ---- a daemon per scenario ---- */
 typedef struct {
@@ -143,7 +150,9 @@ static int daemon_start(daemon_run *d, const char *tag, const char *fail, const 
             dup2(fd, 1);
         }
         char *const argv[] = {(char *)g_daemon, "--backend", "hw", "--hw-lib-dir", g_dbl_dir,
-                              "--socket", d->socket, NULL};
+                              "--socket", d->socket,
+                              g_http_listen != NULL ? "--http-listen" : NULL,
+                              (char *)g_http_listen, NULL};
         execve(g_daemon, argv, envp);
         _exit(127);
     }
@@ -535,6 +544,99 @@ static void test_enclave_load_failure_stops_start(void **state)
     free(err);
 }
 
+/* ---- /readyz with the hardware backend ---- */
+
+/* The port from the daemon's start line ("http_listen":"127.0.0.1:PORT"). */
+static int http_port_of(const daemon_run *d)
+{
+    for (int waited = 0; waited < 10000; waited += 20) {
+        char *t = hwt_read_text(d->stderr_path);
+        const char *at = t != NULL ? strstr(t, "\"http_listen\":\"127.0.0.1:") : NULL;
+        int port = at != NULL ? atoi(at + strlen("\"http_listen\":\"127.0.0.1:")) : 0;
+        free(t);
+        if (port > 0)
+            return port;
+        sleep_ms(20);
+    }
+    fail_msg("no http_listen in the daemon's start line");
+    return 0;
+}
+
+/* GET path → status; *body malloc'd (headers dropped). */
+static int http_get(int port, const char *path, char **body)
+{
+    struct sockaddr_in sa;
+    char req[256], buf[16384];
+    size_t used = 0;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int status = 0;
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    for (;;) {
+        ssize_t n = read(fd, buf + used, sizeof(buf) - 1 - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+    }
+    close(fd);
+    buf[used] = '\0';
+    assert_int_equal(sscanf(buf, "HTTP/1.%*d %d", &status), 1);
+    const char *sep = strstr(buf, "\r\n\r\n");
+    assert_non_null(sep);
+    *body = strdup(sep + 4);
+    assert_non_null(*body);
+    return status;
+}
+
+/* A broken quote path on hardware (QE3 gone, PCK data unavailable) turns
+ * /readyz 503 with the aesm code and its name, while /healthz stays 200
+ * (alive: no restart); the same platform healthy answers 200. The doubles
+ * read SGXQH_HWDOUBLE_FAIL at start, so each state is its own daemon. */
+static void test_readyz_with_hw_backend(void **state)
+{
+    static const struct {
+        const char *fail;
+        const char *want; /* aesm-protocol §5.5: the aesm code for it */
+    } broken[] = {
+        {"0xE016", "AESM_ENCLAVE_LOAD_ERROR (48)"},
+        {"0xE011", "AESM_NO_PLATFORM_CERT_DATA (44)"},
+    };
+    daemon_run d;
+    char *body = NULL;
+    int port;
+
+    (void)state;
+    g_http_listen = "127.0.0.1:0";
+    for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+        assert_int_equal(daemon_start(&d, "readyz", broken[i].fail, NULL, NULL), 0);
+        port = http_port_of(&d);
+        assert_int_equal(http_get(port, "/readyz", &body), 503);
+        print_message("%s: /readyz: %s", broken[i].fail, body);
+        assert_non_null(strstr(body, "not ready: "));
+        assert_non_null(strstr(body, broken[i].want));
+        free(body);
+        assert_int_equal(http_get(port, "/healthz", &body), 200);
+        free(body);
+        daemon_stop(&d);
+    }
+    /* Fault cleared. */
+    assert_int_equal(daemon_start(&d, "readyz", NULL, NULL, NULL), 0);
+    port = http_port_of(&d);
+    assert_int_equal(http_get(port, "/readyz", &body), 200);
+    assert_string_equal(body, "ready\n");
+    free(body);
+    daemon_stop(&d);
+    g_http_listen = NULL;
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -566,6 +668,7 @@ static int reap_daemon(void **state)
         g_live_daemon = 0;
     }
     unsetenv("SGX_AESM_ADDR");
+    g_http_listen = NULL;
     return 0;
 }
 
@@ -585,6 +688,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_injected_errors_reach_the_client, reap_daemon),
         cmocka_unit_test_teardown(test_no_qpl_type3_quote, reap_daemon),
         cmocka_unit_test_teardown(test_enclave_load_failure_stops_start, reap_daemon),
+        cmocka_unit_test_teardown(test_readyz_with_hw_backend, reap_daemon),
     };
     if (argc < 4) {
         fprintf(stderr, "usage: %s DAEMON DOUBLES_DIR LIBSGX_QUOTE_EX_SO\n", argv[0]);

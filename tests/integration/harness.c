@@ -169,6 +169,7 @@ void itest_daemon_init(itest_daemon *d)
     snprintf(d->log_path, sizeof d->log_path, "%s/daemon.log", d->dir);
     d->pid = -1;
     d->listen_fd = -1;
+    d->stderr_fd = -1;
 }
 
 int itest_connect(const char *socket_path)
@@ -225,7 +226,7 @@ int itest_daemon_spawn(itest_daemon *d, const char *const *extra_args)
         /* A test that fails mid-way (cmocka longjmps past the cleanup)
          * must not leave its daemon behind. */
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        dup2(logfd, STDERR_FILENO);
+        dup2(d->stderr_fd >= 0 ? d->stderr_fd : logfd, STDERR_FILENO);
         int devnull = open("/dev/null", O_RDWR);
         if (devnull >= 0)
             dup2(devnull, STDOUT_FILENO);
@@ -400,6 +401,43 @@ bool itest_log_wait(const itest_daemon *d, const char *const *needles, size_t n,
         sleep_ms(10);
     } while (now_ms() < give_up);
     return itest_log_count(d, needles) >= n;
+}
+
+size_t itest_log_suppressed(const itest_daemon *d, const char *event, const char *reason,
+                            const char *peer)
+{
+    char ev[64], rs[96], pr[96];
+    snprintf(ev, sizeof ev, " %s ", event);
+    snprintf(rs, sizeof rs, " reason=%s ", reason);
+    snprintf(pr, sizeof pr, " peer=%s ", peer != NULL ? peer : "");
+    char *log = itest_daemon_log(d);
+    if (log == NULL)
+        return 0;
+    size_t sum = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(log, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        const char *n = strstr(line, " suppressed=");
+        if (n == NULL || strstr(line, ev) == NULL || strstr(line, rs) == NULL ||
+            (peer != NULL && strstr(line, pr) == NULL))
+            continue;
+        sum += strtoul(n + strlen(" suppressed="), NULL, 10);
+    }
+    free(log);
+    return sum;
+}
+
+size_t itest_log_wait_total(const itest_daemon *d, const char *const *needles, const char *event,
+                            const char *reason, const char *peer, size_t n, int timeout_ms)
+{
+    int64_t give_up = now_ms() + timeout_ms;
+    size_t total;
+    for (;;) {
+        total = itest_log_count(d, needles) + itest_log_suppressed(d, event, reason, peer);
+        if (total >= n || now_ms() >= give_up)
+            return total;
+        sleep_ms(20);
+    }
 }
 
 /* ---- child processes ------------------------------------------------------ */
@@ -720,34 +758,19 @@ size_t itest_quote_len(const uint8_t *q, size_t cap)
 
 int itest_export_collateral(const itest_daemon *d, const char *out_dir)
 {
+    /* Through the CLI only: falling back to an in-process export would let
+     * a broken `sgx-quote collateral export` go unnoticed. */
     char *cli = itest_build_path("src/cli/sgx-quote");
     char *argv[] = {cli, "collateral", "export", "--state-dir", (char *)d->state_dir, "-o",
                     (char *)out_dir, NULL};
     char *out = NULL;
     int rc = access(cli, X_OK) == 0 ? itest_run(argv, &out) : 127;
+    if (rc != 0)
+        fprintf(stderr, "harness: %s collateral export exited %d:\n%s\n", cli, rc,
+                out != NULL ? out : "");
     free(out);
     free(cli);
-    if (rc == 0)
-        return 0;
-    /* `sgx-quote collateral` not built into this tree yet: use the sim
-     * library on the same state directory (same seed, same host name). */
-    fprintf(stderr, "harness: sgx-quote collateral export exited %d; exporting in-process\n",
-            rc);
-    sim_options opt;
-    memset(&opt, 0, sizeof opt);
-    opt.state_dir = d->state_dir;
-    sim_tcb_config_default(&opt.tcb);
-    sim_platform *p = NULL;
-    char err[256];
-    if (sim_platform_open(&opt, &p, err, sizeof err) != SIM_OK) {
-        fprintf(stderr, "harness: sim_platform_open: %s\n", err);
-        return -1;
-    }
-    rc = sim_collateral_export(p, out_dir, err, sizeof err);
-    if (rc != SIM_OK)
-        fprintf(stderr, "harness: sim_collateral_export: %s\n", err);
-    sim_platform_close(p);
-    return rc == SIM_OK ? 0 : -1;
+    return rc == 0 ? 0 : -1;
 }
 
 int itest_qvl_verify(const char *quote_path, const char *coll_dir, const char *expect_status)

@@ -24,6 +24,7 @@ typedef struct {
     /* Set after itest_daemon_init, before starting: */
     const char *const *env; /* extra "NAME=value" for the daemon only, or NULL */
     bool bare;   /* pass no --socket/--state-dir/--log-format: the test gives all */
+    int stderr_fd; /* >= 0: the daemon's stderr instead of log_path (e.g. a pipe) */
     int listen_fd; /* >= 0: handed over as systemd would (fd 3, LISTEN_FDS=1) */
 } itest_daemon;
 
@@ -51,6 +52,16 @@ char *itest_daemon_log(const itest_daemon *d);
 size_t itest_log_count(const itest_daemon *d, const char *const *needles);
 /* Waits up to timeout_ms until itest_log_count(needles) >= n. */
 bool itest_log_wait(const itest_daemon *d, const char *const *needles, size_t n, int timeout_ms);
+/* Repeated rejection/drop lines are throttled (one per peer and reason a
+ * second); the rest are summed up in lines "<event> reason=R peer=P
+ * suppressed=N" (text format). The sum of N over those lines for event,
+ * reason and peer ("uid:1000", "pod:<uid>", "self"; NULL = any). */
+size_t itest_log_suppressed(const itest_daemon *d, const char *event, const char *reason,
+                            const char *peer);
+/* Waits up to timeout_ms until itest_log_count(needles) plus
+ * itest_log_suppressed(event, reason, peer) reaches n; returns that sum. */
+size_t itest_log_wait_total(const itest_daemon *d, const char *const *needles, const char *event,
+                            const char *reason, const char *peer, size_t n, int timeout_ms);
 
 /* ---- the HTTP endpoint (--http-listen 127.0.0.1:0) ---- */
 /* The port from the daemon's start line (http_listen=ADDR:PORT, text or
@@ -123,9 +134,9 @@ void itest_ecdsa_key_id(sgx_att_key_id_t *out);
 size_t itest_quote_len(const uint8_t *q, size_t cap);
 
 /* ---- verification of a quote made by the daemon ---- */
-/* Exports the collateral of the daemon's state dir into out_dir (through
- * `sgx-quote collateral export`, or the sim library when that command is
- * not built). */
+/* Exports the collateral of the daemon's state dir into out_dir through
+ * `sgx-quote collateral export`; -1 (with its output on stderr) when that
+ * fails. */
 int itest_export_collateral(const itest_daemon *d, const char *out_dir);
 /* Checks the quote with @phala/dcap-qvl; returns 0 when it verifies and
  * the status is `expect_status`. Prints the verdict on failure. */

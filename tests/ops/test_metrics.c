@@ -236,9 +236,10 @@ static void test_ops_metrics(void **state)
     pp_doc *doc = malloc(sizeof *doc);
     assert_non_null(doc);
     assert_int_equal(pp_parse(text, doc), 0);
-    static const char *const reasons[] = {"limit", "deadline", "oversize", "acl", "ratelimit"};
+    static const char *const reasons[] = {"limit", "deadline", "oversize", "acl", "ratelimit",
+                                          "peer_limit"};
     double v = -1;
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < 6; i++) {
         char l[64];
         snprintf(l, sizeof l, "reason=\"%s\"", reasons[i]);
         assert_true(pp_get(doc, "sgx_quote_helper_connections_rejected_total", l, &v));
@@ -320,7 +321,7 @@ static void test_ops_metrics(void **state)
     /* Every family is typed. */
     for (size_t i = 0; i < doc->n_families; i++)
         assert_true(doc->families[i].type[0] != '\0' && doc->families[i].has_help);
-    assert_int_equal(doc->n_families, 9);
+    assert_int_equal(doc->n_families, 10); /* + sgx_quote_helper_log_lines_dropped_total */
     free(text);
     free(doc);
 
