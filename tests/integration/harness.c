@@ -4,6 +4,7 @@
  * control for the real sgx-quote-helperd, raw socket helpers, the
  * dlopen'ed libsgx_quote_ex.so.1, a simulated app enclave, and the
  * independent verifier (@phala/dcap-qvl through tests/node/qvl-verify.js).
+ * The helpers marked cmocka-asserting fail the calling test themselves.
  */
 #include "harness.h"
 
@@ -13,7 +14,9 @@
 #include <ftw.h>
 #include <grp.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
+
 #include "sim/sim.h"
 
-static int64_t now_ms(void)
+int64_t itest_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -93,6 +98,17 @@ int itest_read_file(const char *path, uint8_t **data, size_t *len)
     *data = buf;
     *len = used;
     return 0;
+}
+
+uint8_t *itest_request_vector(const char *name, size_t *len)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "aesm-requests/%s", name);
+    char *path = itest_vector_path(rel);
+    uint8_t *data = NULL;
+    assert_int_equal(itest_read_file(path, &data, len), 0);
+    free(path);
+    return data;
 }
 
 int itest_write_file(const char *path, const void *data, size_t len)
@@ -170,6 +186,12 @@ void itest_daemon_init(itest_daemon *d)
     d->pid = -1;
     d->listen_fd = -1;
     d->stderr_fd = -1;
+}
+
+void itest_daemon_init_qex(itest_daemon *d)
+{
+    itest_daemon_init(d);
+    setenv("SGX_AESM_ADDR", d->socket, 1);
 }
 
 int itest_connect(const char *socket_path)
@@ -264,8 +286,8 @@ int itest_daemon_start(itest_daemon *d, const char *const *extra_args)
         return -1;
     pid_t pid = d->pid;
     /* Ready when the socket accepts (ASan builds start slowly). */
-    int64_t give_up = now_ms() + 20000;
-    while (now_ms() < give_up) {
+    int64_t give_up = itest_now_ms() + 20000;
+    while (itest_now_ms() < give_up) {
         struct stat now;
         bool fresh = stat(d->socket, &now) == 0 &&
                      (!existed || now.st_ino != before.st_ino || now.st_dev != before.st_dev ||
@@ -292,18 +314,33 @@ int itest_daemon_start(itest_daemon *d, const char *const *extra_args)
     return -1;
 }
 
+int itest_daemon_start_http(itest_daemon *d, const char *const *extra_args)
+{
+    const char *argv[64];
+    size_t n = 0;
+    for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 61; i++)
+        argv[n++] = extra_args[i];
+    argv[n++] = "--http-listen";
+    argv[n++] = "127.0.0.1:0";
+    argv[n] = NULL;
+    if (itest_daemon_start(d, argv) != 0)
+        return -1;
+    int port = itest_daemon_http_port(d, 5000);
+    return port > 0 ? port : -1;
+}
+
 int itest_daemon_stop(itest_daemon *d, int sig, int timeout_ms)
 {
     if (d->pid <= 0)
         return -1;
     kill(d->pid, sig);
-    int64_t give_up = now_ms() + timeout_ms;
+    int64_t give_up = itest_now_ms() + timeout_ms;
     int st = 0;
     for (;;) {
         pid_t r = waitpid(d->pid, &st, WNOHANG);
         if (r == d->pid)
             break;
-        if (now_ms() >= give_up) {
+        if (itest_now_ms() >= give_up) {
             kill(d->pid, SIGKILL);
             waitpid(d->pid, &st, 0);
             d->pid = -1;
@@ -394,12 +431,12 @@ size_t itest_log_count(const itest_daemon *d, const char *const *needles)
 
 bool itest_log_wait(const itest_daemon *d, const char *const *needles, size_t n, int timeout_ms)
 {
-    int64_t give_up = now_ms() + timeout_ms;
+    int64_t give_up = itest_now_ms() + timeout_ms;
     do {
         if (itest_log_count(d, needles) >= n)
             return true;
         sleep_ms(10);
-    } while (now_ms() < give_up);
+    } while (itest_now_ms() < give_up);
     return itest_log_count(d, needles) >= n;
 }
 
@@ -430,11 +467,11 @@ size_t itest_log_suppressed(const itest_daemon *d, const char *event, const char
 size_t itest_log_wait_total(const itest_daemon *d, const char *const *needles, const char *event,
                             const char *reason, const char *peer, size_t n, int timeout_ms)
 {
-    int64_t give_up = now_ms() + timeout_ms;
+    int64_t give_up = itest_now_ms() + timeout_ms;
     size_t total;
     for (;;) {
         total = itest_log_count(d, needles) + itest_log_suppressed(d, event, reason, peer);
-        if (total >= n || now_ms() >= give_up)
+        if (total >= n || itest_now_ms() >= give_up)
             return total;
         sleep_ms(20);
     }
@@ -492,13 +529,13 @@ int itest_child_wait(itest_child *c, int timeout_ms)
     if (c->pid <= 0)
         return -1;
     itest_child_go(c);
-    int64_t give_up = now_ms() + timeout_ms;
+    int64_t give_up = itest_now_ms() + timeout_ms;
     int st = 0;
     for (;;) {
         pid_t r = waitpid(c->pid, &st, WNOHANG);
         if (r == c->pid)
             break;
-        if (now_ms() >= give_up) {
+        if (itest_now_ms() >= give_up) {
             kill(c->pid, SIGKILL);
             waitpid(c->pid, &st, 0);
             c->pid = -1;
@@ -510,11 +547,18 @@ int itest_child_wait(itest_child *c, int timeout_ms)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+int itest_child_run(long long uid, long long gid, int (*fn)(void *), void *arg)
+{
+    itest_child c;
+    assert_int_equal(itest_child_start(&c, uid, gid, fn, arg), 0);
+    return itest_child_wait(&c, 20000);
+}
+
 /* ---- HTTP ---------------------------------------------------------------- */
 
 int itest_daemon_http_port(const itest_daemon *d, int timeout_ms)
 {
-    int64_t give_up = now_ms() + timeout_ms;
+    int64_t give_up = itest_now_ms() + timeout_ms;
     do {
         char *log = itest_daemon_log(d);
         const char *at = log != NULL ? strstr(log, "http_listen") : NULL;
@@ -537,7 +581,7 @@ int itest_daemon_http_port(const itest_daemon *d, int timeout_ms)
         if (port > 0)
             return port;
         sleep_ms(20);
-    } while (now_ms() < give_up);
+    } while (itest_now_ms() < give_up);
     return 0;
 }
 
@@ -583,7 +627,39 @@ out:
     return rc;
 }
 
+pp_doc *itest_metrics_scrape(int port)
+{
+    int status = 0;
+    char *body = NULL;
+    assert_int_equal(itest_http_get(port, "/metrics", &status, &body), 0);
+    assert_int_equal(status, 200);
+    pp_doc *doc = calloc(1, sizeof *doc);
+    assert_non_null(doc);
+    if (pp_parse(body, doc) != 0)
+        fail_msg("/metrics is not Prometheus text: %s\n%s", doc->error, body);
+    free(body);
+    return doc;
+}
+
+double itest_metric(int port, const char *name, const char *labels)
+{
+    pp_doc *doc = itest_metrics_scrape(port);
+    double v = -1;
+    if (!pp_get(doc, name, labels, &v))
+        v = -1;
+    free(doc);
+    return v;
+}
+
 /* ---- raw sockets ------------------------------------------------------- */
+
+void itest_put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
 
 int itest_send_all(int fd, const void *p, size_t len)
 {
@@ -604,9 +680,9 @@ ssize_t itest_read_to_eof(int fd, int timeout_ms, uint8_t **buf)
 {
     size_t cap = 0, used = 0;
     uint8_t *b = NULL;
-    int64_t give_up = now_ms() + timeout_ms;
+    int64_t give_up = itest_now_ms() + timeout_ms;
     for (;;) {
-        int64_t left = give_up - now_ms();
+        int64_t left = give_up - itest_now_ms();
         if (left <= 0)
             goto fail;
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -701,6 +777,21 @@ void itest_qex_close(itest_qex *q)
     if (q->handle != NULL)
         dlclose(q->handle);
     q->handle = NULL;
+}
+
+void itest_qex_assert_quote(const itest_qex *q, const sgx_target_info_t *qe_ti)
+{
+    sgx_att_key_id_t kid;
+    itest_ecdsa_key_id(&kid);
+    sgx_report_t report;
+    itest_app_report(qe_ti, NULL, &report);
+    uint32_t qsize = 0;
+    assert_int_equal(q->get_quote_size_ex(&kid, &qsize), SGX_SUCCESS);
+    uint8_t *quote = calloc(1, qsize);
+    assert_non_null(quote);
+    assert_int_equal(q->get_quote_ex(&report, &kid, NULL, quote, qsize), SGX_SUCCESS);
+    assert_int_equal(itest_quote_len(quote, qsize), qsize);
+    free(quote);
 }
 
 /* ---- simulated app enclave --------------------------------------------- */

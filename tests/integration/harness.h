@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../ops/promparse.h"
 #include "sgxqh/sgx_quote_ex.h"
 
 typedef struct {
@@ -30,11 +31,17 @@ typedef struct {
 
 /* Builds paths under a fresh mkdtemp directory (dir empty) or reuses dir. */
 void itest_daemon_init(itest_daemon *d);
+/* itest_daemon_init, then SGX_AESM_ADDR pointed at its socket so that the
+ * dlopen'ed library (read per call) talks to this daemon. */
+void itest_daemon_init_qex(itest_daemon *d);
 /* Starts the daemon with --log-format text --socket/--state-dir (unless
  * bare) plus extra args (NULL-terminated, may be NULL; later flags win) and
  * waits until its socket accepts. Returns 0, or -1 (with a message on
  * stderr). */
 int itest_daemon_start(itest_daemon *d, const char *const *extra_args);
+/* itest_daemon_start with extra_args plus --http-listen 127.0.0.1:0; returns
+ * the HTTP port from its start line (itest_daemon_http_port, 5 s), or -1. */
+int itest_daemon_start_http(itest_daemon *d, const char *const *extra_args);
 /* Only fork and exec it (no waiting): for tests that wait themselves. */
 int itest_daemon_spawn(itest_daemon *d, const char *const *extra_args);
 /* Sends sig and waits up to timeout_ms; returns the exit status as
@@ -70,6 +77,12 @@ int itest_daemon_http_port(const itest_daemon *d, int timeout_ms);
 /* GET http://127.0.0.1:port/path (HTTP/1.0). Returns 0 with the status and
  * the body (malloc'd, NUL-terminated; headers dropped), or -1. */
 int itest_http_get(int port, const char *path, int *status, char **body);
+/* cmocka-asserting: GET /metrics answers 200 with Prometheus text; the
+ * parsed document (heap: it is large; free() it). */
+pp_doc *itest_metrics_scrape(int port);
+/* cmocka-asserting: one sample of a fresh scrape, or -1 when the series
+ * does not exist (so that it never passes for a count of 0). */
+double itest_metric(int port, const char *name, const char *labels);
 
 /* ---- clients as other processes and users ---- */
 typedef struct {
@@ -84,17 +97,27 @@ int itest_child_start(itest_child *c, long long uid, long long gid, int (*fn)(vo
 void itest_child_go(itest_child *c);
 /* The child's exit code, or -1 (killed, or not done within timeout_ms). */
 int itest_child_wait(itest_child *c, int timeout_ms);
+/* cmocka-asserting: start (the start must work), go, and the exit code
+ * within 20 s (-1 as itest_child_wait). */
+int itest_child_run(long long uid, long long gid, int (*fn)(void *), void *arg);
 
 /* $SGXQH_BUILD_DIR/rel (static buffer per call site is not needed: malloc'd). */
 char *itest_build_path(const char *rel);
 char *itest_vector_path(const char *rel);
 int itest_read_file(const char *path, uint8_t **data, size_t *len);
+/* cmocka-asserting: $SGXQH_VECTORS/aesm-requests/name (malloc'd). */
+uint8_t *itest_request_vector(const char *name, size_t *len);
 int itest_write_file(const char *path, const void *data, size_t len);
 /* Runs argv (argv[0] a path), waits; returns the exit code or -1. stdout
  * (if out != NULL) is captured, malloc'd and NUL-terminated. */
 int itest_run(char *const argv[], char **out);
 
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t itest_now_ms(void);
+
 /* ---- raw sockets ---- */
+/* p[0..3] = v, little-endian (the frame's length prefix, aesm §2). */
+void itest_put_le32(uint8_t *p, uint32_t v);
 int itest_connect(const char *socket_path);
 int itest_send_all(int fd, const void *p, size_t len);
 /* Reads until EOF or timeout; returns bytes read, -1 on timeout/error.
@@ -120,6 +143,10 @@ typedef struct {
  * socket_path through SGX_AESM_ADDR. */
 int itest_qex_open(itest_qex *q, const char *socket_path);
 void itest_qex_close(itest_qex *q);
+/* cmocka-asserting: a full quote through q for the simulated app's report
+ * targeted at qe_ti: GetQuoteSizeEx, then GetQuoteEx into exactly that many
+ * bytes, which the quote fills (436 + signature length, aesm §6.6). */
+void itest_qex_assert_quote(const itest_qex *q, const sgx_target_info_t *qe_ti);
 
 /* ---- simulated app enclave ---- */
 /* A report from the default simulated enclave, targeted at qe_ti, with

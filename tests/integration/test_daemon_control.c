@@ -68,35 +68,10 @@ static int teardown(void **state)
     return 0;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Other users must reach the socket: mkdtemp made the test root 0700. */
 static void open_up(const itest_daemon *d)
 {
     assert_int_equal(chmod(d->dir, 0755), 0);
-}
-
-static double metric(int port, const char *name, const char *labels)
-{
-    int status = 0;
-    char *body = NULL;
-    assert_int_equal(itest_http_get(port, "/metrics", &status, &body), 0);
-    assert_int_equal(status, 200);
-    pp_doc *doc = calloc(1, sizeof *doc);
-    assert_non_null(doc);
-    if (pp_parse(body, doc) != 0)
-        fail_msg("/metrics: %s", doc->error);
-    double v = 0;
-    if (!pp_get(doc, name, labels, &v))
-        v = 0;
-    free(doc);
-    free(body);
-    return v;
 }
 
 /* Child bodies: exit codes the parent checks. */
@@ -112,17 +87,6 @@ static int child_ping(void *arg)
     if (s == SGX_ERROR_UNEXPECTED)
         return CHILD_UNEXPECTED;
     return s == SGX_ERROR_BUSY ? CHILD_BUSY : CHILD_OTHER;
-}
-
-static uint8_t *read_vector(const char *name, size_t *len)
-{
-    char rel[128];
-    snprintf(rel, sizeof rel, "aesm-requests/%s", name);
-    char *path = itest_vector_path(rel);
-    uint8_t *data = NULL;
-    assert_int_equal(itest_read_file(path, &data, len), 0);
-    free(path);
-    return data;
 }
 
 /* Raw: a valid request, and the daemon closes without a single byte. */
@@ -147,36 +111,27 @@ static int child_raw_denied(void *arg)
     return n == 0 ? CHILD_OK : CHILD_OTHER;
 }
 
-static int run_child(long long uid, long long gid, int (*fn)(void *), void *arg)
-{
-    itest_child c;
-    assert_int_equal(itest_child_start(&c, uid, gid, fn, arg), 0);
-    return itest_child_wait(&c, 20000);
-}
-
 /* ---- ACL ------------------------------------------------------------------- */
 
 static void test_acl_denies_cleanly_and_counts(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
+    itest_daemon_init_qex(&d);
     open_up(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
     char uidlist[32];
     snprintf(uidlist, sizeof uidlist, "%d", ALLOWED_UID);
-    const char *args[] = {"--allow-uid", uidlist, "--http-listen", "127.0.0.1:0", NULL};
-    assert_int_equal(itest_daemon_start(&d, args), 0);
-    int port = itest_daemon_http_port(&d, 5000);
+    const char *args[] = {"--allow-uid", uidlist, NULL};
+    int port = itest_daemon_start_http(&d, args);
     assert_true(port > 0);
 
     /* The daemon's own uid (the exec probe's) is allowed from the daemon's
      * own PID namespace (test_daemon_robust: not from another one). */
     assert_int_equal(child_ping(NULL), CHILD_OK);
-    assert_int_equal(run_child(ALLOWED_UID, ALLOWED_UID, child_ping, NULL), CHILD_OK);
+    assert_int_equal(itest_child_run(ALLOWED_UID, ALLOWED_UID, child_ping, NULL), CHILD_OK);
     /* Denied: no byte back; through the library SGX_ERROR_UNEXPECTED. */
-    assert_int_equal(run_child(OTHER_UID, OTHER_GID, child_ping, NULL), CHILD_UNEXPECTED);
-    assert_int_equal(run_child(OTHER_UID, OTHER_GID, child_raw_denied, d.socket), CHILD_OK);
+    assert_int_equal(itest_child_run(OTHER_UID, OTHER_GID, child_ping, NULL), CHILD_UNEXPECTED);
+    assert_int_equal(itest_child_run(OTHER_UID, OTHER_GID, child_raw_denied, d.socket), CHILD_OK);
 
     char uidf[32];
     snprintf(uidf, sizeof uidf, "uid=%d", OTHER_UID);
@@ -190,23 +145,22 @@ static void test_acl_denies_cleanly_and_counts(void **state)
     usleep(100 * 1000);
     assert_int_equal(itest_log_count(&d, lines) + itest_log_suppressed(&d, "rejected", "acl", peer),
                      2);
-    assert_true(metric(port, "sgx_quote_helper_connections_rejected_total", "reason=\"acl\"") ==
-                2);
+    assert_true(itest_metric(port, "sgx_quote_helper_connections_rejected_total",
+                             "reason=\"acl\"") == 2);
     /* Only the two allowed requests reached the service. */
-    assert_true(metric(port, "sgx_quote_helper_requests_total",
-                       "op=\"GetSupportedAttKeyIDNum\",result=\"AESM_SUCCESS\"") == 2);
+    assert_true(itest_metric(port, "sgx_quote_helper_requests_total",
+                             "op=\"GetSupportedAttKeyIDNum\",result=\"AESM_SUCCESS\"") == 2);
     assert_int_equal(itest_daemon_cleanup(&d), 0);
 
     /* By group: uid OTHER with gid ALLOWED_GID gets in, with OTHER_GID not. */
-    itest_daemon_init(&d);
+    itest_daemon_init_qex(&d);
     open_up(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
     char gidlist[32];
     snprintf(gidlist, sizeof gidlist, "1,%d", ALLOWED_GID);
     const char *gargs[] = {"--allow-gid", gidlist, NULL};
     assert_int_equal(itest_daemon_start(&d, gargs), 0);
-    assert_int_equal(run_child(OTHER_UID, ALLOWED_GID, child_ping, NULL), CHILD_OK);
-    assert_int_equal(run_child(OTHER_UID, OTHER_GID, child_ping, NULL), CHILD_UNEXPECTED);
+    assert_int_equal(itest_child_run(OTHER_UID, ALLOWED_GID, child_ping, NULL), CHILD_OK);
+    assert_int_equal(itest_child_run(OTHER_UID, OTHER_GID, child_ping, NULL), CHILD_UNEXPECTED);
     assert_int_equal(itest_daemon_cleanup(&d), 0);
 
     /* A list that does not parse: refuse to start (exit 2). */
@@ -224,7 +178,7 @@ static Aesm__Response *exchange_decoded(const char *socket_path, const char *vec
                                         Aesm__Request **req_out)
 {
     size_t len = 0;
-    uint8_t *req = read_vector(vector, &len);
+    uint8_t *req = itest_request_vector(vector, &len);
     uint8_t *resp = NULL;
     size_t rlen = 0;
     assert_int_equal(itest_exchange(socket_path, req, len, &resp, &rlen), 0);
@@ -242,13 +196,10 @@ static void test_rate_limit_holds(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     /* A burst of 5, and practically no refill during the test. */
-    const char *args[] = {"--rate-limit", "0.001", "--rate-burst", "5", "--http-listen",
-                          "127.0.0.1:0", NULL};
-    assert_int_equal(itest_daemon_start(&d, args), 0);
-    int port = itest_daemon_http_port(&d, 5000);
+    const char *args[] = {"--rate-limit", "0.001", "--rate-burst", "5", NULL};
+    int port = itest_daemon_start_http(&d, args);
     assert_true(port > 0);
     for (int i = 0; i < 5; i++)
         assert_int_equal(child_ping(NULL), CHILD_OK);
@@ -306,12 +257,12 @@ static void test_rate_limit_holds(void **state)
     assert_int_equal(itest_log_wait_total(&d, lines, "rejected", "ratelimit", NULL, 9, 5000), 9);
     assert_true(itest_log_count(&d, lines) >= 1);
     assert_true(itest_log_count(&d, lines) < 9);
-    assert_true(metric(port, "sgx_quote_helper_connections_rejected_total",
-                       "reason=\"ratelimit\"") == 9);
-    assert_true(metric(port, "sgx_quote_helper_requests_total",
-                       "op=\"GetSupportedAttKeyIDNum\",result=\"AESM_SUCCESS\"") == 5);
-    assert_true(metric(port, "sgx_quote_helper_requests_total",
-                       "op=\"GetSupportedAttKeyIDNum\",result=\"AESM_BUSY\"") == 4);
+    assert_true(itest_metric(port, "sgx_quote_helper_connections_rejected_total",
+                             "reason=\"ratelimit\"") == 9);
+    assert_true(itest_metric(port, "sgx_quote_helper_requests_total",
+                             "op=\"GetSupportedAttKeyIDNum\",result=\"AESM_SUCCESS\"") == 5);
+    assert_true(itest_metric(port, "sgx_quote_helper_requests_total",
+                             "op=\"GetSupportedAttKeyIDNum\",result=\"AESM_BUSY\"") == 4);
     assert_int_equal(itest_daemon_cleanup(&d), 0);
 }
 
@@ -338,8 +289,7 @@ static void test_rate_limit_keys_by_pod(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     char proc[400];
     snprintf(proc, sizeof proc, "%s/proc", d.dir);
     assert_int_equal(mkdir(proc, 0755), 0);
@@ -357,7 +307,7 @@ static void test_rate_limit_keys_by_pod(void **state)
     write_cgroup(proc, (long)c.pid, POD_B);
     assert_int_equal(itest_child_wait(&c, 20000), CHILD_OK);
     /* And one outside any pod is limited by uid: a bucket nobody used. */
-    assert_int_equal(run_child(-1, -1, child_ping, NULL), CHILD_OK);
+    assert_int_equal(itest_child_run(-1, -1, child_ping, NULL), CHILD_OK);
 
     const char *a_busy[] = {" rejected ", "reason=ratelimit", "pod_uid=" POD_A, NULL};
     assert_true(itest_log_wait(&d, a_busy, 1, 3000));
@@ -377,9 +327,8 @@ static void test_sighup_reloads_without_dropping(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
+    itest_daemon_init_qex(&d);
     open_up(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
     char conf[400];
     snprintf(conf, sizeof conf, "%s/sgx-quote-helperd.conf", d.dir);
     write_text(conf, "# warn: no line per request\nlog-level = warn\n");
@@ -387,14 +336,14 @@ static void test_sighup_reloads_without_dropping(void **state)
     assert_int_equal(itest_daemon_start(&d, args), 0);
 
     assert_int_equal(child_ping(NULL), CHILD_OK);
-    assert_int_equal(run_child(OTHER_UID, OTHER_GID, child_ping, NULL), CHILD_OK);
+    assert_int_equal(itest_child_run(OTHER_UID, OTHER_GID, child_ping, NULL), CHILD_OK);
     usleep(100 * 1000);
     const char *req_lines[] = {" request ", "op=GetSupportedAttKeyIDNum", NULL};
     assert_int_equal(itest_log_count(&d, req_lines), 0);
 
     /* In flight across the reload: half a request now, the rest after. */
     size_t len = 0;
-    uint8_t *req = read_vector("01_get_supported_att_key_id_num.bin", &len);
+    uint8_t *req = itest_request_vector("01_get_supported_att_key_id_num.bin", &len);
     int fd = itest_connect(d.socket);
     assert_true(fd >= 0);
     assert_int_equal(itest_send_all(fd, req, 3), 0);
@@ -424,8 +373,8 @@ static void test_sighup_reloads_without_dropping(void **state)
     assert_int_equal(child_ping(NULL), CHILD_OK);
     assert_true(itest_log_wait(&d, req_lines, 2, 3000));
     /* The new ACL: OTHER_UID, allowed before, is refused now. */
-    assert_int_equal(run_child(OTHER_UID, OTHER_GID, child_ping, NULL), CHILD_UNEXPECTED);
-    assert_int_equal(run_child(ALLOWED_UID, ALLOWED_UID, child_ping, NULL), CHILD_OK);
+    assert_int_equal(itest_child_run(OTHER_UID, OTHER_GID, child_ping, NULL), CHILD_UNEXPECTED);
+    assert_int_equal(itest_child_run(ALLOWED_UID, ALLOWED_UID, child_ping, NULL), CHILD_OK);
 
     /* A broken file is refused whole; the daemon keeps its settings. */
     write_text(conf, "log-level = error\nio-timeout-ms = soon\n");
@@ -475,8 +424,7 @@ static void test_environment_and_config_file(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     char conf[400];
     snprintf(conf, sizeof conf, "%s/conf", d.dir);
     write_text(conf, "max-connections = 9\nio-timeout-ms = 1234\n");
@@ -550,11 +498,11 @@ static void fill_sun(struct sockaddr_un *sa, const char *path)
 /* Datagrams on the notify socket until `want` shows up (all text kept). */
 static bool notify_wait(int fd, char *seen, size_t cap, const char *want, int timeout_ms)
 {
-    int64_t give_up = mono_ms() + timeout_ms;
+    int64_t give_up = itest_now_ms() + timeout_ms;
     for (;;) {
         if (strstr(seen, want) != NULL)
             return true;
-        int64_t left = give_up - mono_ms();
+        int64_t left = give_up - itest_now_ms();
         if (left <= 0)
             return false;
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -582,8 +530,7 @@ static void test_sd_notify(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     char path[400];
     snprintf(path, sizeof path, "%s/notify.sock", d.dir);
     int ns = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -605,16 +552,16 @@ static void test_sd_notify(void **state)
     /* WATCHDOG=1 at half of WatchdogSec (150 ms here): several in a second. */
     usleep(1000 * 1000);
     assert_true(notify_wait(ns, seen, sizeof seen, "WATCHDOG=1", 2000));
-    int64_t t0 = mono_ms();
-    while (count_of(seen, "WATCHDOG=1") < 4 && mono_ms() - t0 < 3000)
+    int64_t t0 = itest_now_ms();
+    while (count_of(seen, "WATCHDOG=1") < 4 && itest_now_ms() - t0 < 3000)
         notify_wait(ns, seen, sizeof seen, "never", 100);
     assert_true(count_of(seen, "WATCHDOG=1") >= 4);
     /* SIGHUP: RELOADING=1, then READY=1 again. */
     size_t ready_before = count_of(seen, "READY=1");
     assert_int_equal(kill(d.pid, SIGHUP), 0);
     assert_true(notify_wait(ns, seen, sizeof seen, "RELOADING=1", 3000));
-    t0 = mono_ms();
-    while (count_of(seen, "READY=1") <= ready_before && mono_ms() - t0 < 3000)
+    t0 = itest_now_ms();
+    while (count_of(seen, "READY=1") <= ready_before && itest_now_ms() - t0 < 3000)
         notify_wait(ns, seen, sizeof seen, "never", 100);
     assert_true(count_of(seen, "READY=1") > ready_before);
     /* SIGTERM: STOPPING=1 before the exit. */
@@ -630,8 +577,7 @@ static void test_socket_activation(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     /* What systemd's .socket unit does: bind and listen, then pass the fd. */
     char run[400];
     snprintf(run, sizeof run, "%s/run", d.dir);
@@ -660,7 +606,7 @@ static void test_socket_activation(void **state)
     /* A client that connects while no instance runs waits in the queue
      * and is answered by the next one. */
     size_t len = 0;
-    uint8_t *req = read_vector("01_get_supported_att_key_id_num.bin", &len);
+    uint8_t *req = itest_request_vector("01_get_supported_att_key_id_num.bin", &len);
     int fd = itest_connect(d.socket);
     assert_true(fd >= 0);
     assert_int_equal(itest_send_all(fd, req, len), 0);

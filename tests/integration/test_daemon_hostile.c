@@ -57,29 +57,6 @@ static int teardown(void **state)
     return itest_daemon_cleanup(&g_daemon);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The well-behaved neighbour: one full quote through the library. */
-static void assert_normal_client_served(void)
-{
-    sgx_att_key_id_t kid;
-    itest_ecdsa_key_id(&kid);
-    sgx_report_t report;
-    itest_app_report(&g_ti, NULL, &report);
-    uint32_t qsize = 0;
-    assert_int_equal(g_qex.get_quote_size_ex(&kid, &qsize), SGX_SUCCESS);
-    uint8_t *quote = calloc(1, qsize);
-    assert_non_null(quote);
-    assert_int_equal(g_qex.get_quote_ex(&report, &kid, NULL, quote, qsize), SGX_SUCCESS);
-    assert_int_equal(itest_quote_len(quote, qsize), qsize);
-    free(quote);
-}
-
 /* The hostile connection ends with EOF and not one byte of reply. */
 static void assert_closed_without_reply(int fd, int timeout_ms)
 {
@@ -104,26 +81,18 @@ static void assert_dropped_once(const char *reason)
     assert_int_equal(itest_log_count(&g_daemon, needles), 1);
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 static void test_oversize_length_prefix(void **state)
 {
     (void)state;
     int fd = itest_connect(g_daemon.socket);
     assert_true(fd >= 0);
     uint8_t prefix[4];
-    put_le32(prefix, 64u * 1024 + 1); /* one byte over the 64 KiB default */
+    itest_put_le32(prefix, 64u * 1024 + 1); /* one byte over the 64 KiB default */
     assert_int_equal(itest_send_all(fd, prefix, sizeof prefix), 0);
     assert_closed_without_reply(fd, 3000);
     close(fd);
     assert_dropped_once("oversize");
-    assert_normal_client_served();
+    itest_qex_assert_quote(&g_qex, &g_ti);
 }
 
 static void test_truncated_body(void **state)
@@ -138,13 +107,13 @@ static void test_truncated_body(void **state)
     assert_true(fd >= 0);
     /* Half of the body, then no more writes. */
     assert_int_equal(itest_send_all(fd, req, len / 2), 0);
-    assert_normal_client_served(); /* while the half request sits there */
+    itest_qex_assert_quote(&g_qex, &g_ti); /* while the half request sits there */
     shutdown(fd, SHUT_WR);
     assert_closed_without_reply(fd, 3000);
     close(fd);
     free(req);
     assert_dropped_once("truncated");
-    assert_normal_client_served();
+    itest_qex_assert_quote(&g_qex, &g_ti);
 }
 
 static void test_random_bytes(void **state)
@@ -154,7 +123,7 @@ static void test_random_bytes(void **state)
      * reproducible): not a protobuf Request the daemon knows, so the
      * connection closes without a byte (aesm §1.3). */
     uint8_t frame[4 + 200];
-    put_le32(frame, 200);
+    itest_put_le32(frame, 200);
     uint32_t x = 0x2545f491u;
     for (size_t i = 4; i < sizeof frame; i++) {
         x = x * 1664525u + 1013904223u;
@@ -168,7 +137,7 @@ static void test_random_bytes(void **state)
     const char *needles[] = {"request", "result=closed-without-reply", g_pid_field, NULL};
     assert_true(itest_log_wait(&g_daemon, needles, 1, 3000));
     assert_int_equal(itest_log_count(&g_daemon, needles), 1);
-    assert_normal_client_served();
+    itest_qex_assert_quote(&g_qex, &g_ti);
 
     /* Noise from the first byte: the prefix itself is garbage. */
     fd = itest_connect(g_daemon.socket);
@@ -177,7 +146,7 @@ static void test_random_bytes(void **state)
     assert_int_equal(itest_send_all(fd, frame, sizeof frame), 0);
     assert_closed_without_reply(fd, 3000);
     close(fd);
-    assert_normal_client_served();
+    itest_qex_assert_quote(&g_qex, &g_ti);
 }
 
 static void test_one_byte_then_stall(void **state)
@@ -185,19 +154,19 @@ static void test_one_byte_then_stall(void **state)
     (void)state;
     int fd = itest_connect(g_daemon.socket);
     assert_true(fd >= 0);
-    int64_t t0 = now_ms();
+    int64_t t0 = itest_now_ms();
     assert_int_equal(itest_send_all(fd, "\x0a", 1), 0);
     /* Others are served while this one stalls. */
     for (int i = 0; i < 5; i++)
-        assert_normal_client_served();
+        itest_qex_assert_quote(&g_qex, &g_ti);
     assert_closed_without_reply(fd, 5000);
-    int64_t waited = now_ms() - t0;
+    int64_t waited = itest_now_ms() - t0;
     close(fd);
     /* Dropped at the deadline: not before it, and not much after. */
     assert_true(waited >= IO_TIMEOUT_MS - 20);
     assert_true(waited < IO_TIMEOUT_MS + 2500);
     assert_dropped_once("deadline");
-    assert_normal_client_served();
+    itest_qex_assert_quote(&g_qex, &g_ti);
 }
 
 static void test_disconnect_before_answer(void **state)
@@ -222,7 +191,7 @@ static void test_disconnect_before_answer(void **state)
     close(fd);
     free(req);
     assert_dropped_once("peer-gone");
-    assert_normal_client_served();
+    itest_qex_assert_quote(&g_qex, &g_ti);
 }
 
 /* --max-connections: the third concurrent client is closed at once. */

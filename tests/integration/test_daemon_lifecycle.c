@@ -68,8 +68,7 @@ static void test_restart_keeps_identity(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     assert_int_equal(itest_daemon_start(&d, NULL), 0);
     sgx_target_info_t ti1, ti2;
     uint8_t pk1[32], pk2[32];
@@ -109,8 +108,7 @@ static void test_client_rides_out_restart(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
 
     /* Retry disabled: no daemon → SERVICE_UNAVAILABLE at once. */
     setenv("SGXQH_CONNECT_RETRY_MS", "0", 1);
@@ -162,8 +160,7 @@ static void test_sigterm_drains_queue(void **state)
     (void)state;
     enum { N = 24 };
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     assert_int_equal(itest_daemon_start(&d, NULL), 0);
     sgx_target_info_t ti;
     uint8_t pk[32];
@@ -342,8 +339,7 @@ static void test_json_logs_and_level(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     const char *args[] = {"--log-format", "json", NULL};
     assert_int_equal(itest_daemon_start(&d, args), 0);
     uint32_t num = 0;
@@ -386,8 +382,7 @@ static void test_json_logs_and_level(void **state)
     assert_int_equal(itest_daemon_cleanup(&d), 0);
 
     /* At warn, a successful request leaves no line. */
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     const char *quiet[] = {"--log-level", "warn", NULL};
     assert_int_equal(itest_daemon_start(&d, quiet), 0);
     assert_int_equal(g_qex.get_supported_att_key_id_num(&num), SGX_SUCCESS);

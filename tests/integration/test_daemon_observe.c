@@ -48,28 +48,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* GET /metrics, parsed. The document is large: heap. */
-static pp_doc *scrape(int port)
-{
-    int status = 0;
-    char *body = NULL;
-    assert_int_equal(itest_http_get(port, "/metrics", &status, &body), 0);
-    assert_int_equal(status, 200);
-    pp_doc *doc = calloc(1, sizeof *doc);
-    assert_non_null(doc);
-    if (pp_parse(body, doc) != 0)
-        fail_msg("/metrics is not Prometheus text: %s\n%s", doc->error, body);
-    free(body);
-    return doc;
-}
-
 static double val(const pp_doc *d, const char *name, const char *labels)
 {
     double v = 0;
@@ -99,13 +77,13 @@ static int get_status(int port, const char *path, char **body)
  * up to a second). */
 static char *wait_status(int port, const char *path, int want)
 {
-    int64_t give_up = mono_ms() + 8000;
+    int64_t give_up = itest_now_ms() + 8000;
     for (;;) {
         char *body = NULL;
         int st = get_status(port, path, &body);
         if (st == want)
             return body;
-        if (mono_ms() > give_up)
+        if (itest_now_ms() > give_up)
             fail_msg("%s stayed %d (wanted %d): %s", path, st, want, body);
         free(body);
         usleep(100 * 1000);
@@ -128,11 +106,8 @@ static void test_metrics_move_by_exactly_our_requests(void **state)
     (void)state;
     time_t t_start = time(NULL);
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
-    const char *args[] = {"--http-listen", "127.0.0.1:0", NULL};
-    assert_int_equal(itest_daemon_start(&d, args), 0);
-    int port = itest_daemon_http_port(&d, 5000);
+    itest_daemon_init_qex(&d);
+    int port = itest_daemon_start_http(&d, NULL);
     assert_true(port > 0);
 
     char *body = NULL;
@@ -144,7 +119,7 @@ static void test_metrics_move_by_exactly_our_requests(void **state)
     free(body);
     assert_int_equal(get_status(port, "/nothing-here", NULL), 404);
 
-    pp_doc *a = scrape(port);
+    pp_doc *a = itest_metrics_scrape(port);
     /* Every family the issue asks for is there from the start. */
     static const char *const families[] = {
         "sgx_quote_helper_requests_total", "sgx_quote_helper_request_duration_seconds",
@@ -210,10 +185,10 @@ static void test_metrics_move_by_exactly_our_requests(void **state)
     /* A connection leaves the active gauge when its handles are closed,
      * just after its log line: wait for that. */
     pp_doc *b = NULL;
-    int64_t settle = mono_ms() + 3000;
+    int64_t settle = itest_now_ms() + 3000;
     for (;;) {
-        b = scrape(port);
-        if (val(b, "sgx_quote_helper_connections_active", "") == 0 || mono_ms() > settle)
+        b = itest_metrics_scrape(port);
+        if (val(b, "sgx_quote_helper_connections_active", "") == 0 || itest_now_ms() > settle)
             break;
         free(b);
         usleep(20 * 1000);
@@ -253,13 +228,13 @@ static void test_metrics_move_by_exactly_our_requests(void **state)
     int fd = itest_connect(d.socket);
     assert_true(fd >= 0);
     assert_int_equal(itest_send_all(fd, "\x06", 1), 0); /* mid-request */
-    int64_t give_up = mono_ms() + 3000;
+    int64_t give_up = itest_now_ms() + 3000;
     double active = 0;
     do {
-        pp_doc *c = scrape(port);
+        pp_doc *c = itest_metrics_scrape(port);
         active = val(c, "sgx_quote_helper_connections_active", "");
         free(c);
-    } while (active != 1 && mono_ms() < give_up);
+    } while (active != 1 && itest_now_ms() < give_up);
     assert_true(active == 1);
     close(fd);
     assert_int_equal(itest_daemon_cleanup(&d), 0);
@@ -273,13 +248,11 @@ static void test_readyz_fails_while_backend_broken(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     char fault[400];
     snprintf(fault, sizeof fault, "%s/fault", d.dir);
-    const char *args[] = {"--http-listen", "127.0.0.1:0", "--fault-file", fault, NULL};
-    assert_int_equal(itest_daemon_start(&d, args), 0);
-    int port = itest_daemon_http_port(&d, 5000);
+    const char *args[] = {"--fault-file", fault, NULL};
+    int port = itest_daemon_start_http(&d, args);
     assert_true(port > 0);
     free(wait_status(port, "/readyz", 200));
 
@@ -289,7 +262,7 @@ static void test_readyz_fails_while_backend_broken(void **state)
     assert_non_null(strstr(body, "AESM_NO_PLATFORM_CERT_DATA (44)"));
     free(body);
     assert_int_equal(get_status(port, "/healthz", NULL), 200);
-    pp_doc *m = scrape(port);
+    pp_doc *m = itest_metrics_scrape(port);
     assert_true(val(m, "sgx_quote_helper_backend_ready", "") == 0);
     free(m);
     const char *changed[] = {" readiness ", "ready=false", "AESM_NO_PLATFORM_CERT_DATA", NULL};
@@ -307,7 +280,7 @@ static void test_readyz_fails_while_backend_broken(void **state)
 
     assert_int_equal(unlink(fault), 0);
     free(wait_status(port, "/readyz", 200));
-    m = scrape(port);
+    m = itest_metrics_scrape(port);
     assert_true(val(m, "sgx_quote_helper_backend_ready", "") == 1);
     free(m);
     assert_int_equal(g_qex.get_quote_size_ex(&kid, &qsize), SGX_SUCCESS);
@@ -395,8 +368,7 @@ static void test_log_lines_carry_peer_pod_and_enclave(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     /* A fake /proc: our pid sits in a kubelet-made cgroup (cgroup v2,
      * systemd driver, containerd), exactly as on a node. */
     char proc[400], dir[480], path[520];

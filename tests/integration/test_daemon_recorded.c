@@ -45,18 +45,28 @@ typedef struct {
     size_t n_sub;      /* how many sub-messages are set */
 } exchange;
 
+/* Response sub-message field numbers (aesm §3.2): each equals the tag of
+ * the request it answers. */
+enum {
+    TAG_INIT_QUOTE_EX = 15,
+    TAG_GET_QUOTE_SIZE_EX = 16,
+    TAG_GET_QUOTE_EX = 17,
+    TAG_SELECT_ATT_KEY_ID = 19,
+    TAG_SUPPORTED_NUM = 21,
+    TAG_SUPPORTED_IDS = 22,
+};
+
 static void load_capture(const char *name, exchange *x)
 {
-    char rel[128];
-    snprintf(rel, sizeof rel, "aesm-requests/%s.bin", name);
-    char *path = itest_vector_path(rel);
-    assert_int_equal(itest_read_file(path, &x->req, &x->req_len), 0);
-    free(path);
+    char file[128];
+    snprintf(file, sizeof file, "%s.bin", name);
+    x->req = itest_request_vector(file, &x->req_len);
 }
 
 /* Send x->req; decode what comes back. Checks §9.1 item 2 (one frame,
- * little-endian prefix, then close) for every exchange. */
-static void send_and_decode(exchange *x)
+ * little-endian prefix, then close) and item 3 (exactly the sub-message
+ * whose tag equals the request's) for every exchange. */
+static void send_and_decode(exchange *x, uint32_t request_tag)
 {
     assert_int_equal(itest_exchange(g_daemon.socket, x->req, x->req_len, &x->raw, &x->raw_len),
                      0);
@@ -77,7 +87,25 @@ static void send_and_decode(exchange *x)
             x->tag = f->id;
         }
     }
+    /* §9.1 item 3. */
+    assert_int_equal(x->n_sub, 1);
+    assert_int_equal(x->tag, request_tag);
 }
+
+/* A capture as recorded, sent and checked as above. */
+static void capture_exchange(const char *name, uint32_t request_tag, exchange *x)
+{
+    load_capture(name, x);
+    send_and_decode(x, request_tag);
+}
+
+/* §9.1 item 4: errorCode is always sent; item 11: the code expected. A
+ * macro so that a failure names the test's line. */
+#define assert_errorcode(r, want)                                                              \
+    do {                                                                                       \
+        assert_true((r)->has_errorcode);                                                       \
+        assert_int_equal((r)->errorcode, (want));                                              \
+    } while (0)
 
 static void exchange_free(exchange *x)
 {
@@ -85,13 +113,6 @@ static void exchange_free(exchange *x)
     free(x->raw);
     free(x->req);
     memset(x, 0, sizeof *x);
-}
-
-/* §9.1 item 3: exactly the sub-message whose tag equals the request's. */
-static void assert_matching_sub(const exchange *x, uint32_t request_tag)
-{
-    assert_int_equal(x->n_sub, 1);
-    assert_int_equal(x->tag, request_tag);
 }
 
 static void assert_key_id_is_ecdsa(const uint8_t *p, size_t len)
@@ -106,12 +127,9 @@ static void test_01_supported_num(void **state)
 {
     (void)state;
     exchange x = {0};
-    load_capture("01_get_supported_att_key_id_num", &x);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 21);
+    capture_exchange("01_get_supported_att_key_id_num", TAG_SUPPORTED_NUM, &x);
     const Aesm__Response__GetSupportedAttKeyIDNumResponse *r = x.resp->getsupportedattkeyidnumres;
-    assert_true(r->has_errorcode);            /* §9.1 item 4 */
-    assert_int_equal(r->errorcode, 0);        /* §9.1 item 11 */
+    assert_errorcode(r, 0);                   /* §9.1 items 4, 11 */
     assert_true(r->has_att_key_id_num);       /* §9.2: always sent */
     assert_int_equal(r->att_key_id_num, 1);   /* §6.5: exactly the ECDSA id */
     exchange_free(&x);
@@ -121,12 +139,9 @@ static void test_02_supported_ids(void **state)
 {
     (void)state;
     exchange x = {0};
-    load_capture("02_get_supported_att_key_ids_num1", &x);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 22);
+    capture_exchange("02_get_supported_att_key_ids_num1", TAG_SUPPORTED_IDS, &x);
     const Aesm__Response__GetSupportedAttKeyIDsResponse *r = x.resp->getsupportedattkeyidsres;
-    assert_true(r->has_errorcode);
-    assert_int_equal(r->errorcode, 0);
+    assert_errorcode(r, 0);
     /* §9.1 item 5: exactly count × 256 = the request's buf_size (256);
      * item 10: the ECDSA key id of §6.4. */
     assert_true(r->has_att_key_ids);
@@ -134,17 +149,23 @@ static void test_02_supported_ids(void **state)
     exchange_free(&x);
 }
 
+/* SelectAttKeyID that succeeds; §9.1 item 5: the 256-byte id is sent. */
+static const Aesm__Response__SelectAttKeyIDResponse *select_ok(const char *capture, exchange *x)
+{
+    capture_exchange(capture, TAG_SELECT_ATT_KEY_ID, x);
+    const Aesm__Response__SelectAttKeyIDResponse *r = x->resp->selectattkeyidres;
+    assert_errorcode(r, 0);
+    assert_true(r->has_selected_att_key_id);
+    assert_int_equal(r->selected_att_key_id.len, 256);
+    return r;
+}
+
 static void test_03_select_null_list(void **state)
 {
     (void)state;
     exchange x = {0};
-    load_capture("03_select_att_key_id_null_list", &x);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 19);
-    const Aesm__Response__SelectAttKeyIDResponse *r = x.resp->selectattkeyidres;
-    assert_true(r->has_errorcode);
-    assert_int_equal(r->errorcode, 0);
-    assert_true(r->has_selected_att_key_id); /* §9.1 item 5: send 256 */
+    const Aesm__Response__SelectAttKeyIDResponse *r =
+        select_ok("03_select_att_key_id_null_list", &x);
     assert_key_id_is_ecdsa(r->selected_att_key_id.data, r->selected_att_key_id.len);
     exchange_free(&x);
 }
@@ -153,12 +174,9 @@ static void test_03_select_null_list(void **state)
 static void check_size_query(const char *capture)
 {
     exchange x = {0};
-    load_capture(capture, &x);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 15);
+    capture_exchange(capture, TAG_INIT_QUOTE_EX, &x);
     const Aesm__Response__InitQuoteExResponse *r = x.resp->initquoteexres;
-    assert_true(r->has_errorcode);
-    assert_int_equal(r->errorcode, 0);
+    assert_errorcode(r, 0);
     assert_true(r->has_pub_key_id_size);
     assert_int_equal(r->pub_key_id_size, 32);
     if (r->has_target_info) /* §9.1 item 5: exactly 512 when sent */
@@ -183,12 +201,9 @@ static void test_09_init_size_query_garbage_buf_size(void **state)
 static void check_full_init(const char *capture, uint8_t ti_out[512], uint8_t pkid_out[32])
 {
     exchange x = {0};
-    load_capture(capture, &x);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 15);
+    capture_exchange(capture, TAG_INIT_QUOTE_EX, &x);
     const Aesm__Response__InitQuoteExResponse *r = x.resp->initquoteexres;
-    assert_true(r->has_errorcode);
-    assert_int_equal(r->errorcode, 0);
+    assert_errorcode(r, 0);
     assert_true(r->has_target_info);
     assert_int_equal(r->target_info.len, 512);
     assert_true(r->has_pub_key_id_size);
@@ -217,12 +232,9 @@ static void test_05_and_11_full_init(void **state)
 static uint32_t quote_size_from_06(void)
 {
     exchange x = {0};
-    load_capture("06_get_quote_size_ex", &x);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 16);
+    capture_exchange("06_get_quote_size_ex", TAG_GET_QUOTE_SIZE_EX, &x);
     const Aesm__Response__GetQuoteSizeExResponse *r = x.resp->getquotesizeexres;
-    assert_true(r->has_errorcode);
-    assert_int_equal(r->errorcode, 0);
+    assert_errorcode(r, 0);
     assert_true(r->has_quote_size);
     /* aesm §6.6: 1052 + cert data bytes; cert data ≤ 12294. */
     assert_in_range(r->quote_size, 1052 + 1, 1052 + 12294);
@@ -239,17 +251,21 @@ static void test_06_quote_size(void **state)
 
 /* The recorded reports are synthetic (byte i = i), so their MAC cannot
  * check: GetQuoteEx must answer 47 with no quote (aesm §8.4, §9.1 item 11). */
+static const Aesm__Response__GetQuoteExResponse *quote_refused_47(const char *capture, exchange *x)
+{
+    capture_exchange(capture, TAG_GET_QUOTE_EX, x);
+    const Aesm__Response__GetQuoteExResponse *r = x->resp->getquoteexres;
+    assert_errorcode(r, 47);
+    assert_false(r->has_quote);
+    return r;
+}
+
 static void test_07_quote_synthetic_report(void **state)
 {
     (void)state;
     exchange x = {0};
-    load_capture("07_get_quote_ex_no_qe_report_info", &x);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 17);
-    const Aesm__Response__GetQuoteExResponse *r = x.resp->getquoteexres;
-    assert_true(r->has_errorcode);
-    assert_int_equal(r->errorcode, 47);
-    assert_false(r->has_quote);
+    const Aesm__Response__GetQuoteExResponse *r =
+        quote_refused_47("07_get_quote_ex_no_qe_report_info", &x);
     assert_false(r->has_qe_report_info); /* none was sent */
     exchange_free(&x);
 }
@@ -258,14 +274,8 @@ static void test_08_select_with_list(void **state)
 {
     (void)state;
     exchange x = {0};
-    load_capture("08_select_att_key_id_with_list", &x);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 19);
-    const Aesm__Response__SelectAttKeyIDResponse *r = x.resp->selectattkeyidres;
-    assert_true(r->has_errorcode);
-    assert_int_equal(r->errorcode, 0);
-    assert_true(r->has_selected_att_key_id);
-    assert_int_equal(r->selected_att_key_id.len, 256);
+    const Aesm__Response__SelectAttKeyIDResponse *r =
+        select_ok("08_select_att_key_id_with_list", &x);
     /* aesm §6.5: the caller's own 256-byte entry comes back. The list sits
      * after prefix(4) + 9a 01 8e 02(4) + 0a 88 02(3) and its 8-byte header
      * (capture 08 in aesm-clients §2). */
@@ -277,13 +287,8 @@ static void test_10_quote_with_qri_synthetic_report(void **state)
 {
     (void)state;
     exchange x = {0};
-    load_capture("10_get_quote_ex_with_qe_report_info", &x);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 17);
-    const Aesm__Response__GetQuoteExResponse *r = x.resp->getquoteexres;
-    assert_true(r->has_errorcode);
-    assert_int_equal(r->errorcode, 47);
-    assert_false(r->has_quote);
+    const Aesm__Response__GetQuoteExResponse *r =
+        quote_refused_47("10_get_quote_ex_with_qe_report_info", &x);
     /* aesm §3.3: qe_report_info is echoed even on error, 960 bytes. It is
      * the request's field 3: after prefix(4) + 8a 01 ff 0c(4) + report
      * (3 + 432) + key id (3 + 256) + 1a c0 07(3). */
@@ -297,49 +302,41 @@ static void test_12_gramine_quote_synthetic_report(void **state)
 {
     (void)state;
     exchange x = {0};
-    load_capture("12_gramine_get_quote_ex", &x);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 17);
-    const Aesm__Response__GetQuoteExResponse *r = x.resp->getquoteexres;
-    assert_true(r->has_errorcode);
-    assert_int_equal(r->errorcode, 47);
-    assert_false(r->has_quote);
+    (void)quote_refused_47("12_gramine_get_quote_ex", &x);
     exchange_free(&x);
 }
 
-/* The same recorded bytes with only the report replaced by a real one:
- * Gramine's 12 (buf_size 8192) succeeds; Intel's 07 (buf_size 1200) is too
- * small for the quote and gets 3 (aesm §8.4 step 2). */
-static void fetch_target_info(sgx_target_info_t *ti)
+/* The same recorded bytes with only the report replaced by a real one
+ * (from the daemon's own target info, capture 05): Gramine's 12 (buf_size
+ * 8192) succeeds; Intel's 07 (buf_size 1200) is too small for the quote and
+ * gets 3 (aesm §8.4 step 2). The report is field 1 of GetQuoteEx: prefix(4)
+ * + 8a 01 LL LL(4) (b9 05 in 12, bc 05 in 07) + 0a b0 03(3), then 432
+ * bytes (aesm-clients §2). */
+static void send_with_real_report(const char *capture, exchange *x, sgx_report_t *report)
 {
-    exchange x = {0};
-    load_capture("05_init_quote_ex_with_pub_key_id_buf", &x);
-    send_and_decode(&x);
-    assert_int_equal(x.resp->initquoteexres->errorcode, 0);
-    memcpy(ti, x.resp->initquoteexres->target_info.data, sizeof *ti);
-    exchange_free(&x);
+    exchange init = {0};
+    capture_exchange("05_init_quote_ex_with_pub_key_id_buf", TAG_INIT_QUOTE_EX, &init);
+    assert_int_equal(init.resp->initquoteexres->errorcode, 0);
+    sgx_target_info_t ti;
+    memcpy(&ti, init.resp->initquoteexres->target_info.data, sizeof ti);
+    exchange_free(&init);
+    itest_app_report(&ti, NULL, report);
+
+    load_capture(capture, x);
+    assert_int_equal(x->req[8], 0x0a);
+    memcpy(x->req + 11, report, sizeof *report);
+    send_and_decode(x, TAG_GET_QUOTE_EX);
 }
 
 static void test_12_with_real_report(void **state)
 {
     (void)state;
     uint32_t size = quote_size_from_06();
-    sgx_target_info_t ti;
-    fetch_target_info(&ti);
-    sgx_report_t report;
-    itest_app_report(&ti, NULL, &report);
-
     exchange x = {0};
-    load_capture("12_gramine_get_quote_ex", &x);
-    /* The report is field 1 of GetQuoteEx: prefix(4) + 8a 01 b9 05(4) +
-     * 0a b0 03(3), then 432 bytes (aesm-clients §2, Gramine's requests). */
-    assert_int_equal(x.req[8], 0x0a);
-    memcpy(x.req + 11, &report, sizeof report);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 17);
+    sgx_report_t report;
+    send_with_real_report("12_gramine_get_quote_ex", &x, &report);
     const Aesm__Response__GetQuoteExResponse *r = x.resp->getquoteexres;
-    assert_true(r->has_errorcode);
-    assert_int_equal(r->errorcode, 0);
+    assert_errorcode(r, 0);
     /* §9.1 item 9: a quote, at most buf_size (8192) bytes. */
     assert_true(r->has_quote);
     assert_in_range(r->quote.len, 436, 8192);
@@ -356,20 +353,11 @@ static void test_12_with_real_report(void **state)
 static void test_07_with_real_report_small_buffer(void **state)
 {
     (void)state;
-    sgx_target_info_t ti;
-    fetch_target_info(&ti);
-    sgx_report_t report;
-    itest_app_report(&ti, NULL, &report);
     exchange x = {0};
-    load_capture("07_get_quote_ex_no_qe_report_info", &x);
-    /* prefix(4) + 8a 01 bc 05(4) + 0a b0 03(3), then the report. */
-    assert_int_equal(x.req[8], 0x0a);
-    memcpy(x.req + 11, &report, sizeof report);
-    send_and_decode(&x);
-    assert_matching_sub(&x, 17);
+    sgx_report_t report;
+    send_with_real_report("07_get_quote_ex_no_qe_report_info", &x, &report);
     const Aesm__Response__GetQuoteExResponse *r = x.resp->getquoteexres;
-    assert_true(r->has_errorcode);
-    assert_int_equal(r->errorcode, 3);
+    assert_errorcode(r, 3);
     assert_false(r->has_quote);
     exchange_free(&x);
 }

@@ -74,49 +74,13 @@ static int teardown(void **state)
     return 0;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double metric(int port, const char *name, const char *labels)
-{
-    int status = 0;
-    char *body = NULL;
-    assert_int_equal(itest_http_get(port, "/metrics", &status, &body), 0);
-    assert_int_equal(status, 200);
-    pp_doc *doc = calloc(1, sizeof *doc);
-    assert_non_null(doc);
-    if (pp_parse(body, doc) != 0)
-        fail_msg("/metrics: %s", doc->error);
-    double v = -1;
-    if (!pp_get(doc, name, labels, &v))
-        v = -1;
-    free(doc);
-    free(body);
-    return v;
-}
-
-static uint8_t *read_vector(const char *name, size_t *len)
-{
-    char rel[128];
-    snprintf(rel, sizeof rel, "aesm-requests/%s", name);
-    char *path = itest_vector_path(rel);
-    uint8_t *data = NULL;
-    assert_int_equal(itest_read_file(path, &data, len), 0);
-    free(path);
-    return data;
-}
-
 /* One recorded request; returns the response frame length (0: closed
  * without a reply, -1: no answer within timeout_ms). */
 static long exchange_vector(const char *socket_path, const char *vector, int timeout_ms,
                             Aesm__Response **out)
 {
     size_t len = 0;
-    uint8_t *req = read_vector(vector, &len);
+    uint8_t *req = itest_request_vector(vector, &len);
     int fd = itest_connect(socket_path);
     assert_true(fd >= 0);
     assert_int_equal(itest_send_all(fd, req, len), 0);
@@ -150,15 +114,7 @@ static void assert_quote_works(const char *socket_path)
     size_t size = 32;
     uint8_t pk[32];
     assert_int_equal(g_qex.init_quote_ex(&kid, &ti, &size, pk), SGX_SUCCESS);
-    sgx_report_t report;
-    itest_app_report(&ti, NULL, &report);
-    uint32_t qsize = 0;
-    assert_int_equal(g_qex.get_quote_size_ex(&kid, &qsize), SGX_SUCCESS);
-    uint8_t *quote = calloc(1, qsize);
-    assert_non_null(quote);
-    assert_int_equal(g_qex.get_quote_ex(&report, &kid, NULL, quote, qsize), SGX_SUCCESS);
-    assert_int_equal(itest_quote_len(quote, qsize), qsize);
-    free(quote);
+    itest_qex_assert_quote(&g_qex, &ti);
 }
 
 static int free_tcp_port(void)
@@ -197,9 +153,7 @@ static void test_idle_http_connections_keep_healthz(void **state)
     (void)state;
     itest_daemon d;
     itest_daemon_init(&d);
-    const char *args[] = {"--http-listen", "127.0.0.1:0", NULL};
-    assert_int_equal(itest_daemon_start(&d, args), 0);
-    int port = itest_daemon_http_port(&d, 5000);
+    int port = itest_daemon_start_http(&d, NULL);
     assert_true(port > 0);
 
     /* 40 half-open connections from one address (127.0.0.2): some idle,
@@ -217,11 +171,11 @@ static void test_idle_http_connections_keep_healthz(void **state)
     for (int k = 0; k < 3; k++) {
         int status = 0;
         char *body = NULL;
-        int64_t t0 = mono_ms();
+        int64_t t0 = itest_now_ms();
         assert_int_equal(itest_http_get(port, "/healthz", &status, &body), 0);
         assert_int_equal(status, 200);
         assert_string_equal(body, "ok\n");
-        assert_true(mono_ms() - t0 < 1000);
+        assert_true(itest_now_ms() - t0 < 1000);
         free(body);
     }
     /* The idle ones are cut after the short idle timeout (2 s). */
@@ -277,13 +231,11 @@ static void test_one_uid_cannot_lock_out_another(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
+    itest_daemon_init_qex(&d);
     assert_int_equal(chmod(d.dir, 0755), 0);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
     const char *args[] = {"--max-connections", "32", "--max-connections-per-peer", "8",
-                          "--io-timeout-ms", "20000", "--http-listen", "127.0.0.1:0", NULL};
-    assert_int_equal(itest_daemon_start(&d, args), 0);
-    int port = itest_daemon_http_port(&d, 5000);
+                          "--io-timeout-ms", "20000", NULL};
+    int port = itest_daemon_start_http(&d, args);
     assert_true(port > 0);
     const char *start[] = {" start ", "max_connections_per_peer=8", NULL};
     assert_int_equal(itest_log_count(&d, start), 1);
@@ -302,9 +254,9 @@ static void test_one_uid_cannot_lock_out_another(void **state)
     assert_int_equal(read(ready[0], &c, 1), 1);
 
     /* The hog holds 8 connections; the other 32 were closed at once. */
-    assert_true(metric(port, "sgx_quote_helper_connections_rejected_total",
-                       "reason=\"peer_limit\"") == 32);
-    assert_true(metric(port, "sgx_quote_helper_connections_active", "") == 8);
+    assert_true(itest_metric(port, "sgx_quote_helper_connections_rejected_total",
+                             "reason=\"peer_limit\"") == 32);
+    assert_true(itest_metric(port, "sgx_quote_helper_connections_active", "") == 8);
     /* Another uid, and the daemon's own (root here), still get served. */
     itest_child other;
     assert_int_equal(itest_child_start(&other, OTHER_UID, OTHER_UID, child_ping, NULL), 0);
@@ -350,8 +302,7 @@ static void test_own_uid_only_from_own_pid_namespace(void **state)
 {
     (void)state;
     itest_daemon d;
-    itest_daemon_init(&d);
-    setenv("SGX_AESM_ADDR", d.socket, 1);
+    itest_daemon_init_qex(&d);
     char uidlist[32];
     snprintf(uidlist, sizeof uidlist, "%d", OTHER_UID);
     const char *args[] = {"--allow-uid", uidlist, NULL};
@@ -402,27 +353,19 @@ static void test_unread_stderr_does_not_stall(void **state)
     assert_int_equal(itest_http_get(port, "/healthz", &status, &body), 0);
     assert_int_equal(status, 200);
     free(body);
-    assert_true(metric(port, "sgx_quote_helper_log_lines_dropped_total", "") > 0);
-    assert_true(metric(port, "sgx_quote_helper_requests_total",
-                       "op=\"GetSupportedAttKeyIDNum\",result=\"AESM_SUCCESS\"") == 4500);
+    assert_true(itest_metric(port, "sgx_quote_helper_log_lines_dropped_total", "") > 0);
+    assert_true(itest_metric(port, "sgx_quote_helper_requests_total",
+                             "op=\"GetSupportedAttKeyIDNum\",result=\"AESM_SUCCESS\"") == 4500);
     /* SIGTERM still ends it, promptly and with 0, though its last lines
      * cannot be written. */
-    int64_t t0 = mono_ms();
+    int64_t t0 = itest_now_ms();
     int st = itest_daemon_stop(&d, SIGTERM, 15000);
     assert_true(st != -1 && WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
-    assert_true(mono_ms() - t0 < 10000);
+    assert_true(itest_now_ms() - t0 < 10000);
     close(p[0]);
     unsetenv("SGX_AESM_ADDR");
     assert_int_equal(itest_daemon_cleanup(&d), 0);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
 }
 
 static void test_repeated_rejections_are_throttled(void **state)
@@ -430,9 +373,7 @@ static void test_repeated_rejections_are_throttled(void **state)
     (void)state;
     itest_daemon d;
     itest_daemon_init(&d);
-    const char *args[] = {"--http-listen", "127.0.0.1:0", NULL};
-    assert_int_equal(itest_daemon_start(&d, args), 0);
-    int port = itest_daemon_http_port(&d, 5000);
+    int port = itest_daemon_start_http(&d, NULL);
     assert_true(port > 0);
     /* 50 oversize prefixes in a row from one peer (this process: "self"). */
     enum { N = 50 };
@@ -440,7 +381,7 @@ static void test_repeated_rejections_are_throttled(void **state)
         int fd = itest_connect(d.socket);
         assert_true(fd >= 0);
         uint8_t prefix[4];
-        put_le32(prefix, 1u << 30);
+        itest_put_le32(prefix, 1u << 30);
         assert_int_equal(itest_send_all(fd, prefix, 4), 0);
         uint8_t *buf = NULL;
         assert_int_equal(itest_read_to_eof(fd, 3000, &buf), 0);
@@ -452,8 +393,8 @@ static void test_repeated_rejections_are_throttled(void **state)
     assert_int_equal(itest_log_wait_total(&d, lines, "rejected", "oversize", "self", N, 5000), N);
     assert_true(itest_log_count(&d, lines) >= 1);
     assert_true(itest_log_count(&d, lines) <= 10);
-    assert_true(metric(port, "sgx_quote_helper_connections_rejected_total",
-                       "reason=\"oversize\"") == N);
+    assert_true(itest_metric(port, "sgx_quote_helper_connections_rejected_total",
+                             "reason=\"oversize\"") == N);
     assert_int_equal(itest_daemon_cleanup(&d), 0);
 }
 
@@ -483,9 +424,8 @@ static void test_half_sent_requests_stay_bounded(void **state)
     itest_daemon_init(&d);
     /* Default --max-request-bytes; room for every connection. */
     const char *args[] = {"--max-connections", "2000", "--max-connections-per-peer", "0",
-                          "--io-timeout-ms", "30000", "--http-listen", "127.0.0.1:0", NULL};
-    assert_int_equal(itest_daemon_start(&d, args), 0);
-    int port = itest_daemon_http_port(&d, 5000);
+                          "--io-timeout-ms", "30000", NULL};
+    int port = itest_daemon_start_http(&d, args);
     assert_true(port > 0);
     const char *start[] = {" start ", "max_request_bytes=16384 ", NULL};
     assert_int_equal(itest_log_count(&d, start), 1);
@@ -499,7 +439,7 @@ static void test_half_sent_requests_stay_bounded(void **state)
     enum { N = 800, ANNOUNCED = 60000, SENT = 30000 };
     static uint8_t chunk[SENT];
     memset(chunk, 0x41, sizeof chunk);
-    put_le32(chunk, ANNOUNCED);
+    itest_put_le32(chunk, ANNOUNCED);
     int *fds = calloc(N, sizeof *fds);
     assert_non_null(fds);
     for (int i = 0; i < N; i++) {
@@ -515,8 +455,8 @@ static void test_half_sent_requests_stay_bounded(void **state)
     for (int i = 0; i < N; i++)
         close(fds[i]);
     free(fds);
-    assert_true(metric(port, "sgx_quote_helper_connections_rejected_total",
-                       "reason=\"oversize\"") == N);
+    assert_true(itest_metric(port, "sgx_quote_helper_connections_rejected_total",
+                             "reason=\"oversize\"") == N);
 
     /* A request larger than the first buffer, in pieces: the buffer grows
      * and the request is answered (SelectAttKeyID with a 10000-byte list:
@@ -608,10 +548,10 @@ static void test_cheap_requests_skip_the_backend_queue(void **state)
         "01_get_supported_att_key_id_num.bin", "02_get_supported_att_key_ids_num1.bin",
         "03_select_att_key_id_null_list.bin", "04_init_quote_ex_sizing.bin"};
     for (size_t i = 0; i < sizeof cheap / sizeof cheap[0]; i++) {
-        int64_t t0 = mono_ms();
+        int64_t t0 = itest_now_ms();
         Aesm__Response *r = NULL;
         long n = exchange_vector(d.socket, cheap[i], 10000, &r);
-        int64_t took = mono_ms() - t0;
+        int64_t took = itest_now_ms() - t0;
         print_message("%s: %ld bytes in %lld ms\n", cheap[i], n, (long long)took);
         assert_true(n > 4);
         assert_non_null(r);
