@@ -3,6 +3,8 @@
  * Fuzz peer_parse_cgroup(): /proc/PID/cgroup text is peer-influenced (cgroup
  * names under delegation). Checks the output contract as well as memory
  * safety: on success the ids are well-formed, on failure they are empty.
+ * The same bytes go through peer_parse_start_time() (/proc/PID/stat, whose
+ * command-name field the peer chooses): a failure leaves the output 0.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -41,5 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!is_lower_hex(id.container_id[i]))
             abort();
     }
+    unsigned long long start = 1;
+    if (peer_parse_start_time((const char *)data, size, &start) != PEER_OK && start != 0)
+        abort();
     return 0;
 }

@@ -5,7 +5,7 @@
  * renders them (JSON or text, escaped, UTF-8 safe, bounded); this file holds
  * the format and level, which SIGHUP may change while other threads log,
  * and hands each rendered line to a bounded queue that one writer thread
- * empties with one write(2) per line. A stderr nobody reads (a full pipe)
+ * empties, a batch of lines per writev(2). A stderr nobody reads (a full pipe)
  * therefore stalls only that thread: the event loop drops the lines the
  * queue cannot hold and counts them (log_dropped_total).
  */
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* What may wait for stderr: enough for bursts, small next to the daemon's
@@ -40,6 +41,7 @@ static struct {
     bool running;  /* the writer thread exists and takes lines */
     bool stopping;
     bool writing;  /* the writer holds lines it has not written yet */
+    bool idle;     /* the writer waits for a first line (only then is it woken) */
     pthread_t thread;
 } g_q = {.mu = PTHREAD_MUTEX_INITIALIZER,
          .wake = PTHREAD_COND_INITIALIZER,
@@ -96,24 +98,75 @@ static void write_line(const char *p, size_t n)
     }
 }
 
+/* Lines written per writev(2), and how long the writer lets lines gather
+ * after the first one wakes it: at a busy daemon's rate (a line per request)
+ * one wake-up and one system call then carry dozens of lines, instead of
+ * one each; a lone line still reaches stderr within LOG_LINGER_NS. */
+#define LOG_BATCH_LINES 64u
+#define LOG_LINGER_NS 2000000L
+
+static void write_batch(queued_line *lines, size_t n)
+{
+    struct iovec iov[LOG_BATCH_LINES];
+    size_t first = 0, off = 0; /* bytes of lines[first] already written */
+    while (first < n) {
+        size_t k = 0;
+        for (size_t i = first; i < n; i++, k++) {
+            iov[k].iov_base = lines[i].line + (i == first ? off : 0);
+            iov[k].iov_len = lines[i].len - (i == first ? off : 0);
+        }
+        ssize_t w = writev(STDERR_FILENO, iov, (int)k);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return; /* nowhere left to report a logging failure */
+        }
+        size_t left = (size_t)w;
+        while (first < n && left >= lines[first].len - off) {
+            left -= lines[first].len - off;
+            off = 0;
+            first++;
+        }
+        off += left;
+    }
+}
+
 static void *writer_main(void *arg)
 {
     (void)arg;
+    queued_line batch[LOG_BATCH_LINES];
     pthread_mutex_lock(&g_q.mu);
     for (;;) {
-        while (g_q.count == 0 && !g_q.stopping)
+        while (g_q.count == 0 && !g_q.stopping) {
+            g_q.idle = true;
             pthread_cond_wait(&g_q.wake, &g_q.mu);
+            g_q.idle = false;
+        }
         if (g_q.count == 0)
             break; /* stopping and nothing left */
-        queued_line l = g_q.ring[g_q.head];
-        g_q.head = (g_q.head + 1) % LOG_QUEUE_LINES;
-        g_q.count--;
-        g_q.bytes -= l.len;
         g_q.writing = true;
+        if (g_q.count < LOG_BATCH_LINES && !g_q.stopping) {
+            /* Let more lines gather; producers do not wake us meanwhile. */
+            pthread_mutex_unlock(&g_q.mu);
+            struct timespec linger = {0, LOG_LINGER_NS};
+            (void)nanosleep(&linger, NULL);
+            pthread_mutex_lock(&g_q.mu);
+        }
+        size_t n = 0, bytes = 0;
+        while (g_q.count > 0 && n < LOG_BATCH_LINES) {
+            batch[n] = g_q.ring[g_q.head];
+            bytes += batch[n].len;
+            n++;
+            g_q.head = (g_q.head + 1) % LOG_QUEUE_LINES;
+            g_q.count--;
+        }
         pthread_mutex_unlock(&g_q.mu);
-        write_line(l.line, l.len); /* may block: only this thread waits */
-        free(l.line);
+        write_batch(batch, n); /* may block: only this thread waits */
+        for (size_t i = 0; i < n; i++)
+            free(batch[i].line);
         pthread_mutex_lock(&g_q.mu);
+        /* The lines count against LOG_QUEUE_BYTES until written. */
+        g_q.bytes -= bytes;
         g_q.writing = false;
         if (g_q.count == 0)
             pthread_cond_broadcast(&g_q.drained);
@@ -214,7 +267,8 @@ void log_emit(const logfmt_record *r)
     g_q.ring[(g_q.head + g_q.count) % LOG_QUEUE_LINES] = (queued_line){line, len};
     g_q.count++;
     g_q.bytes += len;
-    pthread_cond_signal(&g_q.wake);
+    if (g_q.idle)
+        pthread_cond_signal(&g_q.wake);
     pthread_mutex_unlock(&g_q.mu);
 }
 

@@ -3,9 +3,10 @@
  * socket → [server] → framing → service → backend. One libuv loop owns every
  * socket. At accept the peer's SO_PEERCRED identity meets the ACL, the
  * connection limits (all together, and per peer) and its token bucket (by
- * pod from /proc/PID/cgroup when known, else by uid); then one 4-byte LE
- * length plus body is read (aesm §1.3, §2) under a size cap and a deadline
- * (§9.3), the buffer growing as bytes arrive; requests that need the
+ * pod from /proc/PID/cgroup when known, else by uid; what /proc says about
+ * a process is kept per (pid, start time), see peer_cache_slot); then one
+ * 4-byte LE length plus body is read (aesm §1.3, §2) under a size cap and
+ * a deadline (§9.3), the buffer growing as bytes arrive; requests that need the
  * backend run on libuv's worker pool so the loop never waits on crypto or a
  * PCCS, the others are answered on the loop; the response frame goes out
  * in one write() (§2 reader quirk) and the connection closes. Every request
@@ -51,6 +52,24 @@
 #define LOG_THROTTLE_WINDOW_MS 1000u
 #define PEER_KEY_MAX CONNCOUNT_KEY_MAX
 
+/* What /proc says about a client process, kept per (pid, start time) so a
+ * client that connects again and again is looked up once: a recycled pid
+ * starts later and never matches another process's entry. A process's PID
+ * namespace never changes; its cgroup can (a privileged process may move),
+ * so the cgroup answer is reused for PEER_CACHE_CGROUP_MS only. Direct-
+ * mapped by pid: a collision only means reading /proc again. */
+#define PEER_CACHE_SLOTS 128u
+#define PEER_CACHE_CGROUP_MS 1000u
+
+typedef struct {
+    pid_t pid;              /* 0: empty */
+    unsigned long long start;
+    bool ns_known, own_ns;  /* peer_in_own_pid_namespace, once looked at */
+    bool attributed;        /* id holds /proc/PID/cgroup as of attributed_ms */
+    uint64_t attributed_ms;
+    peer_identity id;
+} peer_cache_slot;
+
 typedef struct {
     char key[PEER_KEY_MAX + 24]; /* peer key + "/" + reason */
     char peer[PEER_KEY_MAX];
@@ -89,6 +108,8 @@ typedef struct conn {
     bool peer_counted;     /* holds a --max-connections-per-peer slot under peer_key */
     bool self;             /* the daemon's own uid from its own PID namespace */
     log_peer peer;
+    unsigned long long peer_start; /* /proc/PID/stat start time, when peer_start_ok */
+    bool peer_start_ok;
     char peer_key[PEER_KEY_MAX]; /* "self", "pod:<uid>", "uid:<n>" or "unknown" */
 
     uint8_t prefix[WIRE_PREFIX_SIZE];
@@ -121,6 +142,7 @@ struct server {
     conn *conns;
     conncount *per_peer; /* open connections per peer key */
     log_throttle_slot throttle[LOG_THROTTLE_SLOTS];
+    peer_cache_slot peer_cache[PEER_CACHE_SLOTS];
     bool have_svn;
     uint16_t qe_svn, pce_svn;
 };
@@ -140,7 +162,43 @@ static void conn_read_peer(conn *c)
         c->peer.pid = cred.pid;
         c->peer.uid = cred.uid;
         c->peer.gid = cred.gid;
+        /* The process behind the pid, for the cache below. A peer gone
+         * already (or pid 0) gets no cache entry: /proc is read as before. */
+        c->peer_start_ok =
+            cred.pid > 0 && peer_read_start_time(cred.pid, &c->peer_start) == PEER_OK;
     }
+}
+
+/* This connection's process's cache slot, or NULL (no start time). */
+static peer_cache_slot *conn_cache_slot(conn *c, bool claim)
+{
+    if (!c->peer_start_ok)
+        return NULL;
+    peer_cache_slot *e = &c->srv->peer_cache[(uint32_t)c->peer.pid % PEER_CACHE_SLOTS];
+    if (e->pid == c->peer.pid && e->start == c->peer_start)
+        return e;
+    if (!claim)
+        return NULL;
+    memset(e, 0, sizeof *e);
+    e->pid = c->peer.pid;
+    e->start = c->peer_start;
+    return e;
+}
+
+static bool conn_in_own_pid_namespace(conn *c)
+{
+    peer_cache_slot *e = conn_cache_slot(c, true);
+    if (e != NULL && e->ns_known)
+        return e->own_ns;
+    /* Read after the start time: should the pid have been recycled in
+     * between, the entry is keyed to a process that is gone, and no
+     * connection finds it again (the same holds for the cgroup below). */
+    bool own = peer_in_own_pid_namespace(c->peer.pid);
+    if (e != NULL) {
+        e->ns_known = true;
+        e->own_ns = own;
+    }
+    return own;
 }
 
 /* Pod UID and container id from /proc/PID/cgroup (ops/peer.h). pid 0 is a
@@ -152,7 +210,18 @@ static void conn_attribute(conn *c)
     if (c->peer.attributed || !c->peer.known || c->peer.pid <= 0)
         return;
     c->peer.attributed = true;
+    uint64_t now = uv_now(&c->srv->loop);
+    peer_cache_slot *e = conn_cache_slot(c, true);
+    if (e != NULL && e->attributed && now - e->attributed_ms < PEER_CACHE_CGROUP_MS) {
+        c->peer.id = e->id;
+        return;
+    }
     (void)peer_read_cgroup(c->srv->cfg->proc_root, c->peer.pid, &c->peer.id);
+    if (e != NULL) {
+        e->attributed = true;
+        e->attributed_ms = now;
+        e->id = c->peer.id;
+    }
 }
 
 /* The key that per-peer limits and log throttling use: "self" for the
@@ -165,7 +234,7 @@ static void conn_identify(conn *c)
         snprintf(c->peer_key, sizeof c->peer_key, "unknown");
         return;
     }
-    c->self = c->peer.uid == geteuid() && peer_in_own_pid_namespace(c->peer.pid);
+    c->self = c->peer.uid == geteuid() && conn_in_own_pid_namespace(c);
     if (c->self) {
         snprintf(c->peer_key, sizeof c->peer_key, "self");
         return;

@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -339,14 +341,84 @@ const char *peer_runtime_name(peer_runtime rt)
     return "unknown";
 }
 
+/* A process never changes its own PID namespace (setns/unshare of
+ * CLONE_NEWPID only affect its children), so ours is looked up once. */
+static pthread_once_t own_ns_once = PTHREAD_ONCE_INIT;
+static struct stat own_ns;
+static bool own_ns_ok;
+
+static void own_ns_init(void)
+{
+    own_ns_ok = stat("/proc/self/ns/pid", &own_ns) == 0;
+}
+
 bool peer_in_own_pid_namespace(pid_t pid)
 {
     char path[64];
-    struct stat theirs, ours;
+    struct stat theirs;
     if (pid <= 0)
         return false;
-    snprintf(path, sizeof path, "/proc/%ld/ns/pid", (long)pid);
-    if (stat(path, &theirs) != 0 || stat("/proc/self/ns/pid", &ours) != 0)
+    (void)pthread_once(&own_ns_once, own_ns_init);
+    if (!own_ns_ok)
         return false;
-    return theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+    snprintf(path, sizeof path, "/proc/%ld/ns/pid", (long)pid);
+    if (stat(path, &theirs) != 0)
+        return false;
+    return theirs.st_dev == own_ns.st_dev && theirs.st_ino == own_ns.st_ino;
+}
+
+int peer_parse_start_time(const char *text, size_t len, unsigned long long *start)
+{
+    if (start == NULL || (text == NULL && len > 0))
+        return PEER_E_INVALID_ARG;
+    *start = 0;
+    /* "pid (comm) state ppid ...": the last ')' ends the command name. */
+    size_t i = len;
+    while (i > 0 && text[i - 1] != ')')
+        i--;
+    if (i == 0)
+        return PEER_E_INVALID_ARG;
+    /* Fields 3.. follow, each preceded by one space; field 22 is the 20th. */
+    unsigned field = 2;
+    while (i < len && field < 22) {
+        if (text[i] == ' ')
+            field++;
+        i++;
+    }
+    if (field != 22 || i >= len)
+        return PEER_E_INVALID_ARG;
+    unsigned long long v = 0;
+    size_t digits = 0;
+    for (; i < len && text[i] >= '0' && text[i] <= '9'; i++, digits++) {
+        unsigned d = (unsigned)(text[i] - '0');
+        if (v > (ULLONG_MAX - d) / 10u)
+            return PEER_E_INVALID_ARG;
+        v = v * 10u + d;
+    }
+    if (digits == 0 || (i < len && text[i] != ' ' && text[i] != '\n'))
+        return PEER_E_INVALID_ARG;
+    *start = v;
+    return PEER_OK;
+}
+
+int peer_read_start_time(pid_t pid, unsigned long long *start)
+{
+    if (start == NULL || pid <= 0)
+        return PEER_E_INVALID_ARG;
+    *start = 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return PEER_E_IO;
+    /* One line of a few hundred bytes; procfs hands it out in one read. */
+    char buf[1024];
+    ssize_t got;
+    do {
+        got = read(fd, buf, sizeof buf);
+    } while (got < 0 && errno == EINTR);
+    close(fd);
+    if (got <= 0)
+        return PEER_E_IO;
+    return peer_parse_start_time(buf, (size_t)got, start);
 }

@@ -78,4 +78,16 @@ int peer_read_cgroup(const char *proc_root, pid_t pid, peer_identity *out);
  * false when either cannot be read (another user's process, or gone). */
 bool peer_in_own_pid_namespace(pid_t pid);
 
+/* The start time of process pid (> 0): field 22 of /proc/PID/stat (clock
+ * ticks since boot; proc(5)), always from the real /proc. With the pid it
+ * names one process: a recycled pid starts later. PEER_OK, PEER_E_IO (no
+ * such process, or not readable) or PEER_E_INVALID_ARG (bad pid, or text
+ * that is not a stat line). */
+int peer_read_start_time(pid_t pid, unsigned long long *start);
+
+/* Parse the text of a /proc/PID/stat line (need not be NUL-terminated):
+ * field 22. The command name (field 2) is the process's own choice and may
+ * hold spaces and ')': fields are counted from the last ')'. */
+int peer_parse_start_time(const char *text, size_t len, unsigned long long *start);
+
 #endif

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ops/peer.h"
@@ -377,6 +378,56 @@ static void test_read_under_proc_root(void **state)
     assert_true(rc == PEER_OK || rc == PEER_E_NOT_FOUND);
 }
 
+/* proc(5): field 22 of /proc/PID/stat is the start time; the command name
+ * (field 2) may hold spaces and ')' and is skipped to its last ')'. */
+static void test_start_time(void **state)
+{
+    (void)state;
+    unsigned long long st = 1;
+    /* Fields 3..21 are 3..21 here, so field 22 is the value to find. */
+    static const char line[] = "4242 (a) b) (c) 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 "
+                               "987654321 23 24\n";
+    assert_int_equal(peer_parse_start_time(line, strlen(line), &st), PEER_OK);
+    assert_true(st == 987654321ull);
+    /* The line cut right after field 22 (no separator after it). */
+    assert_int_equal(peer_parse_start_time(line, strlen(line) - 7, &st), PEER_OK);
+    assert_true(st == 987654321ull);
+    /* Cut inside field 21, or before it: not a stat line. */
+    assert_int_equal(peer_parse_start_time(line, strlen(line) - 17, &st), PEER_E_INVALID_ARG);
+    assert_true(st == 0);
+    static const char noparen[] = "4242 a S 1 2 3";
+    assert_int_equal(peer_parse_start_time(noparen, strlen(noparen), &st), PEER_E_INVALID_ARG);
+    static const char notnum[] = "1 (x) 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 x9 23";
+    assert_int_equal(peer_parse_start_time(notnum, strlen(notnum), &st), PEER_E_INVALID_ARG);
+    static const char huge[] = "1 (x) 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 "
+                               "99999999999999999999999 23";
+    assert_int_equal(peer_parse_start_time(huge, strlen(huge), &st), PEER_E_INVALID_ARG);
+    assert_int_equal(peer_parse_start_time(NULL, 3, &st), PEER_E_INVALID_ARG);
+    assert_int_equal(peer_read_start_time(0, &st), PEER_E_INVALID_ARG);
+
+    /* The real /proc: our own start time, read independently with stdio. */
+    FILE *fp = fopen("/proc/self/stat", "r");
+    assert_non_null(fp);
+    char buf[2048];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    assert_non_null(p);
+    unsigned long long want = 0;
+    assert_int_equal(sscanf(p + 2, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+                                   "%*s %*s %*s %*s %*s %llu", &want), 1);
+    assert_int_equal(peer_read_start_time(getpid(), &st), PEER_OK);
+    assert_true(st == want);
+    /* A process that has exited and been reaped has no start time. */
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    assert_int_equal(peer_read_start_time(child, &st), PEER_E_IO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_unterminated_and_embedded),
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_read_under_proc_root),
+        cmocka_unit_test(test_start_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
