@@ -22,7 +22,8 @@ static void ping_usage(FILE *to)
                 CLIENT_DEFAULT_SOCKET "\n"
                 "  --timeout-ms N   I/O deadline (default 5000)\n"
                 "  --retry-ms N     keep retrying a missing/refusing socket this long (default 0)\n"
-                "  --quiet          print nothing, just set the exit code\n");
+                "  --quiet          print nothing, just set the exit code\n"
+                "exit codes: 0 the daemon answered, 1 no answer or no key id, 2 usage\n");
 }
 
 static int parse_ms(const char *s, int *out)
