@@ -967,7 +967,9 @@ static aesm_error_t hw_health(backend *b)
         rc = AESM_BUSY;
         break;
     case BACKEND_HW_READY:
-        rc = AESM_SUCCESS;
+        /* Type 3 quotes (no usable provider) are served, as aesmd serves
+         * them, but most verifiers cannot use them: not ready, named. */
+        rc = h->cert_type == 3 ? AESM_PLATFORM_LIB_UNAVAILABLE : AESM_SUCCESS;
         break;
     default:
         rc = backend_hw_aesm_from_quote3(h->state_q3);
