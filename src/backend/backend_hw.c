@@ -2,12 +2,14 @@
 /*
  * The hardware backend: backend_ops over Intel's DCAP logic libraries.
  *
- * service → [backend_hw] → libsgx_qe3_logic.so.1 → QE3 enclave (+ QPL/PCCS)
+ * service → [backend_hw] → libsgx_qe3_logic.so → QE3 enclave (+ QPL → PCCS)
  *                        → libsgx_pce_logic.so.1 → PCE enclave
- * Both libraries are dlopen'ed at run time (never linked), the same four
- * calls aesmd's ECDSA plugin makes (aesm-protocol §8), with the PERSISTENT
- * load policy, QE3 loaded at start, every call under one mutex, and Intel's
- * quote3_error_t turned into aesmd's aesm_error_t (§5.5).
+ * Both libraries are dlopen'ed at run time (never linked), the same calls
+ * aesmd's ECDSA plugin makes (aesm-protocol §8), PERSISTENT load policy, QE3
+ * loaded at start, every call under one mutex, quote3_error_t turned into
+ * aesmd's aesm_error_t (§5.5). The QPL is the one we hand the QE3 logic;
+ * the key is made by a prober thread, so nothing waits for a PCCS on the
+ * start-up or readiness path (docs/hardware.md).
  */
 #include "backend/backend_hw.h"
 
