@@ -713,6 +713,10 @@ static void test_startup_with_pccs_outage(void **state)
     port = http_port_of(&d);
     assert_int_equal(readyz_settled(port, &body), 200);
     free(body);
+    /* The provider and the certification type, as a metric. */
+    assert_int_equal(http_get(port, "/metrics", &body), 200);
+    assert_non_null(strstr(body, "sgx_quote_helper_backend_info{provider=\"intel\",cert_type=\"5\"} 1"));
+    free(body);
     daemon_stop(&d);
     g_extra_env = NULL;
     g_http_listen = NULL;
@@ -784,6 +788,9 @@ static void test_missing_provider_is_not_ready(void **state)
     print_message("/readyz: %s", body);
     assert_non_null(strstr(body, "AESM_PLATFORM_LIB_UNAVAILABLE (41)"));
     assert_non_null(strstr(body, "certification data type 3"));
+    free(body);
+    assert_int_equal(http_get(port, "/metrics", &body), 200);
+    assert_non_null(strstr(body, "sgx_quote_helper_backend_info{provider=\"none\",cert_type=\"3\"} 1"));
     free(body);
     assert_true(socket_answers(d.socket));
     daemon_stop(&d);
