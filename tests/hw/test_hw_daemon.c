@@ -11,7 +11,7 @@
  * --http-listen, a broken QE3 or missing PCK data turns /readyz 503 with
  * the aesm code, and a healthy platform answers 200.
  *
- * argv: DAEMON_EXE DOUBLES_DIR LIBSGX_QUOTE_EX_SO
+ * argv: DAEMON_EXE DOUBLES_DIR LIBSGX_QUOTE_EX_SO SGX_QUOTE_EXE
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -47,6 +47,7 @@
 static const char *g_daemon;
 static char g_dbl_dir[PATH_MAX];
 static const char *g_quote_ex_so;
+static const char *g_cli; /* sgx-quote, for doctor */
 static char g_tmp[PATH_MAX];
 static char g_state[PATH_MAX];
 
@@ -793,6 +794,21 @@ static void test_missing_provider_is_not_ready(void **state)
     assert_non_null(strstr(body, "sgx_quote_helper_backend_info{provider=\"none\",cert_type=\"3\"} 1"));
     free(body);
     assert_true(socket_answers(d.socket));
+    /* doctor asks the daemon for a quote and names the type-3 problem. */
+    {
+        char cmd[2 * PATH_MAX + 64], out[8192];
+        size_t n;
+        FILE *p;
+        PJOIN(cmd, "%s doctor --socket %s 2>&1", g_cli, d.socket);
+        p = popen(cmd, "r");
+        assert_non_null(p);
+        n = fread(out, 1, sizeof(out) - 1, p);
+        out[n] = '\0';
+        pclose(p);
+        print_message("%s", out);
+        assert_non_null(strstr(out, "FAIL daemon_cert_type"));
+        assert_non_null(strstr(out, "certification data type 3"));
+    }
     daemon_stop(&d);
     err = hwt_read_text(d.stderr_path);
     assert_non_null(err);
@@ -860,8 +876,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_broken_provider_keeps_serving, reap_daemon),
         cmocka_unit_test_teardown(test_missing_provider_is_not_ready, reap_daemon),
     };
-    if (argc < 4) {
-        fprintf(stderr, "usage: %s DAEMON DOUBLES_DIR LIBSGX_QUOTE_EX_SO\n", argv[0]);
+    if (argc < 5) {
+        fprintf(stderr, "usage: %s DAEMON DOUBLES_DIR LIBSGX_QUOTE_EX_SO SGX_QUOTE\n", argv[0]);
         return 2;
     }
     g_daemon = argv[1];
@@ -870,6 +886,7 @@ int main(int argc, char **argv)
         return 2;
     }
     g_quote_ex_so = argv[3];
+    g_cli = argv[4];
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests_name("hw_daemon", tests, group_setup, group_teardown);
 }
