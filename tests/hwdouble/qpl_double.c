@@ -24,7 +24,6 @@
 #include "sgx/reader.h"
 #include "sim/sim.h"
 
-#define QUOTE_AUTH_SIZE_OFFSET 1012u /* aesm §6.6: auth_data size u16 */
 #define CERT_TYPE_PCK_CHAIN 5
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -89,16 +88,15 @@ static void pccs_wait(void)
  * report, cut out through the bounded reader. */
 static uint32_t load_chain_locked(void)
 {
-    const char *dir = getenv(HWDOUBLE_ENV_STATE_DIR);
-    sim_options opt;
     sim_platform *p = NULL;
     sim_enclave_identity id;
     sgx_target_info_t qe_ti;
     sgx_report_t report;
     uint8_t *quote = NULL;
     size_t len = 0;
-    uint16_t auth_len = 0, type = 0;
+    uint16_t type = 0;
     uint32_t size = 0;
+    size_t at = 0;
     const uint8_t *data;
     reader r;
     char err[256];
@@ -106,25 +104,17 @@ static uint32_t load_chain_locked(void)
 
     if (g_chain != NULL)
         return HW_Q3_SUCCESS;
-    if (dir == NULL || dir[0] == '\0') {
-        qpl_say(HW_QL_LOG_ERROR, "[QPL double] set %s", HWDOUBLE_ENV_STATE_DIR);
+    if (hwdouble_platform_open(&p, err, sizeof(err)) != SIM_OK) {
+        qpl_say(HW_QL_LOG_ERROR, "[QPL double] %s", err);
         return HW_Q3_NO_PLATFORM_CERT_DATA;
     }
-    memset(&opt, 0, sizeof(opt));
-    sim_tcb_config_default(&opt.tcb);
-    opt.state_dir = dir;
-    opt.instance = "hwdouble";
-    if (sim_platform_open(&opt, &p, err, sizeof(err)) != SIM_OK)
-        return HW_Q3_NO_PLATFORM_CERT_DATA;
     sim_qe_target_info(p, &qe_ti);
     sim_enclave_identity_default(&id);
     quote = malloc(sim_quote_size(p));
     if (quote == NULL || sim_ereport(&id, &qe_ti, &report) != SIM_OK ||
         sim_get_quote(p, &report, NULL, quote, sim_quote_size(p), &len) != SIM_OK)
         goto out;
-    if (reader_init(&r, quote, len) != READER_OK ||
-        reader_skip(&r, QUOTE_AUTH_SIZE_OFFSET) != READER_OK ||
-        reader_u16le(&r, &auth_len) != READER_OK || reader_skip(&r, auth_len) != READER_OK ||
+    if (!hwdouble_cert_data_at(quote, len, &at) || reader_init(&r, quote + at, len - at) != READER_OK ||
         reader_u16le(&r, &type) != READER_OK || reader_u32le(&r, &size) != READER_OK ||
         type != CERT_TYPE_PCK_CHAIN || reader_bytes(&r, size, &data) != READER_OK)
         goto out;
