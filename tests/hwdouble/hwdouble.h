@@ -45,9 +45,11 @@
 #ifndef SGXQH_TESTS_HWDOUBLE_H
 #define SGXQH_TESTS_HWDOUBLE_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +95,24 @@ static inline void hwdouble_log(const char *fmt, ...)
         /* a test log; nothing useful to do */
     }
     close(fd);
+}
+
+/* A quote3_error_t (or sgx_status_t) from the environment variable name:
+ * 0 when unset, 0xE001 (SGX_QL_ERROR_UNEXPECTED) when it is not a number
+ * up to 0xFFFF, so a typo in a test cannot pass silently. */
+static inline uint32_t hwdouble_env_code(const char *name)
+{
+    const char *v = getenv(name);
+    unsigned long code;
+    char *end = NULL;
+
+    if (v == NULL || v[0] == '\0')
+        return 0;
+    errno = 0;
+    code = strtoul(v, &end, 0);
+    if (errno != 0 || end == v || *end != '\0' || code > 0xFFFFu)
+        return 0xE001u;
+    return (uint32_t)code;
 }
 
 /* aesm §6.6: the auth_data size (u16) sits at 1012 of a v3 quote; the

@@ -52,22 +52,6 @@ static void qpl_say(hw_ql_log_level level, const char *fmt, ...)
     g_logger(level, msg);
 }
 
-/* A quote3 code from the environment, 0 when unset; a typo fails loudly. */
-static uint32_t env_code(const char *name)
-{
-    const char *v = getenv(name);
-    unsigned long code;
-    char *end = NULL;
-
-    if (v == NULL || v[0] == '\0')
-        return HW_Q3_SUCCESS;
-    errno = 0;
-    code = strtoul(v, &end, 0);
-    if (errno != 0 || end == v || *end != '\0' || code > 0xFFFFu)
-        return HW_Q3_ERROR_UNEXPECTED;
-    return (uint32_t)code;
-}
-
 /* The PCCS round trip: SGXQH_QPL_DELAY_MS of waiting. */
 static void pccs_wait(void)
 {
@@ -150,9 +134,9 @@ hw_quote3_error sgx_ql_get_quote_config(const hw_ql_pck_cert_id *p_pck_cert_id,
     hwdouble_log("qpl %s get_quote_config", QPL_NAME);
     qpl_say(HW_QL_LOG_INFO, "[QPL] Retrieving the PCK certificate chain for this platform");
     pccs_wait();
-    rc = env_code(HWDOUBLE_ENV_QPL_INIT_FAIL); /* a broken config breaks every call */
+    rc = hwdouble_env_code(HWDOUBLE_ENV_QPL_INIT_FAIL); /* a broken config breaks every call */
     if (rc == HW_Q3_SUCCESS)
-        rc = env_code(HWDOUBLE_ENV_QPL_FAIL);
+        rc = hwdouble_env_code(HWDOUBLE_ENV_QPL_FAIL);
     if (rc != HW_Q3_SUCCESS) {
         qpl_say(HW_QL_LOG_ERROR, "[QPL] Failed to get quote config. Error code is 0x%04x",
                 (unsigned)rc);
@@ -216,7 +200,7 @@ hw_quote3_error sgx_ql_set_logging_callback(hw_ql_logging_callback logger,
  * QPL" (certification type 3). SGXQH_QPL_INIT_FAIL plays a bad config. */
 hw_quote3_error sgx_qpl_global_init(void)
 {
-    uint32_t rc = env_code(HWDOUBLE_ENV_QPL_INIT_FAIL);
+    uint32_t rc = hwdouble_env_code(HWDOUBLE_ENV_QPL_INIT_FAIL);
 
     hwdouble_log("qpl intel global_init 0x%04x", (unsigned)rc);
     if (rc != HW_Q3_SUCCESS)
