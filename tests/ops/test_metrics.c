@@ -237,15 +237,26 @@ static void test_ops_metrics(void **state)
     assert_non_null(doc);
     assert_int_equal(pp_parse(text, doc), 0);
     static const char *const reasons[] = {"limit", "deadline", "oversize", "acl", "ratelimit",
-                                          "peer_limit"};
+                                          "peer_limit", "unread"};
     double v = -1;
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < 7; i++) {
         char l[64];
         snprintf(l, sizeof l, "reason=\"%s\"", reasons[i]);
         assert_true(pp_get(doc, "sgx_quote_helper_connections_rejected_total", l, &v));
         assert_true(v == 0);
     }
     assert_true(pp_get(doc, "sgx_quote_helper_connections_active", "", &v));
+    assert_true(v == 0);
+    static const char *const bys[] = {"self", "pod", "netns", "uid", "unknown"};
+    for (size_t i = 0; i < 5; i++) {
+        char l[64];
+        snprintf(l, sizeof l, "by=\"%s\"", bys[i]);
+        assert_true(pp_get(doc, "sgx_quote_helper_peers_identified_total", l, &v));
+        assert_true(v == 0);
+    }
+    assert_true(pp_get(doc, "sgx_quote_helper_unread_reply_bytes", "", &v));
+    assert_true(v == 0);
+    assert_true(pp_get(doc, "sgx_quote_helper_readiness_checks_total", "", &v));
     assert_true(v == 0);
     assert_true(pp_get(doc, "sgx_quote_helper_build_info", "version=\"0.1.0\",backend=\"sim\"", &v));
     assert_true(v == 1);
@@ -321,7 +332,8 @@ static void test_ops_metrics(void **state)
     /* Every family is typed. */
     for (size_t i = 0; i < doc->n_families; i++)
         assert_true(doc->families[i].type[0] != '\0' && doc->families[i].has_help);
-    assert_int_equal(doc->n_families, 10); /* + sgx_quote_helper_log_lines_dropped_total */
+    /* + log_lines_dropped, unread_reply_bytes, peers_identified, readiness_checks */
+    assert_int_equal(doc->n_families, 13);
     free(text);
     free(doc);
 
