@@ -79,39 +79,16 @@ static int teardown(void **state)
 }
 
 /* GetSupportedAttKeyIDNum through the library: 0 when served. */
-static int ping(void)
-{
-    uint32_t num = 0;
-    sgx_status_t s = g_qex.get_supported_att_key_id_num(&num);
-    return s == SGX_SUCCESS && num == 1 ? 0 : (int)s;
-}
-
 static int child_ping(void *arg)
 {
     (void)arg;
-    return ping();
-}
-
-/* In a new PID namespace (another pod of the same uid), then fn. */
-static int in_new_pidns(int (*fn)(void *), void *arg)
-{
-    if (unshare(CLONE_NEWPID) != 0)
-        return 90;
-    pid_t pid = fork(); /* the first child lives in the new namespace */
-    if (pid < 0)
-        return 91;
-    if (pid == 0)
-        _exit(fn(arg) & 0xff);
-    int st = 0;
-    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-        return 92;
-    return WEXITSTATUS(st);
+    return itest_qex_ping(&g_qex);
 }
 
 static int child_ping_other_pidns(void *arg)
 {
     (void)arg;
-    return in_new_pidns(child_ping, NULL);
+    return itest_in_new_pidns(child_ping, NULL);
 }
 
 /* Drops to uid (and the same gid), unless -1. */
@@ -489,7 +466,7 @@ static void test_global_cap_leaves_room(void **state)
     assert_int_equal(itest_child_run(OTHER_UID, OTHER_UID, child_ping, NULL), 0);
     assert_int_equal(itest_child_run(-1, -1, child_ping_other_pidns, NULL), 0);
     for (int k = 0; k < 5; k++)
-        assert_int_equal(ping(), 0);
+        assert_int_equal(itest_qex_ping(&g_qex), 0);
     double limited = itest_metric(port, "sgx_quote_helper_connections_rejected_total",
                                   "reason=\"limit\"");
     print_message("17 uids x 64: %.0f refused by the global cap, %.0f active\n", limited,
@@ -509,7 +486,7 @@ static int pod_b_pings(void *arg)
     (void)arg;
     int rc = 0;
     for (int k = 0; k < 3 && rc == 0; k++)
-        rc = ping();
+        rc = itest_qex_ping(&g_qex);
     return rc;
 }
 
@@ -581,14 +558,14 @@ static int flood_pings(void *arg)
 {
     (void)arg;
     for (int k = 0; k < 40; k++)
-        (void)ping(); /* most answered SGX_ERROR_BUSY: that is the point */
+        (void)itest_qex_ping(&g_qex); /* most answered SGX_ERROR_BUSY: that is the point */
     return 0;
 }
 
 static int child_flood_other_pidns(void *arg)
 {
     (void)arg;
-    return in_new_pidns(flood_pings, NULL);
+    return itest_in_new_pidns(flood_pings, NULL);
 }
 
 static void test_own_probe_not_rate_limited(void **state)
@@ -606,29 +583,12 @@ static void test_own_probe_not_rate_limited(void **state)
                              "reason=\"ratelimit\"") >= 30);
     /* ...and the daemon's own probe is still answered, every time. */
     for (int k = 0; k < 10; k++)
-        assert_int_equal(ping(), 0);
+        assert_int_equal(itest_qex_ping(&g_qex), 0);
     unsetenv("SGX_AESM_ADDR");
     assert_int_equal(itest_daemon_cleanup(&d), 0);
 }
 
 /* ---- 5. slow HTTP clients ------------------------------------------------ */
-
-static int tcp_connect_from(const char *src_ip, int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in src = {.sin_family = AF_INET};
-    inet_pton(AF_INET, src_ip, &src.sin_addr);
-    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0 ||
-        connect(fd, (struct sockaddr *)&dst, sizeof dst) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 enum { SLOW_ADDRS = 8, SLOW_EACH = 9, SLOW_N = SLOW_ADDRS * SLOW_EACH };
 
@@ -650,7 +610,7 @@ static void *slow_clients(void *arg)
     char ip[32];
     for (int i = 0; i < SLOW_N; i++) {
         snprintf(ip, sizeof ip, "127.0.0.%d", 2 + i % SLOW_ADDRS);
-        s->fds[i] = tcp_connect_from(ip, s->port);
+        s->fds[i] = itest_tcp_connect_from(ip, s->port);
         s->sent[i] = 0;
     }
     int64_t end = itest_now_ms() + s->run_ms;
@@ -666,7 +626,7 @@ static void *slow_clients(void *arg)
             if (s->fds[i] >= 0)
                 close(s->fds[i]);
             snprintf(ip, sizeof ip, "127.0.0.%d", 2 + i % SLOW_ADDRS);
-            s->fds[i] = tcp_connect_from(ip, s->port);
+            s->fds[i] = itest_tcp_connect_from(ip, s->port);
             s->sent[i] = 0;
             s->reconnects++;
         }
@@ -735,7 +695,7 @@ static void *get_readyz(void *arg)
     ready_arg *r = arg;
     r->status = -1;
     pthread_barrier_wait(r->go);
-    int fd = tcp_connect_from(r->src, r->port);
+    int fd = itest_tcp_connect_from(r->src, r->port);
     if (fd < 0)
         return NULL;
     static const char req[] = "GET /readyz HTTP/1.0\r\n\r\n";
