@@ -60,15 +60,8 @@ static itest_qex g_qex;
 static int setup(void **state)
 {
     (void)state;
-    if (geteuid() != 0) {
-        fprintf(stderr, "test_daemon_tenants: needs root (other uids, namespaces, cgroups)\n");
-        return -1;
-    }
-    struct rlimit rl = {16384, 16384};
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return -1;
-    signal(SIGPIPE, SIG_IGN);
-    return itest_qex_open(&g_qex, "/nonexistent/aesm.socket");
+    /* Thousands of client sockets at once. */
+    return itest_root_setup("test_daemon_tenants", 16384, &g_qex);
 }
 
 static int teardown(void **state)
