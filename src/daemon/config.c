@@ -43,6 +43,8 @@ enum {
     OPT_MAX_CONNECTIONS,
     OPT_MAX_CONNECTIONS_PER_PEER,
     OPT_MAX_BUF_SIZE,
+    OPT_MAX_UNREAD_BYTES,
+    OPT_MAX_UNREAD_BYTES_PER_PEER,
     OPT_DRAIN_TIMEOUT,
     OPT_WORKERS,
     OPT_ALLOW_UID,
@@ -90,11 +92,17 @@ static const opt_def OPTS[] = {
     {"io-timeout-ms", OPT_IO_TIMEOUT, "N", "per-connection read/write deadline (default 5000)",
      NULL, true},
     {"max-connections", OPT_MAX_CONNECTIONS, "N",
-     "connections beyond this are closed at once (default 1024)", NULL, true},
+     "connections beyond this are closed at once; a quarter is kept for peers holding "
+     "fewer than 4 (default 1024)", NULL, true},
     {"max-connections-per-peer", OPT_MAX_CONNECTIONS_PER_PEER, "N",
-     "... and beyond this many from one pod (else uid); 0 = no cap (default 64)", NULL, true},
+     "... and beyond this many from one peer (pod, else network namespace, else uid); 0 = "
+     "no cap (default 64)", NULL, true},
     {"max-buf-size", OPT_MAX_BUF_SIZE, "N",
-     "cap on a request's buf_size, at most 1048576 (default 65536)", NULL, false},
+     "quotes are zero-padded up to this buf_size, at most 65536 (default 16384)", NULL, false},
+    {"max-unread-bytes", OPT_MAX_UNREAD_BYTES, "N",
+     "replies sent and not yet read, all peers (default 8388608)", NULL, true},
+    {"max-unread-bytes-per-peer", OPT_MAX_UNREAD_BYTES_PER_PEER, "N",
+     "... and by one peer (default 524288)", NULL, true},
     {"drain-timeout-ms", OPT_DRAIN_TIMEOUT, "N",
      "SIGTERM waits this long for in-flight requests (default 30000)", NULL, true},
     {"workers", OPT_WORKERS, "N",
@@ -192,6 +200,8 @@ void daemon_config_default(daemon_config *cfg)
     cfg->max_connections = DAEMON_DEFAULT_MAX_CONNECTIONS;
     cfg->max_connections_per_peer = DAEMON_DEFAULT_MAX_CONNECTIONS_PER_PEER;
     cfg->max_buf_size = DAEMON_DEFAULT_MAX_BUF_SIZE;
+    cfg->max_unread_bytes = DAEMON_DEFAULT_MAX_UNREAD_BYTES;
+    cfg->max_unread_bytes_per_peer = DAEMON_DEFAULT_MAX_UNREAD_BYTES_PER_PEER;
     cfg->drain_timeout_ms = DAEMON_DEFAULT_DRAIN_TIMEOUT_MS;
     cfg->workers = 0;
     cfg->log_fmt = logfmt_default_format(STDERR_FILENO);
@@ -373,6 +383,12 @@ static int apply_option(daemon_config *cfg, int id, const char *value, const cha
     case OPT_MAX_BUF_SIZE:
         /* A quote is at least 1052 bytes (aesm §6.6); the top: config.h. */
         return parse_u32(where, s, 1052, DAEMON_MAX_MAX_BUF_SIZE, &cfg->max_buf_size, err, cap);
+    case OPT_MAX_UNREAD_BYTES:
+        return parse_u32(where, s, 1, DAEMON_MAX_MAX_UNREAD_BYTES, &cfg->max_unread_bytes, err,
+                         cap);
+    case OPT_MAX_UNREAD_BYTES_PER_PEER:
+        return parse_u32(where, s, 1, DAEMON_MAX_MAX_UNREAD_BYTES,
+                         &cfg->max_unread_bytes_per_peer, err, cap);
     case OPT_DRAIN_TIMEOUT:
         return parse_u32(where, s, 1, 3600000, &cfg->drain_timeout_ms, err, cap);
     case OPT_WORKERS:
@@ -711,6 +727,8 @@ void daemon_config_reload(daemon_config *live, const daemon_config *fresh, char 
     TAKE(io_timeout_ms, "io-timeout-ms");
     TAKE(max_connections, "max-connections");
     TAKE(max_connections_per_peer, "max-connections-per-peer");
+    TAKE(max_unread_bytes, "max-unread-bytes");
+    TAKE(max_unread_bytes_per_peer, "max-unread-bytes-per-peer");
     TAKE(drain_timeout_ms, "drain-timeout-ms");
     TAKE(rate_limit, "rate-limit");
     TAKE(rate_burst, "rate-burst");

@@ -101,6 +101,15 @@ int itest_child_wait(itest_child *c, int timeout_ms);
  * within 20 s (-1 as itest_child_wait). */
 int itest_child_run(long long uid, long long gid, int (*fn)(void *), void *arg);
 
+/* In a new PID namespace (as another pod of the same uid would be: the
+ * daemon then sees pid 0): fn(arg) in the namespace's first process;
+ * returns its exit code, or 90..92 when the namespace could not be made. */
+int itest_in_new_pidns(int (*fn)(void *), void *arg);
+
+/* A TCP connection to 127.0.0.1:port from src_ip (any 127.0.0.0/8 address:
+ * a client from "another host" for per-address limits); -1 on failure. */
+int itest_tcp_connect_from(const char *src_ip, int port);
+
 /* $SGXQH_BUILD_DIR/rel (static buffer per call site is not needed: malloc'd). */
 char *itest_build_path(const char *rel);
 char *itest_vector_path(const char *rel);
@@ -143,6 +152,15 @@ typedef struct {
  * socket_path through SGX_AESM_ADDR. */
 int itest_qex_open(itest_qex *q, const char *socket_path);
 void itest_qex_close(itest_qex *q);
+/* Group setup for tests that need root (clients as other uids,
+ * namespaces): checks for root (else a message naming test), raises the
+ * open-file limit to nofile, ignores SIGPIPE and opens q (pointed at no
+ * daemon yet). 0, or -1. */
+int itest_root_setup(const char *test, unsigned long nofile, itest_qex *q);
+
+/* GetSupportedAttKeyIDNum through q: 0 when answered with one key id, else
+ * the sgx_status_t (the liveness probe's request). */
+int itest_qex_ping(const itest_qex *q);
 /* cmocka-asserting: a full quote through q for the simulated app's report
  * targeted at qe_ti: GetQuoteSizeEx, then GetQuoteEx into exactly that many
  * bytes, which the quote fills (436 + signature length, aesm §6.6). */
