@@ -50,4 +50,11 @@ int cli_write_file(const char *path, const void *data, size_t len);
 int cli_parse_hex(const char *hex, uint8_t *out, size_t n, size_t *got);
 void cli_print_hex(const uint8_t *p, size_t n); /* to stdout, lowercase */
 
+/* `--now` wherever it exists (cli_time.c): Unix seconds ("1735787045") or an
+ * RFC 3339 date-time ("2025-01-02T03:04:05Z", "2025-01-02T04:04:05+01:00",
+ * a fraction of a second is dropped). Returns 0 with *out, or -1; callers
+ * check the range they need. CLI_TIME_FORMS is the phrase for messages. */
+int cli_parse_time(const char *s, int64_t *out);
+#define CLI_TIME_FORMS "Unix seconds or an RFC 3339 time such as 2025-01-02T03:04:05Z"
+
 #endif
