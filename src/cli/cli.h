@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "sgxqh/sgx_arch.h"
+#include "sgxqh/sgx_quote_ex.h"
 
 /* Exit codes common to every command (docs/cli.md). `verify` adds its own
  * policy codes on top (docs/verify.md). */
@@ -42,6 +43,20 @@ int cli_remote_target_info(const char *socket_path, sgx_target_info_t *ti, char 
 int cli_remote_quote(const char *socket_path, const sgx_report_t *report,
                      sgx_qe_report_info_t *qe_report_info, uint8_t **quote, size_t *quote_len,
                      char *err, size_t errcap) __attribute__((weak));
+/* The socket path the client resolves socket_path to (NULL: its default). */
+const char *cli_remote_socket_path(const char *socket_path) __attribute__((weak));
+
+/* What to say when the daemon cannot be reached (get_remote.c, used by get
+ * and ping): the hint for a status, and the errno of one connect() to the
+ * socket now with the fix for it. err 0 means the connect worked now. */
+const char *cli_status_hint(sgx_status_t s);
+typedef struct {
+    int err;
+    char errno_name[24]; /* "ENOENT"; "" when err is 0 */
+    char text[128];      /* strerror(err) */
+    char fix[768];
+} cli_socket_diag;
+void cli_socket_diagnose(const char *path, cli_socket_diag *d);
 
 /* Whole-file helpers; return 0 or -errno. read caps the size at max. */
 int cli_read_file(const char *path, size_t max, uint8_t **data, size_t *len);
