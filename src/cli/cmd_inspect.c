@@ -1264,9 +1264,21 @@ int cmd_inspect(int argc, char **argv)
             return CLI_EXIT_FAIL;
         }
         if (kind == QUOTE_TEXT_UNKNOWN) {
-            fprintf(stderr, "sgx-quote inspect: %s: this is text, not a quote, and neither base64 "
+            fprintf(stderr, "sgx-quote inspect: %s: text that is not a quote, and neither base64 "
                             "nor hex: give the raw quote bytes (or the quote in base64 or hex)\n",
                     name);
+            free(buf);
+            return CLI_EXIT_FAIL;
+        }
+        /* PEM armor that names something else: a certificate, CRL or key
+         * (people do point inspect at the chain files). */
+        if (kind == QUOTE_TEXT_PEM &&
+            (strstr(label, "CERTIFICATE") != NULL || strstr(label, "CRL") != NULL ||
+             strstr(label, "KEY") != NULL || strstr(label, "PARAMETERS") != NULL)) {
+            fprintf(stderr, "sgx-quote inspect: %s: a PEM \"%s\", not a quote (inspect reads "
+                            "SGX and TDX quotes: raw, or as base64, PEM-like text or hex; "
+                            "`openssl x509 -text` reads certificates)\n", name, label);
+            free(decoded);
             free(buf);
             return CLI_EXIT_FAIL;
         }

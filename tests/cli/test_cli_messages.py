@@ -130,7 +130,7 @@ def test_inspect_text_forms():
     with open(path, "w") as f:
         f.write("this is a note, not a quote\n")
     rc, out, err = run("inspect", path)
-    assert rc == 1 and "this is text, not a quote, and neither base64 nor hex" in err, err
+    assert rc == 1 and "text that is not a quote, and neither base64 nor hex" in err, err
 
 
 def main():
