@@ -2,8 +2,9 @@
 /*
  * Decoding a quote given as text (quote_text.h) for `sgx-quote inspect`:
  * one pass to decide whether the bytes are text at all, then the PEM armor,
- * then hex or base64 over the bytes that are not white space. Every index
- * stays below the input length; output is at most the input length.
+ * then hex (crypto_hex_decode) or base64 over the bytes that are not white
+ * space. Every index stays below the input length; output is at most the
+ * input length.
  */
 #include "quote_text.h"
 
@@ -11,20 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
+
 static bool is_space(uint8_t c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static int b64_value(uint8_t c)
@@ -42,36 +34,12 @@ static int b64_value(uint8_t c)
     return -1;
 }
 
-/* Hex digits only, an even count: *out gets the bytes. */
-static bool decode_hex(const uint8_t *s, size_t n, uint8_t *out, size_t *out_len)
-{
-    size_t o = 0;
-    int hi = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (is_space(s[i]))
-            continue;
-        int v = hex_value(s[i]);
-        if (v < 0)
-            return false;
-        if (hi < 0) {
-            hi = v;
-        } else {
-            out[o++] = (uint8_t)(hi << 4 | v);
-            hi = -1;
-        }
-    }
-    *out_len = o;
-    return hi < 0 && o > 0;
-}
-
 /* Base64 (either alphabet); '=' only as one or two final characters. */
 static bool decode_base64(const uint8_t *s, size_t n, uint8_t *out, size_t *out_len)
 {
     size_t o = 0, count = 0, pad = 0;
     uint32_t acc = 0;
     for (size_t i = 0; i < n; i++) {
-        if (is_space(s[i]))
-            continue;
         if (s[i] == '=') {
             pad++;
             continue;
@@ -141,7 +109,6 @@ int quote_text_decode(const uint8_t *in, size_t len, quote_text_kind *kind, uint
 {
     const uint8_t *body = in;
     size_t body_len = len;
-    uint8_t *buf;
     *kind = QUOTE_TEXT_BINARY;
     *out = NULL;
     *out_len = 0;
@@ -153,29 +120,35 @@ int quote_text_decode(const uint8_t *in, size_t len, quote_text_kind *kind, uint
             return 0;
     }
     *kind = QUOTE_TEXT_UNKNOWN;
-    buf = malloc(len);
-    if (buf == NULL)
-        return -1;
     size_t first = 0;
     while (first < len && is_space(in[first]))
         first++;
-    if (strip_armor(in, len, &body, &body_len, label)) {
-        if (decode_base64(body, body_len, buf, out_len))
-            *kind = QUOTE_TEXT_PEM;
-    } else if (len - first >= 5 && memcmp(in + first, "-----", 5) == 0) {
-        /* broken armor: its dashes would pass for URL-safe base64 */
-    } else if (decode_hex(body, body_len, buf, out_len)) {
-        /* all hex digits: a base64 quote of any real size has other letters */
-        *kind = QUOTE_TEXT_HEX;
-    } else if (decode_base64(body, body_len, buf, out_len)) {
-        *kind = QUOTE_TEXT_BASE64;
+    bool armored = strip_armor(in, len, &body, &body_len, label);
+    if (!armored && len - first >= 5 && memcmp(in + first, "-----", 5) == 0)
+        return 0; /* broken armor: its dashes would pass for URL-safe base64 */
+    /* The text without white space, then decoded into the same buffer's
+     * second half: neither is longer than the input. */
+    uint8_t *compact = malloc(2 * len), *buf;
+    size_t n = 0;
+    if (compact == NULL)
+        return -1;
+    for (size_t i = 0; i < body_len; i++) {
+        if (!is_space(body[i]))
+            compact[n++] = body[i];
     }
+    buf = compact + len;
+    if (!armored && n > 0 && crypto_hex_decode((const char *)compact, n, buf, len, out_len) == 0)
+        *kind = QUOTE_TEXT_HEX; /* all hex digits: a base64 quote of any size has other letters */
+    else if (decode_base64(compact, n, buf, out_len))
+        *kind = armored ? QUOTE_TEXT_PEM : QUOTE_TEXT_BASE64;
     if (*kind == QUOTE_TEXT_UNKNOWN) {
-        free(buf);
+        free(compact);
         *out_len = 0;
         return 0;
     }
-    *out = buf;
+    /* Hand out a buffer of its own (the caller frees it). */
+    memmove(compact, buf, *out_len);
+    *out = compact;
     return 0;
 }
 
