@@ -48,7 +48,8 @@ static void usage(FILE *to)
             "                        https://HOST[:PORT], with or without /sgx/certification/v4\n"
             "  --qcnl-config FILE    take the PCCS from this QCNL configuration\n"
             "                        (collateral_service, else pccs_url; use_secure_cert);\n"
-            "                        with no collateral option, " QCNL_DEFAULT_PATH "\n"
+            "                        read from " QCNL_DEFAULT_PATH " when no\n"
+            "                        collateral option is given\n"
             "  --pccs-ca PEM         trust these CA certificates for the PCCS's TLS certificate\n"
             "                        (default: the system's CA store)\n"
             "  --insecure            do not check the PCCS's TLS certificate (QCNL's\n"
@@ -387,6 +388,10 @@ int cmd_verify(int argc, char **argv)
                             "(use_secure_cert is false in %s); the collateral's signatures are "
                             "still checked\n", pccs, qcnl_path != NULL ? qcnl_path
                                                                        : QCNL_DEFAULT_PATH);
+        } else if (insecure) {
+            fprintf(stderr, "sgx-quote verify: warning: --insecure: not checking the TLS "
+                            "certificate of %s; the collateral's signatures are still checked\n",
+                    pccs);
         }
     } else if (insecure) {
         fprintf(stderr, "sgx-quote verify: warning: --insecure: not checking the TLS certificate "

@@ -434,6 +434,9 @@ def test_pccs_tls():
             rc, _, out, err = sgxq("verify", q, "--qcnl-config", conf, *base)
             assert rc == 0 and out.startswith("VERIFIED"), err
             assert "use_secure_cert is false in " + conf in err, err
+            # and --pccs-ca then checks the certificate after all
+            rc, _, out, err = sgxq("verify", q, "--qcnl-config", conf, "--pccs-ca", tls[2], *base)
+            assert rc == 0 and "warning" not in err, err
             # the legacy format, secure: the CA must be given
             legacy = os.path.join(tmp, "qcnl.conf")
             with open(legacy, "w") as f:
@@ -442,6 +445,8 @@ def test_pccs_tls():
             assert rc == 1 and "SSL certificate problem" in err, err
             rc, doc = verify(q, "--qcnl-config", legacy, "--pccs-ca", tls[2], *base)
             assert rc == 0 and doc["ok"], doc["reason"]
+            rc, _, out, err = sgxq("verify", q, "--qcnl-config", legacy, "--insecure", *base)
+            assert rc == 0 and "warning: --insecure: not checking the TLS certificate" in err, err
             # collateral_service wins over pccs_url for collateral (as in QCNL)
             with open(conf, "w") as f:
                 json.dump({"pccs_url": "https://127.0.0.1:1/sgx/certification/v4/",
