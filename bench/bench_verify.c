@@ -138,7 +138,34 @@ static double run_ours(bench_case *cases, size_t n, double seconds, bool cache, 
     return (double)done / elapsed;
 }
 
-/* Runs node on bench/qvl-bench.js and returns its rate (-1 on failure). */
+/* The npm verifier's directory: $SGXQH_NODE_DIR (as qvl-bench.js reads it),
+ * else SOURCE/tests/node. 0 when @phala/dcap-qvl is installed there; else
+ * says what to install and returns -1, before anything is measured (a
+ * missing module would otherwise end in a node stack trace). */
+static int check_npm_verifier(const char *source)
+{
+    const char *dir = getenv("SGXQH_NODE_DIR");
+    char node_dir[2048], pkg[2200];
+    if (dir == NULL || dir[0] == '\0') {
+        if (!fmt_ok(snprintf(node_dir, sizeof node_dir, "%s/tests/node", source),
+                    sizeof node_dir))
+            return -1;
+        dir = node_dir;
+    }
+    if (!fmt_ok(snprintf(pkg, sizeof pkg, "%s/node_modules/@phala/dcap-qvl/package.json", dir),
+                sizeof pkg))
+        return -1;
+    if (access(pkg, R_OK) == 0)
+        return 0;
+    fprintf(stderr, "bench verify: the npm verifier @phala/dcap-qvl is not installed in %s: "
+                    "install it with `npm ci --prefix %s` (scripts/install-deps.sh check does "
+                    "this for a source tree), point SGXQH_NODE_DIR or --source-dir at a tree "
+                    "that has it, or pass --no-node to measure only ours\n", dir, dir);
+    return -1;
+}
+
+/* Runs node on bench/qvl-bench.js and returns its rate (-1 on failure, -2
+ * when node itself is missing, which is already reported). */
 static double run_node(const char *script, bench_case *cases, size_t n, double seconds,
                        json_t **verdicts)
 {
@@ -169,8 +196,7 @@ static double run_node(const char *script, bench_case *cases, size_t n, double s
         close(fd[0]);
         close(fd[1]);
         execvp("node", argv);
-        fprintf(stderr, "bench verify: cannot run node: %s\n", strerror(errno));
-        _exit(127);
+        _exit(127); /* the parent says what to install */
     }
     close(fd[1]);
     char out[8192];
@@ -183,6 +209,11 @@ static double run_node(const char *script, bench_case *cases, size_t n, double s
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        fprintf(stderr, "bench verify: node is not installed or not on PATH: install Node.js "
+                        "(apt-get install nodejs), or pass --no-node to measure only ours\n");
+        return -2;
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return -1;
     json_t *doc = json_loads(out, 0, NULL);
@@ -249,6 +280,9 @@ int bench_verify_main(int argc, char **argv)
     if (!fmt_ok(snprintf(script, sizeof script, "%s/bench/qvl-bench.js", source), sizeof script))
         return CLI_EXIT_USAGE;
 
+    if (node && check_npm_verifier(source) != 0)
+        return CLI_EXIT_FAIL;
+
     bench_case cases[N_ALL];
     memset(cases, 0, sizeof cases);
     int ret = CLI_EXIT_FAIL;
@@ -297,8 +331,10 @@ int bench_verify_main(int argc, char **argv)
         json_t *verdicts = NULL;
         double theirs = run_node(script, cases, N_COMMON, seconds, &verdicts);
         if (theirs <= 0) {
-            fprintf(stderr, "bench verify: the dcap-qvl run failed (node %s; set "
-                            "--source-dir or SGXQH_SOURCE_DIR, or pass --no-node)\n", script);
+            if (theirs != -2)
+                fprintf(stderr, "bench verify: the dcap-qvl run failed (node %s; set "
+                                "--source-dir or SGXQH_SOURCE_DIR, or pass --no-node)\n",
+                        script);
             json_decref(verdicts);
             goto out;
         }

@@ -11,7 +11,16 @@ const fs = require('fs');
 const path = require('path');
 
 const nodeDir = process.env.SGXQH_NODE_DIR || path.join(__dirname, '..', 'tests', 'node');
-const { QuoteVerifier } = require(path.join(nodeDir, 'node_modules', '@phala', 'dcap-qvl'));
+let QuoteVerifier;
+try {
+  ({ QuoteVerifier } = require(path.join(nodeDir, 'node_modules', '@phala', 'dcap-qvl')));
+} catch (e) {
+  // One line, not a stack trace: what is missing and how to get it.
+  process.stderr.write(`qvl-bench.js: @phala/dcap-qvl is not installed in ${nodeDir} ` +
+                       `(${e.code || e.message}): run \`npm ci --prefix ${nodeDir}\`, ` +
+                       'or set SGXQH_NODE_DIR\n');
+  process.exit(3);
+}
 
 function rootDer(file) {
   const text = fs.readFileSync(file, 'latin1');

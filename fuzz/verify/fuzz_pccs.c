@@ -5,7 +5,9 @@
  * it to pccs.c, one line per callback; the first issuer-chain header found
  * is percent-decoded (out of place and in place, which must agree) and its
  * PEM certificates parsed as the collateral checks would. The whole input
- * is also decoded once as a bare value.
+ * is also decoded once as a bare value, read as a PCCS base URL (as the
+ * command line or QCNL configuration gives it) and as an on-disk cache
+ * entry, whose decode must round-trip through the encoder.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -78,6 +80,38 @@ static void parse_chain(const char *pem, size_t len)
     vrun_end(&run);
 }
 
+/* The base URL is never longer than its input, never ends in '/' past the
+ * scheme, and normalising it again changes nothing. */
+static void check_base_url(const char *text, size_t size)
+{
+    static char url[PCCS_URL_MAX + 2], base[PCCS_URL_MAX + 1], again[PCCS_URL_MAX + 1];
+    size_t n = size < sizeof url - 1 ? size : sizeof url - 1;
+    memcpy(url, text, n);
+    url[n] = '\0';
+    if (pccs_base_url(url, base, sizeof base) != 0)
+        return;
+    if (strlen(base) > strlen(url) || pccs_base_url(base, again, sizeof again) != 0 ||
+        strcmp(base, again) != 0)
+        abort();
+}
+
+/* A decoded cache entry stays inside the input and encodes back to it. */
+static void check_cache_entry(const uint8_t *data, size_t size)
+{
+    pccs_cache_entry e;
+    uint8_t *enc = NULL;
+    size_t enc_len = 0;
+    if (pccs_cache_entry_decode(data, size, &e) != 0)
+        return;
+    if ((const uint8_t *)e.url < data || (const uint8_t *)e.url + e.url_len > data + size ||
+        e.body + e.body_len > data + size)
+        abort();
+    if (pccs_cache_entry_encode(&e, &enc, &enc_len) != 0 || enc_len != size ||
+        memcmp(enc, data, size) != 0)
+        abort();
+    free(enc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
@@ -107,5 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if ((dec = decode_checked(text, size, &len)) != NULL)
         free(dec);
+    check_base_url(text, size);
+    check_cache_entry(data, size);
     return 0;
 }

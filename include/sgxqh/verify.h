@@ -106,8 +106,11 @@ typedef enum {
 
 const char *verify_outcome_name(verify_outcome o); /* "not-run", "pass", "fail", "skipped" */
 
-#define VERIFY_DETAIL_MAX 256
-#define VERIFY_HINT_MAX 256
+/* Large enough for every message with its certificate names in full (up to
+ * two distinguished names of at most 383 bytes and a common name of at most
+ * 159), so the part that says why is never cut off. */
+#define VERIFY_DETAIL_MAX 1536
+#define VERIFY_HINT_MAX 512
 typedef struct {
     verify_outcome outcome;
     char detail[VERIFY_DETAIL_MAX]; /* why it failed (or a note when passed/skipped) */
@@ -206,12 +209,51 @@ int verify_collateral_load_dir(const char *dir, verify_collateral *out, char *er
 int verify_collateral_load_qvl_json(const char *text, size_t len, verify_collateral *out,
                                     char *err, size_t errcap);
 
-/* Fetch from a PCCS / PCS v4 base URL (".../sgx/certification/v4/..." and
- * "/tdx/..." for TDX quotes are appended). The quote supplies FMSPC and the
- * CA type; quotes without type-5 data need pck_chain (else NULL). */
+/* Fetch from a PCCS / PCS, API v4 (docs/verify.md "Collateral from a
+ * PCCS"). base_url is the server ("https://pccs.example:8081"), with or
+ * without an API path ("/sgx/certification/v4", "/v3", "/tdx/..."): the
+ * v4 paths, "/tdx/" ones for a TDX quote's TCB info and QE identity, are
+ * appended to the server part. The quote supplies FMSPC and the CA type;
+ * quotes without type-5 data need pck_chain (else NULL). System CA store,
+ * no cache: verify_collateral_fetch_pccs_ex with opt NULL. */
 int verify_collateral_fetch_pccs(const char *base_url, const uint8_t *quote, size_t quote_len,
                                  const char *pck_chain, size_t pck_chain_len,
                                  verify_collateral *out, char *err, size_t errcap);
+
+#define VERIFY_PCCS_CACHE_MAX_DEFAULT ((uint64_t)16 * 1024 * 1024)
+
+typedef struct {
+    const char *ca_file;      /* PEM CA certificate(s) to trust for the PCCS's TLS
+                               * certificate; NULL: the system's CA store */
+    bool insecure;            /* no TLS certificate / host name check (QCNL's
+                               * "use_secure_cert": false); collateral signatures
+                               * are checked all the same */
+    const char *cache_dir;    /* absolute; NULL: no on-disk cache */
+    uint64_t cache_max_bytes; /* 0: VERIFY_PCCS_CACHE_MAX_DEFAULT */
+} verify_pccs_options;
+
+typedef struct {
+    unsigned requests;      /* HTTP requests made */
+    unsigned cache_hits;    /* items taken from the cache */
+    unsigned cache_ignored; /* cache files that were corrupted or refused (then refetched) */
+} verify_pccs_stats;
+
+/* verify_collateral_fetch_pccs with TLS and cache options (opt NULL: the
+ * defaults) and counters (stats may be NULL). Each item fetched is cached in
+ * opt->cache_dir and reused until its own nextUpdate (TCB info, QE identity)
+ * or next update (CRLs); what comes from the cache is checked as a fresh
+ * answer would be. On failure err names the URL, the HTTP status or the
+ * transfer error (libcurl's detailed message), and what to do. */
+int verify_collateral_fetch_pccs_ex(const char *base_url, const verify_pccs_options *opt,
+                                    const uint8_t *quote, size_t quote_len,
+                                    const char *pck_chain, size_t pck_chain_len,
+                                    verify_collateral *out, verify_pccs_stats *stats, char *err,
+                                    size_t errcap);
+
+/* The per-user cache directory: $XDG_CACHE_HOME/sgx-quote-helper when that
+ * is an absolute path, else $HOME/.cache/sgx-quote-helper. Returns 0, or -1
+ * when neither gives an absolute path (or it does not fit cap). */
+int verify_pccs_default_cache_dir(char *out, size_t cap);
 
 /* Setters used by the loaders; each replaces what was there. */
 /* A PCS envelope {"tcbInfo":{…},"signature":"…"}: keeps the raw body bytes. */

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "sgxqh/sgx_arch.h"
+#include "sgxqh/sgx_quote_ex.h"
 
 /* Exit codes common to every command (docs/cli.md). `verify` adds its own
  * policy codes on top (docs/verify.md). */
@@ -42,6 +43,20 @@ int cli_remote_target_info(const char *socket_path, sgx_target_info_t *ti, char 
 int cli_remote_quote(const char *socket_path, const sgx_report_t *report,
                      sgx_qe_report_info_t *qe_report_info, uint8_t **quote, size_t *quote_len,
                      char *err, size_t errcap) __attribute__((weak));
+/* The socket path the client resolves socket_path to (NULL: its default). */
+const char *cli_remote_socket_path(const char *socket_path) __attribute__((weak));
+
+/* What to say when the daemon cannot be reached (get_remote.c, used by get
+ * and ping): the hint for a status, and the errno of one connect() to the
+ * socket now with the fix for it. err 0 means the connect worked now. */
+const char *cli_status_hint(sgx_status_t s);
+typedef struct {
+    int err;
+    char errno_name[24]; /* "ENOENT"; "" when err is 0 */
+    char text[128];      /* strerror(err) */
+    char fix[768];
+} cli_socket_diag;
+void cli_socket_diagnose(const char *path, cli_socket_diag *d);
 
 /* Whole-file helpers; return 0 or -errno. read caps the size at max. */
 int cli_read_file(const char *path, size_t max, uint8_t **data, size_t *len);
@@ -49,5 +64,12 @@ int cli_write_file(const char *path, const void *data, size_t len);
 /* Parse exactly n bytes of hex (or fewer with *got when got != NULL). */
 int cli_parse_hex(const char *hex, uint8_t *out, size_t n, size_t *got);
 void cli_print_hex(const uint8_t *p, size_t n); /* to stdout, lowercase */
+
+/* `--now` wherever it exists (cli_time.c): Unix seconds ("1735787045") or an
+ * RFC 3339 date-time ("2025-01-02T03:04:05Z", "2025-01-02T04:04:05+01:00",
+ * a fraction of a second is dropped). Returns 0 with *out, or -1; callers
+ * check the range they need. CLI_TIME_FORMS is the phrase for messages. */
+int cli_parse_time(const char *s, int64_t *out);
+#define CLI_TIME_FORMS "Unix seconds or an RFC 3339 time such as 2025-01-02T03:04:05Z"
 
 #endif

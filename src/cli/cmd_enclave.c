@@ -27,7 +27,8 @@ const char SIM_PLATFORM_HELP[] =
     "                       or Revoked: the status the collateral gives this platform\n"
     "  --sim-tcb KEY=VALUE  TCB setting (repeatable): fmspc, pceid, tcb, pcesvn, pce-svn,\n"
     "                       qe-svn, sgx-type (docs/simulation.md)\n"
-    "  --now UNIX           build certificates/collateral around this time (default: now)\n";
+    "  --now TIME           build certificates/collateral around this time: Unix\n"
+    "                       seconds or RFC 3339 (2025-01-02T03:04:05Z); default: now\n";
 
 const char SIM_IDENTITY_HELP[] =
     "  --mrenclave HEX      32 bytes (default: a fixed demo value)\n"
@@ -122,11 +123,10 @@ int cli_sim_option(cli_sim *s, int code, const char *arg, const char *cmd)
             return usage_err(cmd, "--sim-tcb: %s", err);
         break;
     case SIMOPT_NOW: {
-        char *end = NULL;
-        errno = 0;
-        long long v = strtoll(arg, &end, 10);
-        if (errno != 0 || end == arg || *end != '\0' || v <= 0)
-            return usage_err(cmd, "--now: '%s' is not a positive Unix time", arg);
+        int64_t v;
+        if (cli_parse_time(arg, &v) != 0 || v <= 0)
+            return usage_err(cmd, "--now: '%s' is not a time after 1970: give " CLI_TIME_FORMS,
+                             arg);
         s->opt.now = (time_t)v;
         break;
     }

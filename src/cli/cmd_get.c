@@ -6,11 +6,15 @@
  * (get_remote.c, through our client library) or, with --in-process, straight
  * from the simulated platform (src/sim). With --nonce the QE also returns a
  * report for the app, which we check as the app would (aesm §6.3).
+ * --json reports the outcome as one object on stdout (docs/cli.md "get").
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "cli.h"
 #include "crypto/crypto.h"
@@ -34,6 +38,8 @@ static void get_usage(FILE *to)
             "  --nonce HEX          16 bytes; ask the QE for a report back to the app\n"
             "  --qe-report-out FILE write that 432-byte QE report here (needs --nonce)\n"
             "  -o, --out QUOTE      where to write the quote (\"-\" = stdout)\n"
+            "  --json               report the outcome as one JSON object on stdout\n"
+            "                       (needs -o FILE)\n"
             "simulated platform options (with --in-process):\n%s"
             "identity options (with --sim-enclave):\n%s"
             "exit codes: 0 ok, 1 quoting failed, 2 usage, 3 file I/O\n",
@@ -41,7 +47,7 @@ static void get_usage(FILE *to)
 }
 
 typedef struct {
-    bool in_process, sim_enclave;
+    bool in_process, sim_enclave, json;
     const char *socket_path, *report_path, *out, *qe_report_out;
     bool have_nonce;
     uint8_t nonce[16];
@@ -59,6 +65,7 @@ static int parse_args(int argc, char **argv, get_args *a)
         {"nonce", required_argument, NULL, 'n'},
         {"qe-report-out", required_argument, NULL, 'q'},
         {"out", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         SIM_PLATFORM_LONGOPTS,
         SIM_IDENTITY_LONGOPTS,
@@ -81,6 +88,7 @@ static int parse_args(int argc, char **argv, get_args *a)
             break;
         case 'q': a->qe_report_out = optarg; break;
         case 'o': a->out = optarg; break;
+        case 'J': a->json = true; break;
         case 'h': get_usage(stdout); return -1;
         default: {
             int r = cli_sim_option(&a->sim, c, optarg, "get");
@@ -110,6 +118,9 @@ static int parse_args(int argc, char **argv, get_args *a)
         problem = "--socket and --in-process exclude each other";
     else if (a->have_nonce != (a->qe_report_out != NULL))
         problem = "--nonce and --qe-report-out go together";
+    else if (a->json && (strcmp(a->out, "-") == 0 ||
+                         (a->qe_report_out != NULL && strcmp(a->qe_report_out, "-") == 0)))
+        problem = "--json prints to stdout: write the quote (and QE report) to files with -o FILE";
     if (problem != NULL) {
         fprintf(stderr, "sgx-quote get: %s\n", problem);
         get_usage(stderr);
@@ -144,6 +155,42 @@ static int check_qe_report(const get_args *a, const sgx_report_t *app,
     return CLI_EXIT_OK;
 }
 
+/* A failure: to stderr as always, and kept for the --json report. */
+static void get_fail(char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void get_fail(char *msg, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, cap, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "sgx-quote get: %s\n", msg);
+}
+
+static void print_json(const get_args *a, int rc, const char *error, size_t quote_len)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "ok", json_boolean(rc == CLI_EXIT_OK));
+    json_object_set_new(o, "exit", json_integer(rc));
+    json_object_set_new(o, "source", json_string(a->in_process ? "in-process" : "daemon"));
+    const char *sock = a->socket_path;
+    if (sock == NULL && cli_remote_socket_path != NULL)
+        sock = cli_remote_socket_path(NULL);
+    json_object_set_new(o, "socket", a->in_process || sock == NULL ? json_null() : json_string(sock));
+    json_object_set_new(o, "quote_file", json_string(a->out));
+    json_object_set_new(o, "quote_size", rc == CLI_EXIT_OK ? json_integer((json_int_t)quote_len)
+                                                           : json_null());
+    json_object_set_new(o, "qe_report_file",
+                        a->qe_report_out != NULL ? json_string(a->qe_report_out) : json_null());
+    json_object_set_new(o, "error", rc == CLI_EXIT_OK ? json_null()
+                                    : json_string(error[0] != '\0' ? error
+                                                                   : "see the message on stderr"));
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (text != NULL)
+        printf("%s\n", text);
+    free(text);
+}
+
 int cmd_get(int argc, char **argv)
 {
     get_args a;
@@ -160,13 +207,13 @@ int cmd_get(int argc, char **argv)
     sgx_report_t report;
     sgx_qe_report_info_t qri;
     sgx_target_info_t qe_ti;
-    char err[1024] = "";
+    char err[2048] = "", msg[2048] = "";
 
     if (a.in_process) {
         if ((rc = cli_sim_open(&a.sim, &p, "get")) != CLI_EXIT_OK)
             goto out;
     } else if (cli_remote_target_info == NULL || cli_remote_quote == NULL) {
-        fprintf(stderr, "sgx-quote get: this build has no daemon client; use --in-process\n");
+        get_fail(msg, sizeof msg, "this build has no daemon client; use --in-process");
         rc = CLI_EXIT_FAIL;
         goto out;
     }
@@ -180,12 +227,12 @@ int cmd_get(int argc, char **argv)
         if (p != NULL) {
             sim_qe_target_info(p, &qe_ti);
         } else if (cli_remote_target_info(a.socket_path, &qe_ti, err, sizeof err) != 0) {
-            fprintf(stderr, "sgx-quote get: getting the QE target info failed: %s\n", err);
+            get_fail(msg, sizeof msg, "getting the QE target info failed: %s", err);
             rc = CLI_EXIT_FAIL;
             goto out;
         }
         if (sim_ereport(&a.id.id, &qe_ti, &report) != SIM_OK) {
-            fprintf(stderr, "sgx-quote get: making the simulated enclave report failed\n");
+            get_fail(msg, sizeof msg, "making the simulated enclave report failed");
             rc = CLI_EXIT_FAIL;
             goto out;
         }
@@ -202,13 +249,13 @@ int cmd_get(int argc, char **argv)
         size_t cap = sim_quote_size(p);
         quote = malloc(cap);
         if (quote == NULL) {
-            fprintf(stderr, "sgx-quote get: out of memory\n");
+            get_fail(msg, sizeof msg, "out of memory");
             rc = CLI_EXIT_FAIL;
             goto out;
         }
         int s = sim_get_quote(p, &report, a.have_nonce ? &qri : NULL, quote, cap, &quote_len);
         if (s != SIM_OK) {
-            fprintf(stderr, "sgx-quote get: the simulated QE refused: %s\n", sim_strerror(s));
+            get_fail(msg, sizeof msg, "the simulated QE refused: %s", sim_strerror(s));
             if (sim_remedy(s)[0] != '\0')
                 fprintf(stderr, "sgx-quote get: hint: %s (`sgx-quote enclave target-info "
                                 "--in-process` gives it)\n", sim_remedy(s));
@@ -217,7 +264,7 @@ int cmd_get(int argc, char **argv)
         }
     } else if (cli_remote_quote(a.socket_path, &report, a.have_nonce ? &qri : NULL, &quote,
                                 &quote_len, err, sizeof err) != 0) {
-        fprintf(stderr, "sgx-quote get: %s\n", err);
+        get_fail(msg, sizeof msg, "%s", err);
         rc = CLI_EXIT_FAIL;
         goto out;
     }
@@ -230,13 +277,16 @@ int cmd_get(int argc, char **argv)
         (rc = cli_write_out(a.qe_report_out, &qri.qe_report, sizeof qri.qe_report,
                             "the QE report", "get")) != CLI_EXIT_OK)
         goto out;
-    if (strcmp(a.out, "-") != 0 && (a.qe_report_out == NULL || strcmp(a.qe_report_out, "-") != 0))
+    if (!a.json && strcmp(a.out, "-") != 0 &&
+        (a.qe_report_out == NULL || strcmp(a.qe_report_out, "-") != 0))
         printf("wrote a %zu-byte quote to %s (%s)%s%s\n", quote_len, a.out,
                p != NULL ? "simulated platform, in-process" : "from the daemon",
                a.have_nonce ? "; QE report checked and written to " : "",
                a.have_nonce ? a.qe_report_out : "");
     rc = CLI_EXIT_OK;
 out:
+    if (a.json)
+        print_json(&a, rc, msg, quote_len);
     free(quote);
     sim_platform_close(p);
     return rc;

@@ -7,6 +7,8 @@
  * an emitter that either prints the text table or builds the JSON document of
  * docs/inspect.md, so both forms always carry the same fields. When
  * quote_parse refuses the bytes, a second bounded walk names the field at fault.
+ * A quote given as base64, PEM-like armor or hex is decoded first
+ * (quote_text.c), and stderr says so.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +20,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "quote_text.h"
 #include "crypto/crypto.h"
 #include "crypto/x509.h"
 #include "sgx/reader.h"
@@ -1130,7 +1133,9 @@ static void inspect_usage(FILE *to)
             "  (v3, v4, v5), the certification data (PPID fields for types 1-3, the PCK\n"
             "  certificate chain for types 4-5: subject, issuer, validity), and the PCK\n"
             "  certificate's SGX extension (FMSPC, TCB component SVNs, PCESVN, CPUSVN,\n"
-            "  PCE-ID, SGX type, PPID). Nothing is verified. QUOTE may be '-' for stdin.\n"
+            "  PCE-ID, SGX type, PPID). Nothing is verified. QUOTE may be '-' for stdin;\n"
+            "  a quote in base64, in PEM-like armor or in hex is decoded first (stderr\n"
+            "  says which).\n"
             "  --json   one JSON document on stdout (schema: docs/inspect.md)\n"
             "  --help   this text\n"
             "exit codes: 0 printed; 1 not a well-formed quote, or a certificate in it\n"
@@ -1247,6 +1252,47 @@ int cmd_inspect(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "sgx-quote inspect: %s: cannot read: %s\n", name, strerror(-rc));
         return CLI_EXIT_IO;
+    }
+    {
+        quote_text_kind kind;
+        uint8_t *decoded = NULL;
+        size_t dlen = 0;
+        char label[QUOTE_TEXT_LABEL_SIZE];
+        if (quote_text_decode(buf, len, &kind, &decoded, &dlen, label) != 0) {
+            fprintf(stderr, "sgx-quote inspect: %s: out of memory\n", name);
+            free(buf);
+            return CLI_EXIT_FAIL;
+        }
+        if (kind == QUOTE_TEXT_UNKNOWN) {
+            fprintf(stderr, "sgx-quote inspect: %s: text that is not a quote, and neither base64 "
+                            "nor hex: give the raw quote bytes (or the quote in base64 or hex)\n",
+                    name);
+            free(buf);
+            return CLI_EXIT_FAIL;
+        }
+        /* PEM armor that names something else: a certificate, CRL or key
+         * (people do point inspect at the chain files). */
+        if (kind == QUOTE_TEXT_PEM &&
+            (strstr(label, "CERTIFICATE") != NULL || strstr(label, "CRL") != NULL ||
+             strstr(label, "KEY") != NULL || strstr(label, "PARAMETERS") != NULL)) {
+            fprintf(stderr, "sgx-quote inspect: %s: a PEM \"%s\", not a quote (inspect reads "
+                            "SGX and TDX quotes: raw, or as base64, PEM-like text or hex; "
+                            "`openssl x509 -text` reads certificates)\n", name, label);
+            free(decoded);
+            free(buf);
+            return CLI_EXIT_FAIL;
+        }
+        if (kind != QUOTE_TEXT_BINARY) {
+            if (kind == QUOTE_TEXT_PEM)
+                fprintf(stderr, "sgx-quote inspect: %s: PEM-like text (\"%s\"), base64-decoded "
+                                "to %zu bytes\n", name, label, dlen);
+            else
+                fprintf(stderr, "sgx-quote inspect: %s: %s text, decoded to %zu bytes\n", name,
+                        quote_text_kind_name(kind), dlen);
+            free(buf);
+            buf = decoded;
+            len = dlen;
+        }
     }
     rc = inspect_quote(name, buf, len, json);
     free(buf);

@@ -526,7 +526,7 @@ static void strip_json_comments(char *s)
 }
 
 /* Legacy "KEY=VALUE" lines (DCAP before 1.15). True when a line set one of
- * the two keys doctor uses. */
+ * the keys doctor and verify use. */
 static bool qcnl_key_value(reader *r, doctor_qcnl *q)
 {
     bool any = false;
@@ -546,6 +546,10 @@ static bool qcnl_key_value(reader *r, doctor_qcnl *q)
         if (span_eq_nocase(k, "PCCS_URL")) {
             span_copy(q->url, sizeof(q->url), v);
             q->have_url = true;
+            any = true;
+        } else if (span_eq_nocase(k, "COLLATERAL_SERVICE")) {
+            span_copy(q->collateral_url, sizeof(q->collateral_url), v);
+            q->have_collateral_url = true;
             any = true;
         } else if (span_eq_nocase(k, "USE_SECURE_CERT")) {
             q->secure = span_eq_nocase(v, "TRUE");
@@ -597,6 +601,7 @@ int doctor_qcnl_parse(const char *text, size_t len, doctor_qcnl *out)
     if (root != NULL && json_is_object(root)) {
         json_t *u = json_object_get(root, "pccs_url");
         json_t *s = json_object_get(root, "use_secure_cert");
+        json_t *cs = json_object_get(root, "collateral_service");
         q.format = DOCTOR_QCNL_JSON;
         if (json_is_string(u)) {
             const char *url = json_string_value(u);
@@ -605,6 +610,11 @@ int doctor_qcnl_parse(const char *text, size_t len, doctor_qcnl *out)
         }
         if (json_is_boolean(s))
             q.secure = json_is_true(s);
+        if (json_is_string(cs)) {
+            const char *url = json_string_value(cs);
+            span_copy(q.collateral_url, sizeof(q.collateral_url), (span){url, strlen(url)});
+            q.have_collateral_url = true;
+        }
         rc = DOCTOR_PARSE_OK;
         goto out;
     }

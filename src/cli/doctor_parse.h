@@ -169,13 +169,18 @@ typedef struct {
     bool have_url;
     char url[DOCTOR_QCNL_URL_SIZE]; /* pccs_url / PCCS_URL, cut at the field size */
     bool secure; /* use_secure_cert / USE_SECURE_CERT; QCNL's default is true */
+    /* collateral_service / COLLATERAL_SERVICE: where QCNL fetches
+     * verification collateral when set (pccs_url is then for PCK
+     * certificates only); cut at the field size. */
+    bool have_collateral_url;
+    char collateral_url[DOCTOR_QCNL_URL_SIZE];
 } doctor_qcnl;
 
 /* A JSON object (comments outside strings dropped first) gives format JSON,
  * with or without the two keys. Otherwise the text is read as KEY=VALUE
  * lines (keys case-insensitive, white space around key and value trimmed,
  * USE_SECURE_CERT true only for "TRUE" in any case); FORMAT when no line
- * sets PCCS_URL or USE_SECURE_CERT. Later settings win. */
+ * sets PCCS_URL, USE_SECURE_CERT or COLLATERAL_SERVICE. Later settings win. */
 int doctor_qcnl_parse(const char *text, size_t len, doctor_qcnl *out);
 /* "JSON", "key=value" or "none". */
 const char *doctor_qcnl_format_name(doctor_qcnl_format f);

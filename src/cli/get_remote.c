@@ -6,17 +6,24 @@
  * query, then the full init); the quote as Intel's API user does it
  * (GetQuoteSizeEx, then GetQuoteEx with an optional qe_report_info), with
  * the zero padding trimmed off using signature_data_len (aesm §6.6, §9.1).
+ * When the daemon cannot be reached, one direct connect() to its socket
+ * finds the errno behind SGX_ERROR_SERVICE_UNAVAILABLE for the message
+ * (shared with `ping`).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "client/client.h"
 
 #define PUB_KEY_ID_SIZE 32u /* ECDSA_ID, aesm §8.2 */
 
-static const char *status_hint(sgx_status_t s)
+const char *cli_status_hint(sgx_status_t s)
 {
     switch (s) {
     case SGX_ERROR_SERVICE_UNAVAILABLE:
@@ -37,10 +44,74 @@ static const char *status_hint(sgx_status_t s)
     }
 }
 
+void cli_socket_diagnose(const char *path, cli_socket_diag *d)
+{
+    struct sockaddr_un sa;
+    size_t n = strlen(path);
+    memset(d, 0, sizeof *d);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (n >= sizeof sa.sun_path) {
+        d->err = ENAMETOOLONG;
+    } else {
+        memcpy(sa.sun_path, path, n + 1);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            d->err = errno;
+        else if (connect(fd, (const struct sockaddr *)&sa, sizeof sa) != 0)
+            d->err = errno;
+        if (fd >= 0)
+            close(fd);
+    }
+    if (d->err != 0) {
+        const char *name = strerrorname_np(d->err);
+        snprintf(d->errno_name, sizeof d->errno_name, "%s", name != NULL ? name : "E?");
+        snprintf(d->text, sizeof d->text, "%s", strerror(d->err));
+    }
+    switch (d->err) {
+    case 0:
+        snprintf(d->fix, sizeof d->fix, "the socket accepts connections now: the daemon was "
+                 "probably starting or restarting; retry (ping --retry-ms N waits for it)");
+        break;
+    case ENOENT:
+        snprintf(d->fix, sizeof d->fix, "nothing at %s: start the daemon (systemctl start "
+                 "sgx-quote-helperd) or point --socket / SGX_AESM_ADDR at its socket", path);
+        break;
+    case ECONNREFUSED:
+        snprintf(d->fix, sizeof d->fix, "the socket file exists but no process listens on it: "
+                 "the daemon stopped or crashed; see its log and restart it");
+        break;
+    case EACCES:
+    case EPERM:
+        snprintf(d->fix, sizeof d->fix, "this user may not connect to %s: run as a member of "
+                 "the socket's group (ls -l %s shows it) or as the daemon's client user", path,
+                 path);
+        break;
+    case ENOTDIR:
+    case ENAMETOOLONG:
+        snprintf(d->fix, sizeof d->fix, "%s cannot be a socket path: check --socket / "
+                 "SGX_AESM_ADDR", path);
+        break;
+    default:
+        snprintf(d->fix, sizeof d->fix, "%s", cli_status_hint(SGX_ERROR_SERVICE_UNAVAILABLE));
+        break;
+    }
+}
+
 static int fail(char *err, size_t errcap, const client_opts *o, const char *step, sgx_status_t s)
 {
-    snprintf(err, errcap, "%s via %s failed: %s (0x%04x); %s", step, client_socket_path(o),
-             sgx_status_name(s), (unsigned)s, status_hint(s));
+    if (s == SGX_ERROR_SERVICE_UNAVAILABLE) {
+        cli_socket_diag d;
+        cli_socket_diagnose(client_socket_path(o), &d);
+        if (d.err != 0) {
+            snprintf(err, errcap, "%s via %s failed: %s (0x%04x): connect: %s (%s); hint: %s",
+                     step, client_socket_path(o), sgx_status_name(s), (unsigned)s, d.text,
+                     d.errno_name, d.fix);
+            return -1;
+        }
+    }
+    snprintf(err, errcap, "%s via %s failed: %s (0x%04x); hint: %s", step, client_socket_path(o),
+             sgx_status_name(s), (unsigned)s, cli_status_hint(s));
     return -1;
 }
 
@@ -63,6 +134,14 @@ static int remote_init(const client_opts *o, const sgx_att_key_id_t *kid, sgx_ta
     if (s != SGX_SUCCESS)
         return fail(err, errcap, o, "InitQuoteEx", s);
     return 0;
+}
+
+const char *cli_remote_socket_path(const char *socket_path)
+{
+    client_opts o;
+    client_opts_default(&o);
+    o.socket_path = socket_path;
+    return client_socket_path(&o);
 }
 
 int cli_remote_target_info(const char *socket_path, sgx_target_info_t *ti, char *err,

@@ -798,6 +798,35 @@ static void test_qcnl_json_sample(void **state)
     assert_true(q.have_url);
     assert_string_equal(q.url, "https://pccs.example.internal:8081/sgx/certification/v4/");
     assert_false(q.secure);
+    /* commented out in the sample: not set */
+    assert_false(q.have_collateral_url);
+    assert_string_equal(q.collateral_url, "");
+}
+
+/* collateral_service, which `verify` prefers for collateral as QCNL does. */
+static void test_qcnl_collateral_service(void **state)
+{
+    doctor_qcnl q;
+    (void)state;
+    assert_int_equal(doctor_qcnl_parse(LIT("{\"pccs_url\":\"https://p:8081/sgx/certification/v4/\","
+                                           "\"collateral_service\":\"https://c.example/sgx/"
+                                           "certification/v4/\"}"),
+                                       &q),
+                     DOCTOR_PARSE_OK);
+    assert_true(q.have_collateral_url);
+    assert_string_equal(q.collateral_url, "https://c.example/sgx/certification/v4/");
+    assert_true(q.have_url);
+    /* not a string: not set */
+    assert_int_equal(doctor_qcnl_parse(LIT("{\"collateral_service\": 1}"), &q), DOCTOR_PARSE_OK);
+    assert_false(q.have_collateral_url);
+    /* the legacy spelling, alone, is enough to be key=value settings */
+    assert_int_equal(doctor_qcnl_parse(LIT("# legacy\nCOLLATERAL_SERVICE = https://c.example/\n"),
+                                       &q),
+                     DOCTOR_PARSE_OK);
+    assert_int_equal(q.format, DOCTOR_QCNL_KEY_VALUE);
+    assert_true(q.have_collateral_url);
+    assert_false(q.have_url);
+    assert_string_equal(q.collateral_url, "https://c.example/");
 }
 
 static void test_qcnl_json_variants(void **state)
@@ -1056,6 +1085,7 @@ int main(void)
         cmocka_unit_test(test_lib_version_huge_name),
         cmocka_unit_test(test_version_cmp),
         cmocka_unit_test(test_qcnl_json_sample),
+        cmocka_unit_test(test_qcnl_collateral_service),
         cmocka_unit_test(test_qcnl_json_variants),
         cmocka_unit_test(test_qcnl_key_value),
         cmocka_unit_test(test_qcnl_malformed),

@@ -854,11 +854,15 @@ static void test_inconsistent_sizes(void **state)
 static void test_not_a_quote(void **state)
 {
     (void)state;
-    /* A PEM file: "--" read as the version field is 0x2d2d = 11565. */
+    /* A PEM certificate is recognised as one, and other text is named as
+     * text (quotes given as base64 / PEM-like text / hex are decoded). */
     const char *pem = vector_path("dcapqvl-sgx-v3", "root.pem");
-    expect_parse_failure(pem, "not a quote: version field is 11565", "QUOTE_E_VERSION");
+    expect_parse_failure(pem, "a PEM \"CERTIFICATE\", not a quote", "openssl x509");
     const char *json = vector_path("dcapqvl-sgx-v3", "meta.json");
-    expect_parse_failure(json, "not a quote", "QUOTE_E_VERSION");
+    expect_parse_failure(json, "text that is not a quote", "neither base64 nor hex");
+    /* Binary that is no quote still gets the parser's verdict. */
+    const char *der = vector_path("dcapqvl-sgx-v3", "pck_crl.der");
+    expect_parse_failure(der, "not a quote: version field is", "QUOTE_E_VERSION");
 }
 
 static void test_bad_certificate_in_chain(void **state)

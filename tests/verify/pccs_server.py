@@ -2,21 +2,25 @@
 # SPDX-License-Identifier: Apache-2.0
 """A tiny stand-in for a PCCS (API v4), test-only.
 
-Serves one collateral directory in the layout of shared/vectors/quotes/<v>/
+Serves one collateral directory in the layout of a test vector
 (or what `sgx-quote collateral export` writes) on 127.0.0.1, the way a PCCS
-does (quote-format §6.1): TCB info and QE identity documents as-is with
+does (Intel's PCS API v4): TCB info and QE identity documents as-is with
 their URL-encoded issuer chains in the response headers, the PCK CRL (DER
 with encoding=der, else PEM) for the CA the CRL belongs to, and the root CA
 CRL as hex-encoded DER. Prints "PORT <n>" once listening; every request is
-logged to stderr.
+logged to stderr. GET /_requests answers how many collateral requests were
+served so far (itself not counted), so tests can see what a cache saved.
 
-Usage: pccs_server.py DIR [--v3-headers]
+Usage: pccs_server.py DIR [--v3-headers] [--tls CERT KEY]
+  --tls CERT KEY   speak HTTPS with this PEM certificate (chain) and key
 """
 import base64
 import http.server
 import json
+import ssl
 import subprocess
 import sys
+import threading
 import urllib.parse
 
 
@@ -35,6 +39,12 @@ def crl_ca_type(der):
 def main():
     d = sys.argv[1]
     v3 = "--v3-headers" in sys.argv[2:]
+    tls = None
+    if "--tls" in sys.argv[2:]:
+        i = sys.argv.index("--tls")
+        tls = (sys.argv[i + 1], sys.argv[i + 2])
+    served = [0]
+    lock = threading.Lock()
     tcb_doc = read(d, "tcb_info.json")
     fmspc = json.loads(tcb_doc)["tcbInfo"]["fmspc"].upper()
     tee = "tdx" if json.loads(tcb_doc)["tcbInfo"].get("id") == "TDX" else "sgx"
@@ -57,6 +67,12 @@ def main():
             u = urllib.parse.urlsplit(self.path)
             q = urllib.parse.parse_qs(u.query)
             p = u.path
+            if p == "/_requests":
+                with lock:
+                    n = served[0]
+                return self.reply(str(n).encode(), "text/plain")
+            with lock:
+                served[0] += 1
             if p == f"/{tee}/certification/v4/tcb" and q.get("fmspc", [""])[0].upper() == fmspc:
                 return self.reply(tcb_doc, "application/json", [(tcb_hdr, enc("tcb_chain.pem"))])
             if p == f"/{tee}/certification/v4/qe/identity":
@@ -79,6 +95,10 @@ def main():
             sys.stderr.write("pccs_server: " + (fmt % args) + "\n")
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tls[0], tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print(f"PORT {srv.server_address[1]}", flush=True)
     srv.serve_forever()
 

@@ -11,6 +11,7 @@ the same test with @phala/dcap-qvl (tests/node/qvl-verify.js).
 Usage: test_cli_verify.py SGX_QUOTE   (env: SGXQH_VECTORS, SGXQH_NODE_DIR)
 """
 import calendar
+import hashlib
 import json
 import os
 import shutil
@@ -23,6 +24,9 @@ SGX_QUOTE = sys.argv[1]
 VECTORS = os.path.join(os.environ["SGXQH_VECTORS"], "quotes")
 NODE_DIR = os.environ["SGXQH_NODE_DIR"]
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The PCCS collateral cache goes to $XDG_CACHE_HOME: never the user's own.
+CACHE_HOME = tempfile.mkdtemp(prefix="sgxqh-verify-cache-")
+os.environ["XDG_CACHE_HOME"] = CACHE_HOME
 INTEL_ROOT = os.path.join(VECTORS, "intel-sgx-root-ca.pem")
 ACCEPT_ALL = ("UpToDate,SWHardeningNeeded,ConfigurationNeeded,ConfigurationAndSWHardeningNeeded,"
               "OutOfDate,OutOfDateConfigurationNeeded")
@@ -305,12 +309,24 @@ def test_cert_data_types_with_pck_chain():
 
 
 class Pccs:
-    def __init__(self, d, *extra):
-        self.p = subprocess.Popen([sys.executable, os.path.join(HERE, "pccs_server.py"), d, *extra],
+    def __init__(self, d, *extra, tls=None):
+        args = [*extra] + (["--tls", tls[0], tls[1]] if tls else [])
+        self.p = subprocess.Popen([sys.executable, os.path.join(HERE, "pccs_server.py"), d, *args],
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.p.stdout.readline()
         assert line.startswith("PORT "), line
-        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{int(line.split()[1])}"
+
+    def requests(self):
+        """Collateral requests the server answered so far (server-side count)."""
+        ctx = None
+        if self.tls:
+            import ssl
+            ctx = ssl.create_default_context(cafile=self.tls[2])
+        import urllib.request
+        with urllib.request.urlopen(self.url + "/_requests", timeout=30, context=ctx) as r:
+            return int(r.read())
 
     def __enter__(self):
         return self
@@ -336,6 +352,255 @@ def test_pccs_vectors():
     with Pccs(os.path.join(VECTORS, "dcapqvl-tdx-v4")) as srv:
         rc, _, _, err = sgxq("verify", os.path.join(d, "quote.bin"), "--pccs-url", srv.url)
     assert rc == 1 and "HTTP status 404" in err and "fmspc=00A067110000" in err, err
+
+
+def make_tls(tmp):
+    """A CA and a server certificate for 127.0.0.1 signed by it, made now
+    with openssl: (server cert, server key, CA cert)."""
+    def ossl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp)
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=sgxqh test PCCS CA",
+         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    ossl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(tmp, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                "extendedKeyUsage=serverAuth\n")
+    ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+         "-days", "2", "-extfile", "ext.cnf", "-out", "srv.pem")
+    return tuple(os.path.join(tmp, n) for n in ("srv.pem", "srv.key", "ca.pem"))
+
+
+def sim_collateral(tmp, name, now):
+    """A simulated quote and its collateral, built around `now`."""
+    state = os.path.join(tmp, f"state-{name}")
+    q = os.path.join(tmp, f"q-{name}.bin")
+    coll = os.path.join(tmp, f"coll-{name}")
+    sim = ["--in-process", "--state-dir", state, "--now", str(now)]
+    rc, _, _, err = sgxq("get", *sim, "--sim-enclave", "-o", q)
+    assert rc == 0, err
+    rc, _, _, err = sgxq("collateral", "export", *sim[1:], "-o", coll)
+    assert rc == 0, err
+    return q, coll
+
+
+def test_pccs_url_forms():
+    # QCNL's pccs_url form and friends: the API path is never doubled
+    for v, suffixes in [("dcapqvl-sgx-v3", ["", "/", "/sgx/certification/v4", "/sgx/certification/v4/",
+                                            "/SGX/certification/v3/"]),
+                        ("dcapqvl-tdx-v4", ["/tdx/certification/v4/", "/sgx/certification/v4"])]:
+        d = os.path.join(VECTORS, v)
+        now = str(meta(v)["pinned_time"])
+        with Pccs(d) as srv:
+            for suf in suffixes:
+                rc, doc = verify(os.path.join(d, "quote.bin"), "--pccs-url", srv.url + suf,
+                                 "--no-cache", "--now", now, "--accept", ACCEPT_ALL)
+                assert rc == 0 and doc["ok"], f"{v} {suf}: {doc['reason']}"
+    # not a URL: named, usage
+    rc, _, _, err = sgxq("verify", os.path.join(VECTORS, "dcapqvl-sgx-v3", "quote.bin"),
+                         "--pccs-url", "pccs.example:8081")
+    assert rc == 2 and "'pccs.example:8081' is not an https:// or http:// URL" in err, err
+
+
+def test_pccs_tls():
+    tmp = tempfile.mkdtemp()
+    try:
+        now = int(time.time())
+        q, coll = sim_collateral(tmp, "tls", now)
+        root = os.path.join(coll, "root.pem")
+        tls = make_tls(tmp)
+        base = ["--root", root, "--now", str(now), "--no-cache"]
+        with Pccs(coll, tls=tls) as srv:
+            # the system store does not know our CA: refused, with the URL,
+            # curl's detailed TLS error and the fixes
+            rc, _, _, err = sgxq("verify", q, "--pccs-url", srv.url, *base)
+            assert rc == 1, err
+            assert f"GET {srv.url}/sgx/certification/v4/tcb?fmspc=" in err, err
+            assert "SSL certificate problem" in err, err
+            assert "--pccs-ca FILE" in err and "use_secure_cert" in err, err
+            # trusted through --pccs-ca
+            rc, doc = verify(q, "--pccs-url", srv.url, "--pccs-ca", tls[2], *base)
+            assert rc == 0 and doc["ok"], doc["reason"]
+            # --insecure: accepted, with a warning line
+            rc, _, out, err = sgxq("verify", q, "--pccs-url", srv.url, "--insecure", *base)
+            assert rc == 0 and out.startswith("VERIFIED"), err
+            assert "warning: --insecure: not checking the TLS certificate of " + srv.url in err, err
+            # the QCNL configuration: JSON with use_secure_cert false is --insecure
+            conf = os.path.join(tmp, "qcnl.json")
+            with open(conf, "w") as f:
+                f.write('{\n  // as Intel ships it\n  "pccs_url": "%s/sgx/certification/v4/",\n'
+                        '  "use_secure_cert": false\n}\n' % srv.url)
+            rc, _, out, err = sgxq("verify", q, "--qcnl-config", conf, *base)
+            assert rc == 0 and out.startswith("VERIFIED"), err
+            assert "use_secure_cert is false in " + conf in err, err
+            # and --pccs-ca then checks the certificate after all
+            rc, _, out, err = sgxq("verify", q, "--qcnl-config", conf, "--pccs-ca", tls[2], *base)
+            assert rc == 0 and "warning" not in err, err
+            # the legacy format, secure: the CA must be given
+            legacy = os.path.join(tmp, "qcnl.conf")
+            with open(legacy, "w") as f:
+                f.write(f"# legacy\nPCCS_URL={srv.url}/sgx/certification/v3/\nUSE_SECURE_CERT=TRUE\n")
+            rc, _, _, err = sgxq("verify", q, "--qcnl-config", legacy, *base)
+            assert rc == 1 and "SSL certificate problem" in err, err
+            rc, doc = verify(q, "--qcnl-config", legacy, "--pccs-ca", tls[2], *base)
+            assert rc == 0 and doc["ok"], doc["reason"]
+            rc, _, out, err = sgxq("verify", q, "--qcnl-config", legacy, "--insecure", *base)
+            assert rc == 0 and "warning: --insecure: not checking the TLS certificate" in err, err
+            # collateral_service wins over pccs_url for collateral (as in QCNL)
+            with open(conf, "w") as f:
+                json.dump({"pccs_url": "https://127.0.0.1:1/sgx/certification/v4/",
+                           "collateral_service": srv.url + "/sgx/certification/v4/"}, f)
+            rc, doc = verify(q, "--qcnl-config", conf, "--pccs-ca", tls[2], *base)
+            assert rc == 0 and doc["ok"], doc["reason"]
+        # a configuration without a URL, and no configuration
+        with open(conf, "w") as f:
+            f.write('{"use_secure_cert": true}')
+        rc, _, _, err = sgxq("verify", q, "--qcnl-config", conf)
+        assert rc == 2 and "sets neither collateral_service nor pccs_url" in err, err
+        rc, _, _, err = sgxq("verify", q, "--qcnl-config", os.path.join(tmp, "none.conf"))
+        assert rc == 3 and "none.conf" in err, err
+        # usage: contradictory options
+        assert sgxq("verify", q, "--pccs-url", "https://h", "--insecure", "--pccs-ca", tls[2])[0] == 2
+        assert sgxq("verify", q, "--collateral-dir", coll, "--insecure")[0] == 2
+    finally:
+        shutil.rmtree(tmp)
+
+
+def cache_files(home):
+    d = os.path.join(home, "sgx-quote-helper")
+    return sorted(os.path.join(d, n) for n in os.listdir(d)) if os.path.isdir(d) else []
+
+
+def test_pccs_cache():
+    tmp = tempfile.mkdtemp()
+    home = os.path.join(tmp, "cache-home")
+    env_before = os.environ["XDG_CACHE_HOME"]
+    os.environ["XDG_CACHE_HOME"] = home
+    try:
+        now = int(time.time())
+        q, coll = sim_collateral(tmp, "fresh", now)
+        root = os.path.join(coll, "root.pem")
+        with Pccs(coll) as srv:
+            args = ["--pccs-url", srv.url, "--root", root]
+            rc, doc = verify(q, *args)
+            assert rc == 0 and doc["ok"], doc["reason"]
+            assert srv.requests() == 4
+            files = cache_files(home)
+            assert len(files) == 4, files
+            assert oct(os.stat(os.path.dirname(files[0])).st_mode & 0o777) == "0o700"
+            assert all(os.stat(f).st_mode & 0o777 == 0o600 for f in files)
+            # the second verification makes no request
+            rc, doc = verify(q, *args)
+            assert rc == 0 and doc["ok"], doc["reason"]
+            assert srv.requests() == 4, "the cache was not used"
+            # a corrupted entry is ignored and fetched again, not trusted
+            with open(files[0], "r+b") as f:
+                f.seek(40)
+                b = f.read(1)
+                f.seek(40)
+                f.write(bytes([b[0] ^ 0xFF]))
+            rc, doc = verify(q, *args)
+            assert rc == 0 and doc["ok"], doc["reason"]
+            assert srv.requests() == 5
+            # an entry that decodes (docs/verify.md "Cache") but holds no TCB
+            # info document: refused by the same checks as a fresh answer,
+            # and fetched again
+            with open(os.path.join(coll, "tcb_info.json")) as f:
+                fmspc = json.load(f)["tcbInfo"]["fmspc"].upper()
+            url = f"{srv.url}/sgx/certification/v4/tcb?fmspc={fmspc}".encode()
+            head = (b"SQHPCC01" + (now + 86400).to_bytes(8, "little") +
+                    len(url).to_bytes(4, "little") + url + (0).to_bytes(4, "little") +
+                    (2).to_bytes(4, "little") + b"{}")
+            path = os.path.join(home, "sgx-quote-helper",
+                                hashlib.sha256(url).hexdigest() + ".item")
+            assert path in cache_files(home)
+            with open(path, "wb") as f:
+                f.write(head + hashlib.sha256(head).digest())
+            rc, doc = verify(q, *args)
+            assert rc == 0 and doc["ok"], doc["reason"]
+            assert srv.requests() == 6
+            # --no-cache: every item fetched, the cache left alone
+            stamp = [os.stat(f).st_mtime_ns for f in cache_files(home)]
+            rc, doc = verify(q, *args, "--no-cache")
+            assert rc == 0 and srv.requests() == 10
+            assert [os.stat(f).st_mtime_ns for f in cache_files(home)] == stamp
+        # collateral whose nextUpdate has passed is fetched every time
+        old = now - 90 * 86400
+        q2, coll2 = sim_collateral(tmp, "old", old)
+        with Pccs(coll2) as srv:
+            for _ in range(2):
+                rc, doc = verify(q2, "--pccs-url", srv.url, "--root",
+                                 os.path.join(coll2, "root.pem"), "--now", str(old))
+                assert rc == 0 and doc["ok"], doc["reason"]
+            # the root CA CRL is valid for a year: that one stays cached
+            assert srv.requests() == 4 + 3, srv.requests()
+    finally:
+        os.environ["XDG_CACHE_HOME"] = env_before
+        shutil.rmtree(tmp)
+
+
+def test_messages():
+    v = "customroot-dcapqvl-sgx-v3"
+    d = os.path.join(VECTORS, v)
+    q = os.path.join(d, "quote.bin")
+    now = meta(v)["pinned_time"]
+    # the reason is never cut: the part that says why is all there, even
+    # with long names (a trusted root whose subject is 300+ characters)
+    tmp = tempfile.mkdtemp()
+    try:
+        long_root = os.path.join(tmp, "long-root.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", os.path.join(tmp, "k"),
+                        "-out", long_root, "-days", "2", "-subj",
+                        "".join(f"/OU=Organisational unit number {i} with a long name"
+                                for i in range(6)) + "/CN=Test Root With A Long Name"], check=True, capture_output=True)
+        rc, doc = verify(q, "--collateral-dir", d, "--now", str(now), "--root", long_root)
+        assert rc == 6 and doc["reason"].endswith("(different key)"), doc["reason"]
+        assert len(doc["reason"]) > 300 and "CN=Test Root With A Long Name" in doc["reason"]
+        rc, _, out, _ = sgxq("verify", q, "--collateral-dir", d, "--now", str(now), "--root",
+                             long_root)
+        assert out.splitlines()[0].endswith("(different key)"), out
+    finally:
+        shutil.rmtree(tmp)
+    # --accept: any case; an unknown name lists the valid ones
+    rc, doc = verify(q, "--collateral-dir", d, "--root", os.path.join(d, "root.pem"),
+                     "--now", str(now), "--accept", "uptodate,configurationandswhardeningneeded")
+    assert rc == 0 and doc["ok"], doc["reason"]
+    rc, _, _, err = sgxq("verify", q, "--collateral-dir", d, "--accept", "UpToDate,Current")
+    assert rc == 2 and "unknown TCB status 'Current'" in err, err
+    for name in ["UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
+                 "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded"]:
+        assert name in err, (name, err)
+    rc, _, _, err = sgxq("verify", q, "--collateral-dir", d, "--accept", "revoked")
+    assert rc == 2 and "Revoked platform can never be accepted" in err, err
+    # --root with the whole chain: said so
+    rc, _, _, err = sgxq("verify", q, "--collateral-dir", d, "--root",
+                         os.path.join(d, "pck_chain.pem"))
+    assert rc == 2 and "holds 3 certificates" in err and "only the trusted root" in err, err
+    # --now in RFC 3339, with Z or an offset, is the same instant
+    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    shifted = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now + 5400)) + "+01:30"
+    for t in [iso, iso.replace("Z", ".250Z"), shifted]:
+        rc, doc = verify(q, "--collateral-dir", d, "--root", os.path.join(d, "root.pem"),
+                         "--now", t, "--accept", ACCEPT_ALL)
+        assert rc == 0 and doc["checked_at"] == now, (t, doc["checked_at"], now)
+    for bad in ["2025-13-01T00:00:00Z", "2025-01-02T03:04:05", "2025-01-02", "yesterday", "-5"]:
+        rc, _, _, err = sgxq("verify", q, "--collateral-dir", d, "--now", bad)
+        assert rc == 2 and "RFC 3339" in err, (bad, err)
+    # and for the simulated platform's --now
+    tmp = tempfile.mkdtemp()
+    try:
+        rc, _, _, err = sgxq("collateral", "export", "--state-dir", os.path.join(tmp, "s"),
+                             "--now", iso, "-o", os.path.join(tmp, "c"))
+        assert rc == 0, err
+        with open(os.path.join(tmp, "c", "tcb_info.json")) as f:
+            assert json.load(f)["tcbInfo"]["issueDate"] <= iso
+        rc, _, _, err = sgxq("collateral", "export", "--state-dir", os.path.join(tmp, "s"),
+                             "--now", "2025-02-30T00:00:00Z", "-o", os.path.join(tmp, "c2"))
+        assert rc == 2 and "RFC 3339" in err, err
+    finally:
+        shutil.rmtree(tmp)
 
 
 def node_verdict(quote, coll_dir, now):
@@ -420,4 +685,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        shutil.rmtree(CACHE_HOME, ignore_errors=True)
