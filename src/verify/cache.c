@@ -520,8 +520,8 @@ int pem_cert_blocks_strict(const char *pem, size_t len, const char **blocks, siz
         }
         if (len - i < begin_len || memcmp(pem + i, BEGIN, begin_len) != 0) {
             pem_excerpt(pem + i, len - i, ex);
-            vfmt(err, cap, "unexpected text at byte %zu (\"%s\"), where a \"%s\" line or the "
-                 "end must be: a damaged PEM block", i, ex, BEGIN);
+            vfmt(err, cap, "certificate %zu (at byte %zu) is damaged: \"%s\" where a \"%s\" "
+                 "line or the end must be", n + 1, i, ex, BEGIN);
             return VERIFY_E_FORMAT;
         }
         size_t start = i, body = i + begin_len, j = body;
