@@ -15,11 +15,11 @@ saying which direction it excuses) covers it. Mutants we reject and dcap-qvl
 accepts are counted per failing check (we are allowed to be stricter).
 
 Usage: test_differential.py SGX_QUOTE
-Env: SGXQH_VECTORS, SGXQH_NODE_DIR; SGXQH_DIFF_MUTANTS (default 320, the
+Env: SGXQH_VECTORS, SGXQH_NODE_DIR; SGXQH_DIFF_MUTANTS (default 240, the
 number of mutants over all vectors; thousands for a long run),
 SGXQH_DIFF_SEED (default 11), SGXQH_DIFF_KEEP=DIR keeps the failing mutants.
 """
-import base64
+import concurrent.futures
 import json
 import os
 import random
@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 SGX_QUOTE = sys.argv[1]
 VECTORS = os.path.join(os.environ["SGXQH_VECTORS"], "quotes")
 NODE_DIR = os.environ["SGXQH_NODE_DIR"]
-MUTANTS = int(os.environ.get("SGXQH_DIFF_MUTANTS", "320"))
+MUTANTS = int(os.environ.get("SGXQH_DIFF_MUTANTS", "240"))
 SEED = int(os.environ.get("SGXQH_DIFF_SEED", "11"))
 KEEP = os.environ.get("SGXQH_DIFF_KEEP")
 ACCEPT_ALL = ("UpToDate,SWHardeningNeeded,ConfigurationNeeded,ConfigurationAndSWHardeningNeeded,"
@@ -330,7 +330,9 @@ def run_all(cases):
                    for i, q, c, r, n in cases)
     feeder = threading.Thread(target=lambda: (node.stdin.write(jobs), node.stdin.close()))
     feeder.start()
-    mine = {i: ours(q, c, r, n) for i, q, c, r, n in cases}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {i: pool.submit(ours, q, c, r, n) for i, q, c, r, n in cases}
+        mine = {i: f.result() for i, f in futures.items()}
     theirs = {}
     for line in node.stdout:
         d = json.loads(line)
