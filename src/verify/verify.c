@@ -627,19 +627,26 @@ static bool check_pck_chain(vstate *s)
     if (!chain_count_ok(s, id, what, &s->pck, PCK_CHAIN_CERTS,
                         "the PCK certificate, its PCK CA and the root", pck_chain_fix(s)))
         return false;
-    for (size_t i = 0; i < s->pck.n && s->leaf == NULL; i++) {
+    /* Roles by position, not by object: the cache hands out one object for
+     * identical blocks, and a duplicated certificate must not hide the
+     * place it took. */
+    size_t li = s->pck.n, ci = s->pck.n;
+    for (size_t i = 0; i < s->pck.n && li == s->pck.n; i++) {
         if (cn_has(s->pck.c[i], CN_PCK_LEAF) && !s->pck.c[i]->is_ca)
-            s->leaf = s->pck.c[i];
+            li = i;
     }
-    if (s->leaf == NULL)
+    if (li == s->pck.n)
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "no PCK certificate (a non-CA certificate whose CN contains \"%s\")",
                     CN_PCK_LEAF);
-    for (size_t i = 0; i < s->pck.n && s->pck_ca == NULL; i++) {
-        vcert *c = s->pck.c[i];
-        if (c != s->leaf && !c->self_issued && strcmp(c->subject, s->leaf->issuer) == 0)
-            s->pck_ca = c;
+    s->leaf = s->pck.c[li];
+    for (size_t i = 0; i < s->pck.n && ci == s->pck.n; i++) {
+        const vcert *c = s->pck.c[i];
+        if (i != li && !c->self_issued && strcmp(c->subject, s->leaf->issuer) == 0)
+            ci = i;
     }
+    if (ci < s->pck.n)
+        s->pck_ca = s->pck.c[ci];
     if (s->pck_ca == NULL || !x509_cert_subject_equals_issuer_of(s->pck_ca->cert, s->leaf->cert))
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "the PCK certificate's issuer '%s' is not in the chain", s->leaf->issuer);
@@ -647,7 +654,7 @@ static bool check_pck_chain(vstate *s)
         return fail(s, id, VERIFY_VERDICT_INVALID, "the PCK issuer '%s' is not a CA",
                     s->pck_ca->subject);
     for (size_t i = 0; i < s->pck.n; i++) {
-        if (s->pck.c[i] == s->leaf || s->pck.c[i] == s->pck_ca)
+        if (i == li || i == ci)
             continue;
         if (!chain_root_ok(s, id, what, &s->pck, i, pck_chain_fix(s)))
             return false;
@@ -759,16 +766,17 @@ static bool check_signing_chain(vstate *s, verify_check_id id, const char *what,
     if (!chain_count_ok(s, id, what, ch, SIGNING_CHAIN_CERTS,
                         "the TCB signing certificate and the root", FIX))
         return false;
-    vcert *signer = NULL;
-    for (size_t i = 0; i < ch->n && signer == NULL; i++) {
+    size_t si = ch->n; /* by position, as in check_pck_chain */
+    for (size_t i = 0; i < ch->n && si == ch->n; i++) {
         if (cn_has(ch->c[i], CN_TCB_SIGNER) && !ch->c[i]->self_issued)
-            signer = ch->c[i];
+            si = i;
     }
-    if (signer == NULL)
+    if (si == ch->n)
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "the %s has no certificate whose CN contains \"%s\"", what, CN_TCB_SIGNER);
+    vcert *signer = ch->c[si];
     for (size_t i = 0; i < ch->n; i++) {
-        if (ch->c[i] != signer && !chain_root_ok(s, id, what, ch, i, FIX))
+        if (i != si && !chain_root_ok(s, id, what, ch, i, FIX))
             return false;
     }
     if (!anchored_on_trust(s, id, what, signer))

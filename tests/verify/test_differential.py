@@ -19,6 +19,7 @@ Env: SGXQH_VECTORS, SGXQH_NODE_DIR; SGXQH_DIFF_MUTANTS (default 240, the
 number of mutants over all vectors; thousands for a long run),
 SGXQH_DIFF_SEED (default 11), SGXQH_DIFF_KEEP=DIR keeps the failing mutants.
 """
+import base64
 import concurrent.futures
 import json
 import os
@@ -120,7 +121,8 @@ class Vector:
 
 def quote_offset(rng, v):
     """A third uniform, a third in the PEM chain, a third in its root (last)
-    block: class 1 of issue 11 lives in the chain's root."""
+    block: class 1 of issue 11 lives in the chain's root (quote-root-der
+    damages the root's DER itself)."""
     r = rng.random()
     if v.pem_spans and r < 1 / 3:
         s, e = v.pem_spans[-1]
@@ -128,6 +130,24 @@ def quote_offset(rng, v):
     if v.pem_spans and r < 2 / 3:
         return rng.randrange(v.pem_spans[0][0], v.pem_spans[-1][1])
     return rng.randrange(len(v.quote))
+
+
+def flip_der_in_pem(rng, block):
+    """One bit of the DER inside one PEM block, re-encoded with the block's
+    own line layout (same length, so quote sizes stay right): the root copy
+    damaged in its name, key, validity or signature rather than in its text."""
+    head, tail = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+    body = block[len(head):len(block) - len(tail)]
+    lines = body.split("\n")
+    der = bytearray(base64.b64decode("".join(lines)))
+    off, bit = rng.randrange(len(der)), rng.randrange(8)
+    der[off] ^= 1 << bit
+    flat = base64.b64encode(bytes(der)).decode()
+    out, pos = [], 0
+    for ln in lines:
+        out.append(flat[pos:pos + len(ln)])
+        pos += len(ln)
+    return head + "\n".join(out) + tail, off, bit
 
 
 def mutate_quote(rng, v, kind):
@@ -142,6 +162,12 @@ def mutate_quote(rng, v, kind):
             val ^= 0xFF
         q[off] = val
         return Mutant(v.name, kind, f"quote byte {off} := {val:#04x}", bytes(q), v.coll)
+    if kind == "quote-root-der" and v.pem_spans:
+        s, e = v.pem_spans[-1]
+        block, off, bit = flip_der_in_pem(rng, q[s:e].decode("latin1"))
+        q[s:e] = block.encode("latin1")
+        return Mutant(v.name, kind, f"quote chain's last certificate, DER byte {off} bit {bit}",
+                      bytes(q), v.coll)
     if kind == "quote-truncate":
         n = rng.randrange(len(q))
         return Mutant(v.name, kind, f"quote truncated to {n} bytes", bytes(q[:n]), v.coll)
@@ -183,6 +209,14 @@ def mutate_collateral(rng, v, kind):
             span = blocks[-1] if blocks else None
         c[field], off = flip_text(rng, c[field], span)
         return Mutant(v.name, kind, f"{field} char {off} bit-flipped", v.quote, c)
+    if kind == "coll-root-der":
+        field = rng.choice(CHAIN_FIELDS)
+        blocks = PEM_RE.findall(c[field])
+        i = rng.randrange(len(blocks))
+        new, off, bit = flip_der_in_pem(rng, blocks[i])
+        c[field] = c[field].replace(blocks[i], new, 1)
+        return Mutant(v.name, kind, f"{field} certificate {i + 1}, DER byte {off} bit {bit}",
+                      v.quote, c)
     if kind == "coll-byte":
         field = rng.choice(CHAIN_FIELDS + BODY_FIELDS)
         s = c[field]
@@ -268,8 +302,8 @@ def mutate_resigned(rng, v):
                   "TCB signing key", v.quote, c)
 
 
-KINDS = ["quote-bit", "quote-byte", "quote-truncate", "quote-swap", "coll-bit", "coll-byte",
-         "coll-swap", "resigned"]
+KINDS = ["quote-bit", "quote-byte", "quote-root-der", "quote-truncate", "quote-swap",
+         "coll-bit", "coll-byte", "coll-root-der", "coll-swap", "resigned"]
 
 
 # Most mutants go to the vectors dcap-qvl can judge (on the others it rejects

@@ -587,6 +587,16 @@ static void test_damaged_chain_root(void **state)
     m.n = 3;
     set_tcb_chain(&v, &m);
     expect_chain_rejected(&v, "root twice", VERIFY_CHECK_TCB_INFO_CHAIN, "holds 3 certificates");
+    /* the signer twice, in the root's place: identical blocks are one cached
+     * object, which must not hide the place the copy took */
+    m = c;
+    memcpy(m.der[1], c.der[0], c.len[0]);
+    m.len[1] = c.len[0];
+    set_tcb_chain(&v, &m);
+    expect_chain_rejected(&v, "signer twice", VERIFY_CHECK_TCB_INFO_CHAIN,
+                          "certificate 2 of 2 (");
+    expect_chain_rejected(&v, "signer twice", VERIFY_CHECK_TCB_INFO_CHAIN,
+                          "CN=Test SGX TCB Signing') is not a root certificate");
     tv_free(&v);
 
     tv_load(&v, "customroot-dcapqvl-sgx-v3");
