@@ -6,7 +6,8 @@
 Mutates the vectors the way a careful user would (one bit, one byte,
 truncation, swapped / dropped / duplicated certificates, collateral fields
 changed and re-signed with the test keys of the custom-root vectors) and
-verifies every mutant with `sgx-quote verify` and with @phala/dcap-qvl
+verifies every mutant with our verifier (tests/verify/diff_verify.c: the
+`sgx-quote verify --json` document, many quotes in one process) and with @phala/dcap-qvl
 (tests/node/qvl-batch.js, ONE node process for all mutants), both at the
 vector's pinned time with the same files and root. A mutant that dcap-qvl
 rejects and we accept, or that both accept with different TCB statuses,
@@ -14,13 +15,12 @@ fails the test unless one row of GAPS (dcap-qvl's own known gaps, each
 saying which direction it excuses) covers it. Mutants we reject and dcap-qvl
 accepts are counted per failing check (we are allowed to be stricter).
 
-Usage: test_differential.py SGX_QUOTE
+Usage: test_differential.py DIFF_VERIFY
 Env: SGXQH_VECTORS, SGXQH_NODE_DIR; SGXQH_DIFF_MUTANTS (default 240, the
 number of mutants over all vectors; thousands for a long run),
 SGXQH_DIFF_SEED (default 11), SGXQH_DIFF_KEEP=DIR keeps the failing mutants.
 """
 import base64
-import concurrent.futures
 import json
 import os
 import random
@@ -35,14 +35,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-SGX_QUOTE = sys.argv[1]
+DIFF_VERIFY = sys.argv[1]   # tests/verify/diff_verify (sgx-quote verify --json, batched)
 VECTORS = os.path.join(os.environ["SGXQH_VECTORS"], "quotes")
 NODE_DIR = os.environ["SGXQH_NODE_DIR"]
 MUTANTS = int(os.environ.get("SGXQH_DIFF_MUTANTS", "240"))
 SEED = int(os.environ.get("SGXQH_DIFF_SEED", "11"))
 KEEP = os.environ.get("SGXQH_DIFF_KEEP")
-ACCEPT_ALL = ("UpToDate,SWHardeningNeeded,ConfigurationNeeded,ConfigurationAndSWHardeningNeeded,"
-              "OutOfDate,OutOfDateConfigurationNeeded")
 VECTOR_NAMES = ["dcapqvl-sgx-v3", "dcapqvl-tdx-v4", "dcapqvl-tdx-v5-outdated",
                 "intelqvl-sample-sgx-v3-testroot", "customroot-dcapqvl-sgx-v3",
                 "synth-sgx-v4-customroot"]
@@ -90,6 +88,15 @@ GAPS = [
     # outer signatureAlgorithm and signature_data_len consistency, and skips
     # text it cannot read between PEM blocks.
 ]
+
+
+# Both accept with different statuses: a status further down this list is
+# the stricter verdict (no policy accepts it that refuses the other), e.g.
+# QVL's convergence of ConfigurationAndSWHardeningNeeded with an out-of-date
+# QE into OutOfDateConfigurationNeeded, where dcap-qvl says OutOfDate.
+SEVERITY = {s: i for i, s in enumerate([
+    "UpToDate", "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded",
+    "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked"])}
 
 
 # ---- mutants ---------------------------------------------------------------
@@ -343,38 +350,40 @@ def write_case(tmp, idx, m):
     return qp, cp
 
 
-def ours(qp, cp, root, now):
-    p = subprocess.run([SGX_QUOTE, "verify", qp, "--collateral", cp, "--root", root, "--now",
-                        str(now), "--accept", ACCEPT_ALL, "--json"],
-                       capture_output=True, text=True, timeout=60)
-    try:
-        doc = json.loads(p.stdout)
-    except ValueError:
-        doc = {"ok": False, "reason": f"exit {p.returncode}, no JSON: {p.stderr.strip()}"}
-    doc["exit"] = p.returncode
-    return doc
-
-
 def run_all(cases):
-    """cases: list of (id, quote file, collateral file, root, now). dcap-qvl
-    runs in one node process alongside our verifier."""
+    """cases: list of (id, quote file, collateral file, root, now). Our
+    verifier (DIFF_VERIFY, one process) and dcap-qvl (one node process) run
+    side by side, each fed from its own thread."""
+    ours = subprocess.Popen([DIFF_VERIFY], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
     node = subprocess.Popen(["node", os.path.join(NODE_DIR, "qvl-batch.js")],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    jobs = "".join(json.dumps({"id": i, "quote": q, "collateral": c, "root": r, "now": n}) + "\n"
-                   for i, q, c, r, n in cases)
-    feeder = threading.Thread(target=lambda: (node.stdin.write(jobs), node.stdin.close()))
-    feeder.start()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {i: pool.submit(ours, q, c, r, n) for i, q, c, r, n in cases}
-        mine = {i: f.result() for i, f in futures.items()}
+    mine_jobs = "".join(f"{q}\t{c}\t{r}\t{n}\n" for _, q, c, r, n in cases)
+    node_jobs = "".join(json.dumps({"id": i, "quote": q, "collateral": c, "root": r, "now": n})
+                        + "\n" for i, q, c, r, n in cases)
+    feeders = [threading.Thread(target=lambda p=p, j=j: (p.stdin.write(j), p.stdin.close()))
+               for p, j in ((ours, mine_jobs), (node, node_jobs))]
+    for f in feeders:
+        f.start()
+    answers = {}
+    readers = [threading.Thread(target=lambda p=p: answers.__setitem__(p.pid, p.stdout.readlines()))
+               for p in (ours, node)]
+    for t in readers:
+        t.start()
+    for t in feeders + readers:
+        t.join()
+    mine_lines, node_lines = answers[ours.pid], answers[node.pid]
+    if ours.wait() != 0 or len(mine_lines) != len(cases):
+        raise RuntimeError(f"diff_verify exited {ours.returncode} after {len(mine_lines)} of "
+                           f"{len(cases)} answers")
+    if node.wait() != 0 or len(node_lines) != len(cases):
+        raise RuntimeError(f"qvl-batch.js exited {node.returncode} after {len(node_lines)} of "
+                           f"{len(cases)} answers")
+    mine = {case[0]: json.loads(line) for case, line in zip(cases, mine_lines)}
     theirs = {}
-    for line in node.stdout:
+    for line in node_lines:
         d = json.loads(line)
         theirs[d["id"]] = d
-    feeder.join()
-    if node.wait() != 0 or len(theirs) != len(cases):
-        raise RuntimeError(f"qvl-batch.js exited {node.returncode} after {len(theirs)} of "
-                           f"{len(cases)} answers")
     return mine, theirs
 
 
@@ -435,6 +444,9 @@ def report(vectors, mutants, mine, theirs, tmp):
                                          f"{t['error']}"))
             else:
                 g["excused"][why] = g["excused"].get(why, 0) + 1
+        elif (o["ok"] and t["ok"] and o.get("status") != t.get("status") and
+              SEVERITY.get(o.get("status"), -1) > SEVERITY.get(t.get("status"), 99)):
+            g["stricter"]["worse status"] = g["stricter"].get("worse status", 0) + 1
         elif o["ok"] and t["ok"] and (o.get("status") != t.get("status") or
                                       sorted(o.get("advisory_ids") or []) !=
                                       sorted(t.get("advisory_ids") or [])):
@@ -446,7 +458,7 @@ def report(vectors, mutants, mine, theirs, tmp):
             else:
                 g["excused"][why] = g["excused"].get(why, 0) + 1
         elif not o["ok"] and t["ok"]:
-            check = o.get("failed_check") or f"exit {o['exit']}"
+            check = o.get("failed_check") or o.get("verdict")
             g["stricter"][check] = g["stricter"].get(check, 0) + 1
         else:
             g["agree"] += 1
