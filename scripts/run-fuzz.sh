@@ -3,7 +3,8 @@
 # Runs every libFuzzer target in a -Dfuzz=true build for a bounded time.
 # Each target fuzz/<dir>/fuzz_<name> may have fuzz/<dir>/fuzz_<name>.seeds:
 # one file or directory per line (relative to the source root; $VECTORS is
-# the shared vectors directory), copied into a fresh corpus first.
+# the shared vectors directory), copied into a fresh corpus first, and
+# fuzz/<dir>/fuzz_<name>.dict (libFuzzer/AFL dictionary), passed as -dict=.
 # Usage: scripts/run-fuzz.sh BUILD_DIR [SECONDS_PER_TARGET]
 set -uo pipefail
 build=$(cd "$1" && pwd)
@@ -31,10 +32,12 @@ for exe in $(find "$build/fuzz" -type f -name 'fuzz_*' -perm -u+x | sort); do
       fi
     done < "$seeds"
   fi
+  dict=()
+  [ -f "$src/$rel/$name.dict" ] && dict=("-dict=$src/$rel/$name.dict")
   log=$(mktemp)
-  echo "fuzz: $name for ${secs}s (seeds: $(ls "$corpus" | wc -l))"
+  echo "fuzz: $name for ${secs}s (seeds: $(ls "$corpus" | wc -l)${dict:+, dictionary})"
   if (cd "$(mktemp -d)" && "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 "$corpus" >"$log" 2>&1); then
+        -print_final_stats=1 "${dict[@]}" "$corpus" >"$log" 2>&1); then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     echo "fuzz: $name OK ($runs runs)"
     pass=$((pass + 1))

@@ -106,6 +106,13 @@ static void fuzz_x509(const uint8_t *data, size_t size)
     const char *blocks[8];
     size_t lens[8];
     size_t n = pem_cert_blocks((const char *)data, size, blocks, lens, 8);
+    /* the strict reader every verified chain goes through: whatever it
+     * accepts is a subset of what the lenient scanner finds */
+    const char *sblocks[8];
+    size_t slens[8], sn = 0;
+    if (pem_cert_blocks_strict((const char *)data, size, sblocks, slens, 8, &sn, err,
+                               sizeof err) == 0 && sn > n)
+        abort();
     vcert *prev = NULL;
     for (size_t i = 0; i < n; i++) {
         vcert *c = vrun_cert_pem(&run, blocks[i], lens[i], err, sizeof err);

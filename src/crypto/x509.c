@@ -50,6 +50,11 @@ static const char PEM_END_CRL[] = "-----END X509 CRL-----";
 
 struct x509_cert {
     X509 *x;
+    /* SHA-256 of the exact bytes it was parsed from: OpenSSL re-encodes the
+     * parts outside tbsCertificate, so X509_digest alone could call a BER
+     * variant of a certificate "the same DER" (docs/verify.md, trust anchor). */
+    bool has_input_sha256;
+    uint8_t input_sha256[32];
 };
 
 struct x509_crl {
@@ -883,8 +888,12 @@ int x509_cert_from_der(const uint8_t *der, size_t len, x509_cert **out)
         return CRYPTO_E_PARSE;
     }
     rc = cert_wrap(x, out);
-    if (rc != CRYPTO_OK)
+    if (rc != CRYPTO_OK) {
         X509_free(x);
+        return rc;
+    }
+    if (crypto_sha256(der, len, (*out)->input_sha256) == CRYPTO_OK)
+        (*out)->has_input_sha256 = true;
     return rc;
 }
 
@@ -1343,6 +1352,10 @@ int x509_cert_sha256(const x509_cert *c, uint8_t out[32])
 
     if (c == NULL || out == NULL)
         return CRYPTO_E_INVALID;
+    if (c->has_input_sha256) {
+        memcpy(out, c->input_sha256, 32);
+        return CRYPTO_OK;
+    }
     if (X509_digest(c->x, EVP_sha256(), out, &n) != 1 || n != 32)
         return CRYPTO_E_OPENSSL;
     return CRYPTO_OK;

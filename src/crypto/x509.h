@@ -128,7 +128,9 @@ bool x509_cert_has_required_exts(const x509_cert *c); /* AKI, SKI, KU, BC, CRL-D
 bool x509_cert_is_ca(const x509_cert *c);
 /* SGX extension of a PCK certificate; CRYPTO_E_NOT_FOUND if absent. */
 int x509_cert_sgx_ext(const x509_cert *c, sgx_pck_ext *out);
-int x509_cert_sha256(const x509_cert *c, uint8_t out[32]); /* of the DER */
+/* Of the exact DER it was parsed from (of OpenSSL's encoding for a
+ * certificate built here). */
+int x509_cert_sha256(const x509_cert *c, uint8_t out[32]);
 void *x509_cert_raw(const x509_cert *c); /* borrowed X509* */
 
 int x509_crl_issuer(const x509_crl *c, char *buf, size_t cap);

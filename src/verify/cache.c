@@ -475,3 +475,78 @@ size_t pem_cert_blocks(const char *pem, size_t len, const char **blocks, size_t 
     }
     return n;
 }
+
+/* The strict form every chain the verifier trusts is read with (docs/verify.md
+ * "Certificate chains"): blocks separated only by whitespace (and the NULs a
+ * quote's certification data may end with), bodies of base64 and line breaks
+ * only. Anything else is a damaged block, never text to skip: a bit flip in a
+ * BEGIN line must not make a certificate silently disappear from a chain. */
+static bool pem_gap_byte(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0';
+}
+
+static bool pem_body_byte(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '+' || c == '/' || c == '=' || c == '\r' || c == '\n';
+}
+
+static void pem_excerpt(const char *p, size_t avail, char out[24])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < avail && n < 20; i++)
+        out[n++] = (p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?';
+    out[n] = '\0';
+}
+
+int pem_cert_blocks_strict(const char *pem, size_t len, const char **blocks, size_t *lens,
+                           size_t max, size_t *count, char *err, size_t cap)
+{
+    static const char BEGIN[] = "-----BEGIN CERTIFICATE-----";
+    static const char END[] = "-----END CERTIFICATE-----";
+    const size_t begin_len = sizeof BEGIN - 1, end_len = sizeof END - 1;
+    char ex[24];
+    size_t n = 0, i = 0;
+    *count = 0;
+    if (pem == NULL) {
+        vfmt(err, cap, "no PEM text");
+        return VERIFY_E_FORMAT;
+    }
+    while (i < len) {
+        if (pem_gap_byte(pem[i])) {
+            i++;
+            continue;
+        }
+        if (len - i < begin_len || memcmp(pem + i, BEGIN, begin_len) != 0) {
+            pem_excerpt(pem + i, len - i, ex);
+            vfmt(err, cap, "certificate %zu (at byte %zu) is damaged: \"%s\" where a \"%s\" "
+                 "line or the end must be", n + 1, i, ex, BEGIN);
+            return VERIFY_E_FORMAT;
+        }
+        size_t start = i, body = i + begin_len, j = body;
+        while (j < len && pem_body_byte(pem[j]))
+            j++;
+        if (len - j < end_len || memcmp(pem + j, END, end_len) != 0) {
+            pem_excerpt(pem + j, len - j, ex);
+            vfmt(err, cap, "certificate %zu (the PEM block at byte %zu) is damaged: \"%s\" at "
+                 "byte %zu, where only base64 or its \"%s\" line may be", n + 1, start, ex, j,
+                 END);
+            return VERIFY_E_FORMAT;
+        }
+        if (n == max) {
+            vfmt(err, cap, "more than %zu certificates", max);
+            return VERIFY_E_FORMAT;
+        }
+        blocks[n] = pem + start;
+        lens[n] = j + end_len - start;
+        n++;
+        i = j + end_len;
+    }
+    if (n == 0) {
+        vfmt(err, cap, "no PEM certificate");
+        return VERIFY_E_FORMAT;
+    }
+    *count = n;
+    return VERIFY_OK;
+}

@@ -406,22 +406,33 @@ static bool check_quote_format(vstate *s, const uint8_t *quote, size_t len)
 
 /* ---- 2. collateral-format ---- */
 
-static bool load_chain(vstate *s, const char *what, const char *pem, size_t len, chain *out)
+/* Reads one chain strictly (pem_cert_blocks_strict): a block that does not
+ * parse is an error naming its position, never skipped. `id` is the check a
+ * damaged chain fails: quote-format for the quote's own chain, else
+ * collateral-format. */
+static bool load_chain(vstate *s, verify_check_id id, const char *what, const char *pem,
+                       size_t len, chain *out)
 {
     const char *blocks[MAX_CHAIN];
-    size_t lens[MAX_CHAIN];
-    char err[VERIFY_DETAIL_MAX];
+    size_t lens[MAX_CHAIN], n = 0;
+    char err[VERIFY_DETAIL_MAX] = "";
     out->n = 0;
-    size_t n = pem_cert_blocks(pem, len, blocks, lens, MAX_CHAIN);
-    if (n == 0)
-        return fail(s, VERIFY_CHECK_COLLATERAL_FORMAT, VERIFY_VERDICT_INVALID,
-                    "the %s has no PEM certificate", what);
+    if (pem_cert_blocks_strict(pem, len, blocks, lens, MAX_CHAIN, &n, err, sizeof err) != 0) {
+        hint(s, id, "%s", id == VERIFY_CHECK_QUOTE_FORMAT
+                              ? "the quote's certification data is damaged: take a new quote"
+                              : "the collateral is damaged: export or fetch it again");
+        return fail(s, id, VERIFY_VERDICT_INVALID, "the %s: %s", what, err);
+    }
     for (size_t i = 0; i < n; i++) {
         err[0] = '\0';
         vcert *c = vrun_cert_pem(&s->run, blocks[i], lens[i], err, sizeof err);
-        if (c == NULL)
-            return fail(s, VERIFY_CHECK_COLLATERAL_FORMAT, VERIFY_VERDICT_INVALID,
-                        "%s certificate %zu: %s", what, i, err);
+        if (c == NULL) {
+            hint(s, id, "%s", id == VERIFY_CHECK_QUOTE_FORMAT
+                                  ? "the quote's certification data is damaged: take a new quote"
+                                  : "the collateral is damaged: export or fetch it again");
+            return fail(s, id, VERIFY_VERDICT_INVALID, "the %s: certificate %zu of %zu: %s", what,
+                        i + 1, n, err);
+        }
         out->c[out->n++] = c;
     }
     return true;
@@ -457,16 +468,9 @@ static bool check_collateral_format(vstate *s)
         return fail(s, id, VERIFY_VERDICT_INVALID, "QE identity: %s", err);
 
     if (s->q.cert_type == CERT_DATA_PCK_CHAIN) {
-        s->pck.n = 0;
-        for (size_t i = 0; i < s->q.pem_count && i < MAX_CHAIN; i++) {
-            vcert *v = vrun_cert_pem(&s->run, s->q.pem[i].pem, s->q.pem[i].len, err, sizeof err);
-            if (v == NULL)
-                return fail(s, VERIFY_CHECK_QUOTE_FORMAT, VERIFY_VERDICT_INVALID,
-                            "certificate %zu in the quote's PCK chain: %s", i, err);
-            s->pck.c[s->pck.n++] = v;
-        }
-        if (s->pck.n == 0)
-            return fail(s, id, VERIFY_VERDICT_INVALID, "the quote's PCK chain has no certificate");
+        if (!load_chain(s, VERIFY_CHECK_QUOTE_FORMAT, "quote's PCK chain",
+                        (const char *)s->q.cert_data, s->q.cert_data_len, &s->pck))
+            return false;
     } else {
         if (c->pck_chain == NULL) {
             hint(s, id, "pass the platform's PCK certificate chain (PCK certificate and PCK CA, "
@@ -476,16 +480,16 @@ static bool check_collateral_format(vstate *s)
                         "the PCK chain (--pck-chain or pck_chain.pem)",
                         s->q.cert_type);
         }
-        if (!load_chain(s, "PCK chain", c->pck_chain, c->pck_chain_len, &s->pck))
+        if (!load_chain(s, id, "PCK chain", c->pck_chain, c->pck_chain_len, &s->pck))
             return false;
     }
-    if (!load_chain(s, "TCB info issuer chain", c->tcb_info_issuer_chain,
+    if (!load_chain(s, id, "TCB info issuer chain", c->tcb_info_issuer_chain,
                     c->tcb_info_issuer_chain_len, &s->tcb_chain) ||
-        !load_chain(s, "QE identity issuer chain", c->qe_identity_issuer_chain,
+        !load_chain(s, id, "QE identity issuer chain", c->qe_identity_issuer_chain,
                     c->qe_identity_issuer_chain_len, &s->qe_chain))
         return false;
     if (c->pck_crl_issuer_chain != NULL &&
-        !load_chain(s, "PCK CRL issuer chain", c->pck_crl_issuer_chain,
+        !load_chain(s, id, "PCK CRL issuer chain", c->pck_crl_issuer_chain,
                     c->pck_crl_issuer_chain_len, &s->crl_chain))
         return false;
     pass(s, id, "TCB info %s v%d, QE identity %s v%d, %zu+%zu+%zu+%zu certificates, 2 CRLs",
@@ -496,37 +500,62 @@ static bool check_collateral_format(vstate *s)
 
 /* ---- chains (§7.2, §7.3) ---- */
 
-static vcert *find_subject(const chain *ch, const char *subject, bool want_self_issued)
+/* quote-format §7.2/§7.3: how many certificates each chain holds, as QVL
+ * counts them (PCK certificate, PCK CA, root; TCB signing certificate, root). */
+#define PCK_CHAIN_CERTS 3
+#define SIGNING_CHAIN_CERTS 2
+
+static bool same_root_bytes(const vcert *c, const vcert *trust)
 {
-    for (size_t i = 0; i < ch->n; i++) {
-        if (strcmp(ch->c[i]->subject, subject) == 0 && ch->c[i]->self_issued == want_self_issued)
-            return ch->c[i];
-    }
-    return NULL;
+    return memcmp(c->der_sha256, trust->der_sha256, 32) == 0;
 }
 
-/* The chain's own root (if it carries one) must be the trusted root: same
- * key; and the certificate directly below must be issued and signed by the
- * trusted root. `what` names the chain in messages. */
-static bool anchor_ok(vstate *s, verify_check_id id, const char *what, const chain *ch,
-                      vcert *top, vcert **chain_root)
+/* A chain that carries a root must carry the trusted root itself, byte for
+ * byte (docs/verify.md "Certificate chains"): QVL compares the chain root's
+ * signature bytes with the trusted root's and dcap-qvl verifies it with the
+ * trusted key; DER equality implies both and also covers the fields no
+ * signature protects (the outer signatureAlgorithm). Certificate `i` of `ch`
+ * (1-based in messages) is the one in the root's place; on a mismatch the
+ * failure says what is wrong with it. */
+static bool chain_root_ok(vstate *s, verify_check_id id, const char *what, const chain *ch,
+                          size_t i, const char *fix)
 {
     const vcert *trust = s->ctx->root;
-    vcert *r = find_subject(ch, top->issuer, true);
-    if (chain_root != NULL)
-        *chain_root = r;
-    if (r != NULL) {
-        if (memcmp(r->pub, trust->pub, 64) != 0) {
-            hint(s, id, "if you trust the root '%s', pass its certificate with --root FILE",
-                 r->cn);
-            return fail(s, id, VERIFY_VERDICT_INVALID,
-                        "the %s ends at root '%s', which is not the trusted root '%s' "
-                        "(different key)", what, r->subject, trust->subject);
-        }
-        if (vcert_check_signed_by(&s->run, r, r) != 0)
-            return fail(s, id, VERIFY_VERDICT_INVALID, "the %s's root '%s' is not self-signed",
-                        what, r->subject);
+    vcert *c = ch->c[i];
+    if (same_root_bytes(c, trust))
+        return true;
+    char wrong[160];
+    if (!c->self_issued) {
+        vfmt(wrong, sizeof wrong, "is not a root certificate, yet holds the place of the "
+             "trusted root 'CN=%s'", trust->cn);
+        hint(s, id, "%s", fix);
+    } else if (strcmp(c->subject, trust->subject) != 0 ||
+               !x509_cert_subject_equals_issuer_of(trust->cert, c->cert)) {
+        vfmt(wrong, sizeof wrong, "is a root, but not the trusted root 'CN=%s'", trust->cn);
+        hint(s, id, "if you trust the root '%s', pass its certificate with --root FILE", c->cn);
+    } else if (!c->has_pub || memcmp(c->pub, trust->pub, 64) != 0) {
+        vfmt(wrong, sizeof wrong, "has the trusted root's name but not its key: not the trusted "
+             "root");
+        hint(s, id, "if you trust the root '%s', pass its certificate with --root FILE", c->cn);
+    } else if (vcert_check_signed_by(&s->run, c, c) != 0) {
+        vfmt(wrong, sizeof wrong, "has the trusted root's name and key, but its self-signature "
+             "does not verify: a damaged copy of the root");
+        hint(s, id, "%s", fix);
+    } else {
+        vfmt(wrong, sizeof wrong, "is signed by the trusted root's key but differs from its "
+             "bytes: a re-issue, or a field changed outside the signature");
+        hint(s, id, "if the chain's copy is the root you trust, pass it with --root FILE; "
+                    "else %s", fix);
     }
+    return fail(s, id, VERIFY_VERDICT_INVALID, "the %s: certificate %zu of %zu ('%s') %s", what,
+                i + 1, ch->n, c->subject, wrong);
+}
+
+/* The certificate directly below the root must be issued and signed by the
+ * trusted root. */
+static bool anchored_on_trust(vstate *s, verify_check_id id, const char *what, vcert *top)
+{
+    const vcert *trust = s->ctx->root;
     if (strcmp(top->issuer, trust->subject) != 0 ||
         !x509_cert_subject_equals_issuer_of(trust->cert, top->cert)) {
         hint(s, id, "if you trust the root that issued '%s', pass its certificate with --root "
@@ -542,6 +571,19 @@ static bool anchor_ok(vstate *s, verify_check_id id, const char *what, const cha
     return true;
 }
 
+/* QVL's count (quote-format §7.2, §7.3): a chain with a missing, extra or
+ * unreadable certificate is refused before any role is looked for. */
+static bool chain_count_ok(vstate *s, verify_check_id id, const char *what, const chain *ch,
+                           size_t want, const char *roles, const char *fix)
+{
+    if (ch->n == want)
+        return true;
+    hint(s, id, "%s", fix);
+    return fail(s, id, VERIFY_VERDICT_INVALID,
+                "the %s holds %zu certificate%s; it must hold exactly %zu: %s", what, ch->n,
+                ch->n == 1 ? "" : "s", want, roles);
+}
+
 /* §1.5 type 4: the quote carries the PCK leaf (PEM) but not its CA, so the
  * chain is supplied as for types 1-3 (QVL does the same and ignores the
  * quote's copy). We hold the two to each other: the quote's certificate
@@ -550,11 +592,12 @@ static bool quote_leaf_matches(vstate *s)
 {
     const verify_check_id id = VERIFY_CHECK_PCK_CHAIN;
     const char *blocks[1];
-    size_t lens[1];
+    size_t lens[1], n = 0;
     char err[VERIFY_DETAIL_MAX] = "";
-    if (pem_cert_blocks((const char *)s->q.cert_data, s->q.cert_data_len, blocks, lens, 1) != 1)
+    if (pem_cert_blocks_strict((const char *)s->q.cert_data, s->q.cert_data_len, blocks, lens, 1,
+                               &n, err, sizeof err) != 0)
         return fail(s, id, VERIFY_VERDICT_INVALID,
-                    "certification data type 4 holds no PEM certificate");
+                    "certification data type 4 must hold exactly one PEM certificate: %s", err);
     const vcert *c = vrun_cert_pem(&s->run, blocks[0], lens[0], err, sizeof err);
     if (c == NULL)
         return fail(s, id, VERIFY_VERDICT_INVALID,
@@ -568,25 +611,56 @@ static bool quote_leaf_matches(vstate *s)
     return true;
 }
 
+/* What fixes a damaged or incomplete PCK chain depends on where it came from. */
+static const char *pck_chain_fix(const vstate *s)
+{
+    return s->q.cert_type == CERT_DATA_PCK_CHAIN
+               ? "the quote's certification data is damaged: take a new quote"
+               : "pass the complete PCK chain (PCK certificate, PCK CA and root, PEM) with "
+                 "--pck-chain FILE";
+}
+
 static bool check_pck_chain(vstate *s)
 {
     const verify_check_id id = VERIFY_CHECK_PCK_CHAIN;
-    for (size_t i = 0; i < s->pck.n && s->leaf == NULL; i++) {
+    const char *what = s->q.cert_type == CERT_DATA_PCK_CHAIN ? "quote's PCK chain" : "PCK chain";
+    if (!chain_count_ok(s, id, what, &s->pck, PCK_CHAIN_CERTS,
+                        "the PCK certificate, its PCK CA and the root", pck_chain_fix(s)))
+        return false;
+    /* Roles by position, not by object: the cache hands out one object for
+     * identical blocks, and a duplicated certificate must not hide the
+     * place it took. */
+    size_t li = s->pck.n, ci = s->pck.n;
+    for (size_t i = 0; i < s->pck.n && li == s->pck.n; i++) {
         if (cn_has(s->pck.c[i], CN_PCK_LEAF) && !s->pck.c[i]->is_ca)
-            s->leaf = s->pck.c[i];
+            li = i;
     }
-    if (s->leaf == NULL)
+    if (li == s->pck.n)
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "no PCK certificate (a non-CA certificate whose CN contains \"%s\")",
                     CN_PCK_LEAF);
-    s->pck_ca = find_subject(&s->pck, s->leaf->issuer, false);
+    s->leaf = s->pck.c[li];
+    for (size_t i = 0; i < s->pck.n && ci == s->pck.n; i++) {
+        const vcert *c = s->pck.c[i];
+        if (i != li && !c->self_issued && strcmp(c->subject, s->leaf->issuer) == 0)
+            ci = i;
+    }
+    if (ci < s->pck.n)
+        s->pck_ca = s->pck.c[ci];
     if (s->pck_ca == NULL || !x509_cert_subject_equals_issuer_of(s->pck_ca->cert, s->leaf->cert))
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "the PCK certificate's issuer '%s' is not in the chain", s->leaf->issuer);
     if (!cn_has(s->pck_ca, CN_CA) || !s->pck_ca->is_ca)
         return fail(s, id, VERIFY_VERDICT_INVALID, "the PCK issuer '%s' is not a CA",
                     s->pck_ca->subject);
-    if (!anchor_ok(s, id, "PCK chain", &s->pck, s->pck_ca, &s->pck_root))
+    for (size_t i = 0; i < s->pck.n; i++) {
+        if (i == li || i == ci)
+            continue;
+        if (!chain_root_ok(s, id, what, &s->pck, i, pck_chain_fix(s)))
+            return false;
+        s->pck_root = s->pck.c[i];
+    }
+    if (!anchored_on_trust(s, id, what, s->pck_ca))
         return false;
     if (vcert_check_signed_by(&s->run, s->leaf, s->pck_ca) != 0)
         return fail(s, id, VERIFY_VERDICT_INVALID,
@@ -644,7 +718,14 @@ static bool check_crls(vstate *s)
     /* The PCK CRL issuer chain is not needed for trust: the PCK CRL is checked
      * against the PCK chain's CA, which is anchored at the trusted root. Like
      * QvE we only use its certificates' dates (§6.7); Intel's own QVL sample
-     * ships one that does not even contain the CA. */
+     * ships one that does not even contain the CA. A root it carries must
+     * still be the trusted one, as in every other chain. */
+    for (size_t i = 0; i < s->crl_chain.n; i++) {
+        if (s->crl_chain.c[i]->self_issued &&
+            !chain_root_ok(s, id, "PCK CRL issuer chain", &s->crl_chain, i,
+                           "the collateral is damaged: export or fetch it again"))
+            return false;
+    }
     pass(s, id, "root CA CRL signed by the trusted root, PCK CRL by '%s'", s->pck_ca->cn);
     return true;
 }
@@ -681,15 +762,24 @@ static bool check_pck_revocation(vstate *s)
 static bool check_signing_chain(vstate *s, verify_check_id id, const char *what, const chain *ch,
                                 vcert **signer_out)
 {
-    vcert *signer = NULL;
-    for (size_t i = 0; i < ch->n && signer == NULL; i++) {
+    static const char FIX[] = "the collateral is damaged or incomplete: export or fetch it again";
+    if (!chain_count_ok(s, id, what, ch, SIGNING_CHAIN_CERTS,
+                        "the TCB signing certificate and the root", FIX))
+        return false;
+    size_t si = ch->n; /* by position, as in check_pck_chain */
+    for (size_t i = 0; i < ch->n && si == ch->n; i++) {
         if (cn_has(ch->c[i], CN_TCB_SIGNER) && !ch->c[i]->self_issued)
-            signer = ch->c[i];
+            si = i;
     }
-    if (signer == NULL)
+    if (si == ch->n)
         return fail(s, id, VERIFY_VERDICT_INVALID,
                     "the %s has no certificate whose CN contains \"%s\"", what, CN_TCB_SIGNER);
-    if (!anchor_ok(s, id, what, ch, signer, NULL))
+    vcert *signer = ch->c[si];
+    for (size_t i = 0; i < ch->n; i++) {
+        if (i != si && !chain_root_ok(s, id, what, ch, i, FIX))
+            return false;
+    }
+    if (!anchored_on_trust(s, id, what, signer))
         return false;
     if (!signer->has_required_exts)
         return fail(s, id, VERIFY_VERDICT_INVALID, "'%s' lacks a required extension", signer->cn);

@@ -201,6 +201,13 @@ int vbody_check_signature(vrun *run, vbody *b, const char *body, size_t len,
 size_t pem_cert_blocks(const char *pem, size_t len, const char **blocks, size_t *lens,
                        size_t max);
 
+/* The same, strictly (docs/verify.md "Certificate chains"): only whitespace
+ * and NULs around blocks, only base64 and line breaks inside. Fills *count
+ * and returns VERIFY_OK, or VERIFY_E_FORMAT with err naming the byte and the
+ * block at fault. */
+int pem_cert_blocks_strict(const char *pem, size_t len, const char **blocks, size_t *lens,
+                           size_t max, size_t *count, char *err, size_t cap);
+
 /* Case-insensitive fixed-length hex decode (exactly n bytes from 2n chars). */
 bool hex_exact(const char *s, size_t slen, uint8_t *out, size_t n);
 

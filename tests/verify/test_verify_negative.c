@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "sgxqh/verify.h"
 #include "vectors.h"
@@ -459,6 +460,218 @@ static int teardown(void **state)
     return 0;
 }
 
+/* ---- issue 11: chains hold exactly their certificates, the root as trusted ---- */
+
+#define MAX_TEST_CERTS 4
+typedef struct {
+    size_t n;
+    uint8_t der[MAX_TEST_CERTS][2048];
+    size_t len[MAX_TEST_CERTS];
+} test_chain;
+
+/* PEM text → DER certificates, with OpenSSL's base64 (not our parser). */
+static void chain_split(const char *pem, test_chain *out)
+{
+    static const char B[] = "-----BEGIN CERTIFICATE-----", E[] = "-----END CERTIFICATE-----";
+    out->n = 0;
+    for (const char *p = strstr(pem, B); p != NULL; p = strstr(p, B)) {
+        const char *e = strstr(p, E);
+        assert_non_null(e);
+        char b64[4096];
+        size_t k = 0;
+        for (const char *c = p + strlen(B); c < e; c++)
+            if (*c != '\n' && *c != '\r')
+                b64[k++] = *c;
+        assert_true(out->n < MAX_TEST_CERTS && k / 4 * 3 <= sizeof out->der[0]);
+        int n = EVP_DecodeBlock(out->der[out->n], (const unsigned char *)b64, (int)k);
+        assert_true(n > 0);
+        size_t pad = (k > 0 && b64[k - 1] == '=') + (k > 1 && b64[k - 2] == '=');
+        out->len[out->n++] = (size_t)n - pad;
+        p = e;
+    }
+}
+
+/* DER certificates → PEM text (64-column lines); malloc'd, *len set. */
+static char *chain_join(const test_chain *c, size_t *len)
+{
+    char *out = calloc(1, 16384);
+    assert_non_null(out);
+    size_t used = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        char b64[4096];
+        int n = EVP_EncodeBlock((unsigned char *)b64, c->der[i], (int)c->len[i]);
+        used += (size_t)sprintf(out + used, "-----BEGIN CERTIFICATE-----\n");
+        for (int j = 0; j < n; j += 64)
+            used += (size_t)sprintf(out + used, "%.*s\n", n - j < 64 ? n - j : 64, b64 + j);
+        used += (size_t)sprintf(out + used, "-----END CERTIFICATE-----\n");
+    }
+    *len = used;
+    return out;
+}
+
+static void set_tcb_chain(test_vector *v, const test_chain *c)
+{
+    free(v->coll.tcb_info_issuer_chain);
+    v->coll.tcb_info_issuer_chain = chain_join(c, &v->coll.tcb_info_issuer_chain_len);
+}
+
+static void expect_chain_rejected(test_vector *v, const char *what, verify_check_id check,
+                                  const char *reason_has)
+{
+    verify_result r;
+    run(v, v->quote, &v->coll, v->pinned_time, &r);
+    expect_rejected(v->dir, what, &r, VERIFY_VERDICT_INVALID, check);
+    if (strstr(r.reason, reason_has) == NULL)
+        fail_msg("%s: reason '%s' lacks '%s'", what, r.reason, reason_has);
+}
+
+/* The root copy inside a chain, damaged in every way a bit flip can: each
+ * one was accepted before (the root was looked up by name and skipped). */
+static void test_damaged_chain_root(void **state)
+{
+    (void)state;
+    test_vector v, other;
+    test_chain c;
+    uint8_t *q;
+    tv_load(&v, "customroot-dcapqvl-sgx-v3");
+    verify_intact(&v);
+
+    /* the quote's chain: the root's BEGIN line damaged, so the block no
+     * longer reads as PEM */
+    q = malloc(v.quote_len);
+    assert_non_null(q);
+    memcpy(q, v.quote, v.quote_len);
+    uint8_t *last = NULL;
+    for (uint8_t *p = q; (p = memmem(p, v.quote_len - (size_t)(p - q), "-----BEGIN", 10)); p++)
+        last = p;
+    assert_non_null(last);
+    last[5] ^= 0x01; /* 'B' -> 'C' */
+    verify_result r;
+    run(&v, q, &v.coll, v.pinned_time, &r);
+    expect_rejected(v.dir, "root BEGIN line", &r, VERIFY_VERDICT_INVALID,
+                    VERIFY_CHECK_QUOTE_FORMAT);
+    assert_non_null(strstr(r.reason, "quote's PCK chain"));
+    assert_non_null(strstr(r.hint, "take a new quote"));
+    last[5] ^= 0x01;
+
+    /* the quote's chain: one base64 character of the root's signature */
+    uint8_t *end = memmem(last, v.quote_len - (size_t)(last - q), "-----END", 8);
+    assert_non_null(end);
+    uint8_t *ch = end - 1;
+    while (*ch == '\n' || *ch == '=')
+        ch--;
+    ch -= 3;
+    *ch = *ch == 'A' ? 'B' : 'A';
+    run(&v, q, &v.coll, v.pinned_time, &r);
+    expect_rejected(v.dir, "root signature", &r, VERIFY_VERDICT_INVALID, VERIFY_CHECK_PCK_CHAIN);
+    assert_non_null(strstr(r.reason, "certificate 3 of 3"));
+    assert_non_null(strstr(r.reason, "CN=Test SGX Root CA"));
+    assert_non_null(strstr(r.reason, "self-signature does not verify"));
+    free(q);
+
+    chain_split(v.coll.tcb_info_issuer_chain, &c);
+    assert_int_equal(c.n, 2);
+    tv_free(&v);
+
+    /* the TCB info chain without its root, with it twice, with the PCK CA in
+     * its place */
+    tv_load(&v, "customroot-dcapqvl-sgx-v3");
+    test_chain m = c;
+    m.n = 1;
+    set_tcb_chain(&v, &m);
+    expect_chain_rejected(&v, "root dropped", VERIFY_CHECK_TCB_INFO_CHAIN,
+                          "holds 1 certificate; it must hold exactly 2");
+    m = c;
+    memcpy(m.der[2], c.der[1], c.len[1]);
+    m.len[2] = c.len[1];
+    m.n = 3;
+    set_tcb_chain(&v, &m);
+    expect_chain_rejected(&v, "root twice", VERIFY_CHECK_TCB_INFO_CHAIN, "holds 3 certificates");
+    /* the signer twice, in the root's place: identical blocks are one cached
+     * object, which must not hide the place the copy took */
+    m = c;
+    memcpy(m.der[1], c.der[0], c.len[0]);
+    m.len[1] = c.len[0];
+    set_tcb_chain(&v, &m);
+    expect_chain_rejected(&v, "signer twice", VERIFY_CHECK_TCB_INFO_CHAIN,
+                          "certificate 2 of 2 (");
+    expect_chain_rejected(&v, "signer twice", VERIFY_CHECK_TCB_INFO_CHAIN,
+                          "CN=Test SGX TCB Signing') is not a root certificate");
+    tv_free(&v);
+
+    tv_load(&v, "customroot-dcapqvl-sgx-v3");
+    tv_load(&other, "customroot-dcapqvl-sgx-v3");
+    test_chain pq;
+    char *text = calloc(1, other.quote_len + 1); /* NUL-terminated for chain_split */
+    assert_non_null(text);
+    memcpy(text, other.quote, other.quote_len);
+    const char *pem = memmem(text, other.quote_len, "-----BEGIN", 10);
+    assert_non_null(pem);
+    chain_split(pem, &pq);
+    free(text);
+    assert_int_equal(pq.n, 3);
+    m = c;
+    memcpy(m.der[1], pq.der[1], pq.len[1]); /* the PCK CA */
+    m.len[1] = pq.len[1];
+    set_tcb_chain(&v, &m);
+    expect_chain_rejected(&v, "CA in the root's place", VERIFY_CHECK_TCB_INFO_CHAIN,
+                          "is not a root certificate, yet holds the place of the trusted root");
+    tv_free(&other);
+    tv_free(&v);
+
+    /* another root with the trusted root's name (Intel's test root, for an
+     * Intel-rooted vector) */
+    tv_load(&v, "dcapqvl-sgx-v3");
+    tv_load(&other, "intelqvl-sample-sgx-v3-testroot");
+    test_chain intel, test_root;
+    chain_split(v.coll.qe_identity_issuer_chain, &intel);
+    chain_split((const char *)other.root, &test_root);
+    intel.len[1] = test_root.len[0];
+    memcpy(intel.der[1], test_root.der[0], test_root.len[0]);
+    free(v.coll.qe_identity_issuer_chain);
+    v.coll.qe_identity_issuer_chain = chain_join(&intel, &v.coll.qe_identity_issuer_chain_len);
+    expect_chain_rejected(&v, "same-name root", VERIFY_CHECK_QE_IDENTITY_CHAIN,
+                          "has the trusted root's name but not its key");
+    tv_free(&other);
+    tv_free(&v);
+}
+
+/* Issue 11 class 2: stricter than QVL, on purpose (docs/verify.md). */
+static void test_stricter_than_qvl(void **state)
+{
+    (void)state;
+    test_vector v;
+    test_chain c;
+    verify_result r;
+    /* the outer signatureAlgorithm of the TCB signing certificate differs
+     * from tbsCertificate.signature (RFC 5280 §4.1.1.2) */
+    tv_load(&v, "customroot-dcapqvl-sgx-v3");
+    verify_intact(&v);
+    chain_split(v.coll.tcb_info_issuer_chain, &c);
+    static const uint8_t ECDSA_SHA256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+                                           0x3d, 0x04, 0x03, 0x02};
+    uint8_t *outer = NULL;
+    for (uint8_t *p = c.der[0]; (p = memmem(p, c.len[0] - (size_t)(p - c.der[0]), ECDSA_SHA256,
+                                            sizeof ECDSA_SHA256)) != NULL; p++)
+        outer = p;
+    assert_non_null(outer);
+    assert_true(outer > c.der[0] + c.len[0] / 2); /* the outer one, after tbsCertificate */
+    outer[sizeof ECDSA_SHA256 - 1] = 0x03;        /* ecdsa-with-SHA384 */
+    set_tcb_chain(&v, &c);
+    run(&v, v.quote, &v.coll, v.pinned_time, &r);
+    expect_rejected(v.dir, "outer signatureAlgorithm", &r, VERIFY_VERDICT_INVALID,
+                    VERIFY_CHECK_TCB_INFO_CHAIN);
+    tv_free(&v);
+
+    /* signature_data_len one more than the signature data holds (§1.1, @432) */
+    tv_load(&v, "customroot-dcapqvl-sgx-v3");
+    v.quote[432] = (uint8_t)(v.quote[432] + 1);
+    run(&v, v.quote, &v.coll, v.pinned_time, &r);
+    expect_rejected(v.dir, "signature_data_len", &r, VERIFY_VERDICT_INVALID,
+                    VERIFY_CHECK_QUOTE_FORMAT);
+    tv_free(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +683,8 @@ int main(void)
         cmocka_unit_test(test_td_identity_offsets),
         cmocka_unit_test(test_resigned_collateral),
         cmocka_unit_test(test_mixed_tee_collateral),
+        cmocka_unit_test(test_damaged_chain_root),
+        cmocka_unit_test(test_stricter_than_qvl),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

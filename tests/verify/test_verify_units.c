@@ -544,6 +544,51 @@ static void test_pccs_percent_decode(void **state)
     free(big);
 }
 
+/* The strict chain reader (docs/verify.md "Certificate chains"): blocks
+ * found exactly, a damaged block an error naming where. */
+static void test_pem_strict(void **state)
+{
+    (void)state;
+    static const char B[] = "-----BEGIN CERTIFICATE-----\n", E[] = "-----END CERTIFICATE-----\n";
+    const char *blocks[4];
+    size_t lens[4], n;
+    char err[256], text[512];
+    /* two blocks, whitespace and trailing NULs around them */
+    int len = snprintf(text, sizeof text, "\n%sQUJD\nREVG\n%s\r\n%sR0hJ\n%s", B, E, B, E);
+    text[len] = '\0';
+    assert_int_equal(pem_cert_blocks_strict(text, (size_t)len + 1, blocks, lens, 4, &n, err,
+                                            sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_ptr_equal(blocks[0], text + 1);
+    assert_int_equal(lens[0], strlen(B) + 10 + strlen(E) - 1);
+    /* a damaged BEGIN line: an error at certificate 2, never skipped */
+    len = snprintf(text, sizeof text, "%sQUJD\n%s-----BEGIN CERTIFICATF-----\nR0hJ\n%s", B, E, E);
+    assert_int_equal(pem_cert_blocks_strict(text, (size_t)len, blocks, lens, 4, &n, err,
+                                            sizeof err), VERIFY_E_FORMAT);
+    assert_non_null(strstr(err, "certificate 2 (at byte"));
+    assert_int_equal(n, 0);
+    /* text between blocks */
+    len = snprintf(text, sizeof text, "%sQUJD\n%sBag Attributes\n%sR0hJ\n%s", B, E, B, E);
+    assert_int_equal(pem_cert_blocks_strict(text, (size_t)len, blocks, lens, 4, &n, err,
+                                            sizeof err), VERIFY_E_FORMAT);
+    assert_non_null(strstr(err, "\"Bag Attributes"));
+    /* a character that is not base64 inside a block, a damaged END line */
+    len = snprintf(text, sizeof text, "%sQU*D\n%s", B, E);
+    assert_int_equal(pem_cert_blocks_strict(text, (size_t)len, blocks, lens, 4, &n, err,
+                                            sizeof err), VERIFY_E_FORMAT);
+    assert_non_null(strstr(err, "certificate 1 (the PEM block at byte 0) is damaged: \"*D"));
+    len = snprintf(text, sizeof text, "%sQUJD\n-----END CERTIFICATF-----\n", B);
+    assert_int_equal(pem_cert_blocks_strict(text, (size_t)len, blocks, lens, 4, &n, err,
+                                            sizeof err), VERIFY_E_FORMAT);
+    /* more blocks than the caller takes; none at all */
+    len = snprintf(text, sizeof text, "%sQUJD\n%s%sQUJD\n%s", B, E, B, E);
+    assert_int_equal(pem_cert_blocks_strict(text, (size_t)len, blocks, lens, 1, &n, err,
+                                            sizeof err), VERIFY_E_FORMAT);
+    assert_int_equal(pem_cert_blocks_strict("\n \0", 3, blocks, lens, 4, &n, err, sizeof err),
+                     VERIFY_E_FORMAT);
+    assert_non_null(strstr(err, "no PEM certificate"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -559,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_collateral_loaders_errors),
         cmocka_unit_test(test_pccs_header_match),
         cmocka_unit_test(test_pccs_percent_decode),
+        cmocka_unit_test(test_pem_strict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

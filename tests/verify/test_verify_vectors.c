@@ -545,7 +545,7 @@ static void test_cert_data_types(void **state)
     q = rebuild(&v, 4, t1, 34, &qlen);
     verify_rebuilt(&v, q, qlen, chain, chain_len, 4, &r);
     assert_int_equal(r.failed_check, VERIFY_CHECK_PCK_CHAIN);
-    assert_non_null(strstr(r.reason, "holds no PEM certificate"));
+    assert_non_null(strstr(r.reason, "must hold exactly one PEM certificate"));
     free(q);
     free(ca);
     free(leaf);
