@@ -9,7 +9,7 @@ build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libssl-dev libjansson-dev
   libuv1-dev protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev
   libmicrohttpd-dev libsystemd-dev python3 libcmocka-dev)
 # (cmocka is in build_pkgs because a default `meson setup` builds the tests.)
-check_pkgs=(clang libclang-rt-14-dev nodejs npm yamllint curl python3-yaml systemd)
+check_pkgs=(clang libclang-rt-14-dev nodejs npm yamllint curl python3-yaml python3-cryptography systemd)
 
 pkgs=("${build_pkgs[@]}")
 [ "$want" = check ] && pkgs+=("${check_pkgs[@]}")
