@@ -342,17 +342,16 @@ static void test_requests_match_intel_captures(void **state)
     for (int i = 0; i < 32; i++)
         assert_int_equal(pkid[i], 0xab);
 
-    /* 06. (aesm-responses/06_*.response.bin holds hex text of another
-     * response, not bytes; use aesm §3.6's vector {0, 4734} instead.) */
+    /* 06: getQuoteSizeExRes { errorCode 0, quote_size 1200 } (the copy in
+     * tests/vectors holds the raw bytes; see its README) */
     fake_arm(FAKE_REPLY);
-    memcpy(g_fake.reply, "\x08\x00\x00\x00\x82\x01\x05\x08\x00\x10\xfe\x24", 12);
-    g_fake.reply_len = 12;
+    assert_int_equal(reply_with_vector("aesm-responses/06_get_quote_size_ex.response.bin"), 12);
     fake_start();
     uint32_t qsize = 0;
     assert_int_equal(q.size(&kid, &qsize), SGX_SUCCESS);
     fake_join();
     expect_request("06_get_quote_size_ex");
-    assert_int_equal(qsize, 4734);
+    assert_int_equal(qsize, 1200);
 
     /* 07: the synthetic report, byte i = i & 0xff (aesm-clients §5) */
     sgx_report_t report;
