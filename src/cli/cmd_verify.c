@@ -35,7 +35,7 @@ static void usage(FILE *to)
             "\n"
             "Verifies an SGX (v3/v4) or TDX (v4/v5) quote like Intel's QVL does.\n"
             "  QUOTE                 the raw quote file ('-' = stdin)\n"
-            "  --collateral-dir DIR  collateral in the layout of shared/vectors/quotes/<vector>/\n"
+            "  --collateral-dir DIR  collateral files as `sgx-quote collateral export` writes them\n"
             "  --collateral FILE     a dcap-qvl QuoteCollateralV3 JSON document\n"
             "  --pccs-url URL        fetch collateral from a PCCS / PCS v4 base URL\n"
             "  --pck-chain PEM       PCK chain for quotes without one (certification data 1-4)\n"

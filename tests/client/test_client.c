@@ -3,7 +3,7 @@
  * The client library against a scripted fake aesmd on a temporary socket.
  * What is checked, and where the expected values come from:
  *   - the requests are byte for byte the captures Intel's libsgx_quote_ex
- *     sent (shared/vectors/aesm-requests 01–10), and the responses Intel's
+ *     sent (tests/vectors/aesm-requests 01–10), and the responses Intel's
  *     library accepted (aesm-responses) come back out the same way;
  *   - errorCode → sgx_status_t, common and per API (aesm §5.3, §5.4, §4);
  *   - Intel's field rules: too long is an error, too short is copied, a
