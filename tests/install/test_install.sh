@@ -8,9 +8,13 @@
 # in libdir (unless -Dsystem_quote_ex=true). TAP output.
 # Usage: test_install.sh BUILD_DIR SOURCE_DIR PREFIX BINDIR LIBDIR UNITDIR
 #        MANDIR COMPLETIONDIR DOCDIR MAN(yes|no) SYSTEM_QUOTE_EX(true|false)
+#        SANITIZE (meson's b_sanitize: the example program is built with the
+#        same -fsanitize as the library, whose runtime must load first)
 set -uo pipefail
 build=$1 src=$2 prefix=$3 bindir=$4 libdir=$5 unitdir=$6 mandir=$7 compdir=$8 docdir=$9
-man=${10} system_quote_ex=${11}
+man=${10} system_quote_ex=${11} sanitize=${12:-none}
+san=""
+[ "$sanitize" = none ] || san="-fsanitize=$sanitize"
 abs() { case $1 in /*) echo "$1" ;; *) echo "$prefix/$1" ;; esac; }
 bindir=$(abs "$bindir") libdir=$(abs "$libdir") unitdir=$(abs "$unitdir")
 mandir=$(abs "$mandir") compdir=$(abs "$compdir") docdir=$(abs "$docdir")
@@ -81,7 +85,7 @@ fi
 # A C program built only from the installed tree, through pkg-config.
 prog=$dest/verify-quote
 if out=$(PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_LIBDIR=$dest$libdir/pkgconfig \
-  bash -c "cc -std=c17 -Wall -Wextra -Werror -o '$prog' '$dest$docdir/examples/verify-quote.c' \$(pkg-config --cflags --libs sgxqh-verify)" 2>&1); then
+  bash -c "cc -std=c17 -Wall -Wextra -Werror $san -o '$prog' '$dest$docdir/examples/verify-quote.c' \$(pkg-config --cflags --libs sgxqh-verify)" 2>&1); then
   ok "a C program builds against the installed library with pkg-config"
   v=$SGXQH_VECTORS/quotes/dcapqvl-sgx-v3
   pinned=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pinned_time"])' "$v/meta.json")
