@@ -92,11 +92,14 @@ if out=$(PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_LIBDIR=$dest$libdir/pkgconfig \
   # Expected from tests/vectors/README.md: real SGX v3 quote, Intel root.
   out=$(LD_LIBRARY_PATH=$dest$libdir "$prog" "$v/quote.bin" "$v" "$SGXQH_VECTORS/quotes/intel-sgx-root-ca.pem" "$pinned" 2>&1)
   rc=$?
+  # ldd's output in full first: `ldd | grep -q` under pipefail fails when
+  # grep stops reading early.
+  libs=$(LD_LIBRARY_PATH=$dest$libdir ldd "$prog" 2>&1)
   if [ $rc -eq 0 ] && grep -qx "status: ConfigurationAndSWHardeningNeeded" <<<"$out" &&
-    LD_LIBRARY_PATH=$dest$libdir ldd "$prog" | grep -q "libsgxqh_verify.so.0 => $dest$libdir/"; then
+    grep -q "libsgxqh_verify.so.0 => $dest$libdir/" <<<"$libs"; then
     ok "it verifies dcapqvl-sgx-v3 through libsgxqh_verify.so.0"
   else
-    not_ok "it verifies dcapqvl-sgx-v3 through libsgxqh_verify.so.0" "exit $rc" "$out"
+    not_ok "it verifies dcapqvl-sgx-v3 through libsgxqh_verify.so.0" "exit $rc" "$out" "$libs"
   fi
   v=$SGXQH_VECTORS/quotes/customroot-dcapqvl-sgx-v3
   out=$(LD_LIBRARY_PATH=$dest$libdir "$prog" "$v/quote.bin" "$v" "$SGXQH_VECTORS/quotes/intel-sgx-root-ca.pem" "$pinned" 2>&1)
