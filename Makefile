@@ -2,7 +2,7 @@
 # The front door. `make demo` and `make check` work on a fresh Debian 12
 # machine: they install what is missing with apt-get (and npm, for the
 # test-only verifier) first.
-.PHONY: all deps build demo check e2e clean
+.PHONY: all deps build demo check e2e deb clean
 
 all: build
 
@@ -22,5 +22,10 @@ check:
 e2e: build
 	@scripts/e2e.sh
 
+# Debian packages into build-deb/, checked by lintian (README "Install").
+deb:
+	@scripts/install-deps.sh deb
+	@scripts/build-deb.sh
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `sgx-quote bench verify`: quotes verified per second by our verifier
- * (src/verify) on the shared vectors at their pinned times, with the cache
+ * (src/verify) on the test vectors at their pinned times, with the cache
  * warm and with it off, and, in the same run, the rate of @phala/dcap-qvl
  * (bench/qvl-bench.js under node) on the same vectors; prints the ratios.
  * A benchmark, never a timed test: the machines are noisy, the ratio
@@ -230,12 +230,12 @@ static void usage(FILE *to)
     fprintf(to,
             "usage: sgx-quote bench verify [--seconds N] [--vectors DIR] [--source-dir DIR]\n"
             "                              [--no-node]\n"
-            "  Quotes verified per second on the shared vectors at their pinned times: ours\n"
+            "  Quotes verified per second on the test vectors at their pinned times: ours\n"
             "  with the cache warm and off, and @phala/dcap-qvl under node on the same\n"
             "  vectors in the same run, with the ratios. Not a timed test.\n"
             "  --seconds N      time per measurement (default 3)\n"
-            "  --vectors DIR    shared vectors (default $SGXQH_VECTORS, else\n"
-            "                   SOURCE/../shared/vectors)\n"
+            "  --vectors DIR    test vectors (default $SGXQH_VECTORS, else\n"
+            "                   SOURCE/tests/vectors)\n"
             "  --source-dir DIR source tree, for bench/qvl-bench.js and tests/node (default\n"
             "                   $SGXQH_SOURCE_DIR, else the current directory)\n"
             "  --no-node        skip the dcap-qvl measurement\n");
@@ -273,7 +273,7 @@ int bench_verify_main(int argc, char **argv)
         source = ".";
     char vbuf[2048], script[2048];
     if (vectors == NULL) {
-        if (!fmt_ok(snprintf(vbuf, sizeof vbuf, "%s/../shared/vectors", source), sizeof vbuf))
+        if (!fmt_ok(snprintf(vbuf, sizeof vbuf, "%s/tests/vectors", source), sizeof vbuf))
             return CLI_EXIT_USAGE;
         vectors = vbuf;
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # `make check`: every test, three ways. Plain build; again under ASan+UBSan;
-# then each libFuzzer target for a bounded time. Ends with one
+# then each libFuzzer target for a bounded time; then the Debian packages,
+# built and checked by lintian (one test). Ends with one
 # "N passed, N failed" line over all of them.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +46,10 @@ else
   status=1
 fi
 
+echo "== Debian packages (scripts/build-deb.sh: dpkg-buildpackage, lintian)"
+deb_line="deb:1/0"
+scripts/build-deb.sh || { deb_line="deb:0/1"; status=1; }
+
 echo "== summary"
-python3 scripts/test-summary.py "${logs[@]}" "$fuzz_line" || status=1
+python3 scripts/test-summary.py "${logs[@]}" "$fuzz_line" "$deb_line" || status=1
 exit $status

@@ -184,4 +184,9 @@ result "daemon exits 0 on SIGTERM" "$([ "$code" = 0 ]; echo $?)" "exit $code"
 [ ! -e "$work/aesmd/aesm.socket" ]
 result "daemon removed its own socket" $?
 
+# ---- 6. the Debian packages, installed and used in a clean Debian 12 ----
+out=$(scripts/e2e-deb.sh 2>&1); rc=$?; echo "$out"
+pass=$((pass + $(grep -c '^ok  ' <<<"$out"))) fail=$((fail + $(grep -c '^FAIL' <<<"$out")))
+[ $rc -eq 0 ] || grep -q '^FAIL' <<<"$out" || fail=$((fail + 1))
+
 finish

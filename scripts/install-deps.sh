@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs what building and testing need on Debian 12, only when missing.
-# Usage: scripts/install-deps.sh [build|check]
+# Usage: scripts/install-deps.sh [build|check|deb]
 set -euo pipefail
 want=${1:-build}
 
 build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libssl-dev libjansson-dev
   libuv1-dev protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev
-  libmicrohttpd-dev libsystemd-dev python3 libcmocka-dev)
+  libmicrohttpd-dev libsystemd-dev python3 libcmocka-dev scdoc)
 # (cmocka is in build_pkgs because a default `meson setup` builds the tests.)
 check_pkgs=(clang libclang-rt-14-dev nodejs npm yamllint curl python3-yaml python3-cryptography systemd)
+# make deb (and make check, which builds the packages and runs lintian).
+deb_pkgs=(debhelper dpkg-dev fakeroot lintian)
 
 pkgs=("${build_pkgs[@]}")
-[ "$want" = check ] && pkgs+=("${check_pkgs[@]}")
+[ "$want" = check ] && pkgs+=("${check_pkgs[@]}" "${deb_pkgs[@]}")
+[ "$want" = deb ] && pkgs+=("${deb_pkgs[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,14 +3,14 @@
 # Runs every libFuzzer target in a -Dfuzz=true build for a bounded time.
 # Each target fuzz/<dir>/fuzz_<name> may have fuzz/<dir>/fuzz_<name>.seeds:
 # one file or directory per line (relative to the source root; $VECTORS is
-# the shared vectors directory), copied into a fresh corpus first, and
+# the test vectors directory, tests/vectors), copied into a fresh corpus first, and
 # fuzz/<dir>/fuzz_<name>.dict (libFuzzer/AFL dictionary), passed as -dict=.
 # Usage: scripts/run-fuzz.sh BUILD_DIR [SECONDS_PER_TARGET]
 set -uo pipefail
 build=$(cd "$1" && pwd)
 secs=${2:-${FUZZ_SECONDS:-20}}
 src=$(cd "$(dirname "$0")/.." && pwd)
-VECTORS=${SGXQH_VECTORS:-$src/../shared/vectors}
+VECTORS=${SGXQH_VECTORS:-$src/tests/vectors}
 export VECTORS
 pass=0 fail=0
 results=()

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Adds up meson test logs (and the fuzz result) into one closing line."""
+"""Adds up meson test logs (and the fuzz and deb results) into one closing line."""
 import json
 import sys
 
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
-    if path.startswith('fuzz:'):
-        p, f = path[5:].split('/')
+    if path.startswith(('fuzz:', 'deb:')):  # "<suite>:<passed>/<failed>"
+        p, f = path.split(':', 1)[1].split('/')
         passed += int(p)
         failed += int(f)
         continue

@@ -6,7 +6,7 @@
  * (src/sgx/reader.h) and yields a quote_view: pointers *into the caller's
  * buffer* plus decoded scalars. The view is valid as long as that buffer is.
  * It never reads out of bounds and returns a typed error instead of a partly
- * filled view. Layouts: shared/specs/quote-format.md §1–2.
+ * filled view. Layouts: docs/internals/quote-format.md §1–2.
  */
 #ifndef SGXQH_QUOTE_H
 #define SGXQH_QUOTE_H

@@ -5,7 +5,7 @@
  * Every struct here is byte-for-byte Intel's layout (packed, little-endian
  * integers), because the client ABI (libsgx_quote_ex.so.1) and the quote
  * format both pass them around as raw bytes. Offsets cite
- * shared/specs/quote-format.md (§) and aesm-protocol.md (aesm §).
+ * docs/internals/quote-format.md (§) and aesm-protocol.md (aesm §).
  */
 #ifndef SGXQH_SGX_ARCH_H
 #define SGXQH_SGX_ARCH_H

@@ -197,7 +197,7 @@ typedef struct {
 
 void verify_collateral_free(verify_collateral *c);
 
-/* A directory in the layout of shared/vectors/quotes/<vector>/ (tcb_info.json,
+/* A directory in the layout of tests/vectors/quotes/<vector>/ (tcb_info.json,
  * tcb_chain.pem, qe_identity.json, qe_chain.pem, root_ca_crl.der,
  * pck_crl.der, pck_crl_chain.pem, and pck_chain.pem when present). root.pem
  * is never read: the trust anchor is the caller's choice. On failure err gets

@@ -2,7 +2,7 @@
 /*
  * `sgx-quote collateral export`: writes the simulated platform's collateral
  * (TCB Info, QE Identity, CRLs, issuer chains, the root to trust) in the
- * layout of shared/vectors/quotes/, including dcap-qvl's collateral.json,
+ * layout of tests/vectors/quotes/, including dcap-qvl's collateral.json,
  * so verifiers can check our quotes offline (src/sim/collateral.c).
  */
 #include <getopt.h>

@@ -498,7 +498,8 @@ static void show_header(emitter *e, const quote_view *q)
     const sgx_quote_header_t *h = &q->header;
     bool intel = memcmp(h->qe_vendor_id, SGX_INTEL_QE_VENDOR_ID, sizeof h->qe_vendor_id) == 0;
 
-    em_begin(e, "header", "Header (quote-format §1.2, §2.1)", false);
+    em_begin(e, "header", h->version == 3 ? "Header (sgx_quote_header_t)" : "Header (sgx_quote4_header_t)",
+             false);
     em_uint(e, "version", "version", h->version, 0, NULL);
     em_uint(e, "att_key_type", "att_key_type", h->att_key_type, 0, "ECDSA-256-with-P-256");
     em_uint(e, "tee_type", "tee_type", h->tee_type, 8, tee_name(h->tee_type));
@@ -515,13 +516,25 @@ static void show_header(emitter *e, const quote_view *q)
     em_end(e);
 }
 
+/* The structure Intel's headers give each body: sgx_report.h for SGX,
+ * sgx_quote_4.h / sgx_quote_5.h for the TD report bodies. */
+static const char *body_struct_name(quote_body_type t)
+{
+    switch (t) {
+    case QUOTE_BODY_SGX: return "sgx_report_body_t";
+    case QUOTE_BODY_TD10: return "sgx_report2_body_t";
+    case QUOTE_BODY_TD15: return "sgx_report2_body_v1_5_t";
+    default: return "unknown body type";
+    }
+}
+
 static void show_body(emitter *e, const quote_view *q)
 {
     char title[96];
 
-    snprintf(title, sizeof title, "%s body (quote-format %s)",
+    snprintf(title, sizeof title, "%s body (%s)",
              q->body_type == QUOTE_BODY_SGX ? "ISV enclave report" : body_type_name(q->body_type),
-             q->body_type == QUOTE_BODY_SGX ? "§1.3" : "§2.3");
+             body_struct_name(q->body_type));
     em_begin(e, "body", title, false);
     em_uint(e, "body_type", "body_type", (unsigned)q->body_type, 0, body_type_name(q->body_type));
     em_str(e, "body_type_name", NULL, body_type_name(q->body_type), NULL);
@@ -710,7 +723,7 @@ static void show_cert_data(inspect_ctx *ctx, const quote_view *q)
 {
     emitter *e = &ctx->em;
 
-    em_begin(e, "certification_data", "certification data (quote-format §1.5)", false);
+    em_begin(e, "certification_data", "certification data (sgx_ql_certification_data_t)", false);
     em_uint(e, "type", "type", q->cert_type, 0, cert_type_name(q->cert_type));
     em_str(e, "type_name", NULL, cert_type_name(q->cert_type), NULL);
     em_uint(e, "size", "size", q->cert_data_len, 0, NULL);
@@ -738,7 +751,8 @@ static void show_signature_data(inspect_ctx *ctx, const quote_view *q)
     bool nested = q->version != 3;
 
     em_begin(e, "signature_data",
-             nested ? "Signature data (quote-format §2.2)" : "Signature data (quote-format §1.4)",
+             nested ? "Signature data (sgx_ecdsa_sig_data_v4_t)"
+                    : "Signature data (sgx_ql_ecdsa_sig_data_t)",
              false);
     em_uint(e, "size", "size", q->signature_data_len, 0, NULL);
     em_hex(e, "isv_signature", "report signature (r||s)", q->isv_sig, QF_SIG_SIZE);
@@ -753,7 +767,7 @@ static void show_signature_data(inspect_ctx *ctx, const quote_view *q)
         em_null(e, "outer_certification_data_type", NULL, NULL);
         em_null(e, "outer_certification_data_size", NULL, NULL);
     }
-    em_begin(e, "qe_report", "QE report body (quote-format §1.3, §3)", false);
+    em_begin(e, "qe_report", "QE report body (sgx_report_body_t)", false);
     show_sgx_report_body(e, &q->qe_report);
     em_end(e);
     em_hex(e, "qe_report_signature", "QE report signature (r||s)", q->qe_report_sig, QF_SIG_SIZE);
@@ -774,7 +788,8 @@ static void show_pck_ext(inspect_ctx *ctx)
         em_null(e, "pck_sgx_extension", NULL, NULL);
         return;
     }
-    em_begin(e, "pck_sgx_extension", "PCK certificate SGX extension (quote-format §5.2)", false);
+    em_begin(e, "pck_sgx_extension", "PCK certificate SGX extension (OID 1.2.840.113741.1.13.1)",
+             false);
     em_uint(e, "cert_index", "in certificate", ctx->pck_ext_index, 0, NULL);
     em_hex(e, "ppid", "ppid", x->ppid, sizeof x->ppid);
     if (e->json) {

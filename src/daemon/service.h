@@ -3,7 +3,7 @@
  * The service layer: aesmd's quote_ex semantics as a pure function from one
  * request body (the bytes after the 4-byte length prefix) to one response
  * frame, plus backend calls. No sockets in here (DESIGN.md), so tests drive
- * it directly with shared/vectors/aesm-requests. Safe to call from several
+ * it directly with tests/vectors/aesm-requests. Safe to call from several
  * worker threads at once; it serializes backend calls itself when the
  * backend is not thread-safe.
  */

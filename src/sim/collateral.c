@@ -4,7 +4,7 @@
  * ("id":"SGX") and QE Identity v2 as compact JSON in Intel's key order,
  * signed over their exact bytes by the simulated TCB-signing key; the root
  * and PCK CRLs; the issuer chains. sim_collateral_export() writes them in the
- * layout of shared/vectors/quotes/ (incl. dcap-qvl's QuoteCollateralV3
+ * layout of tests/vectors/quotes/ (incl. dcap-qvl's QuoteCollateralV3
  * collateral.json) so any verifier that reads those vectors reads ours.
  */
 #include <errno.h>

@@ -117,7 +117,7 @@ int sim_report_key_derive(const sgx_target_info_t *target, const uint8_t cpu_svn
 extern const uint8_t SIM_SDK_DEFAULT_CPUSVN[16];
 
 /* ---- Collateral & export ---- */
-/* Writes the layout of shared/vectors/quotes/<vector>/ into dir (created if
+/* Writes the layout of tests/vectors/quotes/<vector>/ into dir (created if
  * missing): pck_chain.pem, tcb_info.json, tcb_chain.pem, qe_identity.json,
  * qe_chain.pem, root_ca_crl.der, pck_crl.der, pck_crl_chain.pem, root.pem,
  * collateral.json (dcap-qvl QuoteCollateralV3), meta.json. */

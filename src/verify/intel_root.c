@@ -5,7 +5,7 @@
  * "CN=Intel SGX Root CA, O=Intel Corporation, L=Santa Clara, ST=CA, C=US",
  * serial 22650CD6…06AC, valid 2018-05-21 10:45:10Z … 2049-12-31 23:59:59Z,
  * SHA-256 of the DER 44a0196b…74d3. tests/verify checks both facts against
- * the spec and shared/vectors/quotes/intel-sgx-root-ca.pem.
+ * the spec and tests/vectors/quotes/intel-sgx-root-ca.pem.
  */
 #include <stddef.h>
 #include <stdint.h>

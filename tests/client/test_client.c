@@ -3,7 +3,7 @@
  * The client library against a scripted fake aesmd on a temporary socket.
  * What is checked, and where the expected values come from:
  *   - the requests are byte for byte the captures Intel's libsgx_quote_ex
- *     sent (shared/vectors/aesm-requests 01–10), and the responses Intel's
+ *     sent (tests/vectors/aesm-requests 01–10), and the responses Intel's
  *     library accepted (aesm-responses) come back out the same way;
  *   - errorCode → sgx_status_t, common and per API (aesm §5.3, §5.4, §4);
  *   - Intel's field rules: too long is an error, too short is copied, a
@@ -342,17 +342,16 @@ static void test_requests_match_intel_captures(void **state)
     for (int i = 0; i < 32; i++)
         assert_int_equal(pkid[i], 0xab);
 
-    /* 06. (aesm-responses/06_*.response.bin holds hex text of another
-     * response, not bytes; use aesm §3.6's vector {0, 4734} instead.) */
+    /* 06: getQuoteSizeExRes { errorCode 0, quote_size 1200 } (the copy in
+     * tests/vectors holds the raw bytes; see its README) */
     fake_arm(FAKE_REPLY);
-    memcpy(g_fake.reply, "\x08\x00\x00\x00\x82\x01\x05\x08\x00\x10\xfe\x24", 12);
-    g_fake.reply_len = 12;
+    assert_int_equal(reply_with_vector("aesm-responses/06_get_quote_size_ex.response.bin"), 12);
     fake_start();
     uint32_t qsize = 0;
     assert_int_equal(q.size(&kid, &qsize), SGX_SUCCESS);
     fake_join();
     expect_request("06_get_quote_size_ex");
-    assert_int_equal(qsize, 4734);
+    assert_int_equal(qsize, 1200);
 
     /* 07: the synthetic report, byte i = i & 0xff (aesm-clients §5) */
     sgx_report_t report;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the unit tests of every module need the same way: reading a whole
- * file or a shared test vector ($SGXQH_VECTORS, set by meson), removing a
+ * file or a test vector ($SGXQH_VECTORS, set by meson), removing a
  * scratch tree, hex literals from the specs, and the spec's ECDSA key id.
  * Written against libc only, so expected values never come from src/ (the
  * code under test). Header-only: each test includes it as
@@ -26,8 +26,10 @@
 /* The whole file at path in a buffer of exactly *len + 1 bytes, the last a
  * NUL not counted in *len (text works as a C string; the buffer is not
  * oversized, so ASan sees reads past it); len may be NULL. NULL with errno
- * set when the file cannot be opened or read. Caller frees. */
-static inline uint8_t *ts_read_file_or_null(const char *path, size_t *len)
+ * set when the file cannot be opened or read. Caller frees. Not inlined:
+ * gcc 12 would otherwise track the realloc'd size into the callers and warn
+ * (-Wstringop-overread) about reads the callers' length checks guard. */
+__attribute__((noinline, unused)) static uint8_t *ts_read_file_or_null(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     uint8_t *buf = NULL, *exact;
@@ -77,17 +79,42 @@ static inline uint8_t *ts_read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* The test vectors directory: $SGXQH_VECTORS, which meson sets from the
+ * vectors_dir option (default tests/vectors in the source tree). */
+static inline const char *ts_vectors_dir(void)
+{
+    const char *dir = getenv("SGXQH_VECTORS");
+
+    if (dir == NULL || dir[0] == '\0')
+        fail_msg("SGXQH_VECTORS is not set: run the tests through `meson test`, which sets it "
+                 "from the vectors_dir option (default tests/vectors)");
+    return dir;
+}
+
+/* $SGXQH_VECTORS/<rel>, failing the test with the file's path when it does
+ * not exist, so a missing vector reads as such and not as a later assertion.
+ * The result lives in one of four static buffers (enough for the calls one
+ * expression makes). */
+static inline const char *ts_vector_path(const char *rel)
+{
+    static char paths[4][4096];
+    static unsigned next;
+    char *path = paths[next++ % 4];
+    struct stat st;
+
+    if ((size_t)snprintf(path, sizeof paths[0], "%s/%s", ts_vectors_dir(), rel) >=
+        sizeof paths[0])
+        fail_msg("vector path too long: %s/%s", ts_vectors_dir(), rel);
+    if (stat(path, &st) != 0)
+        fail_msg("test vector %s: %s (the vectors live in tests/vectors; see its README)", path,
+                 strerror(errno));
+    return path;
+}
+
 /* $SGXQH_VECTORS/<rel> (e.g. "quotes/dcapqvl-sgx-v3/quote.bin"), as above. */
 static inline uint8_t *ts_read_vector(const char *rel, size_t *len)
 {
-    const char *dir = getenv("SGXQH_VECTORS");
-    char path[4096];
-
-    if (dir == NULL || dir[0] == '\0')
-        fail_msg("SGXQH_VECTORS is not set (run through meson test)");
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, rel) >= sizeof path)
-        fail_msg("vector path too long: %s/%s", dir, rel);
-    return ts_read_file(path, len);
+    return ts_read_file(ts_vector_path(rel), len);
 }
 
 static inline int ts_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)

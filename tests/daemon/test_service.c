@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Service layer against a fake backend: every recorded client request
- * (shared/vectors/aesm-requests) and every error path of aesmd's quote_ex
+ * (tests/vectors/aesm-requests) and every error path of aesmd's quote_ex
  * semantics (aesm-protocol §6.5, §8, §9). Expected values come from the
  * spec and the vectors; responses are decoded independently with
  * protobuf-c's generic unpack (svc_util.c).

@@ -2,7 +2,7 @@
 /*
  * End to end on a temp socket: sgx-quote-helperd --backend hw pointed at the
  * test doubles of Intel's logic libraries, driven the way applications
- * drive aesmd: raw requests (Intel's own bytes from shared/vectors where
+ * drive aesmd: raw requests (Intel's own bytes from tests/vectors where
  * they fit) for the aesm errorCode on the wire, and our libsgx_quote_ex.so.1
  * (dlopen'ed, the exported ABI) for the sgx_status_t a DCAP app sees. Each
  * injected quote3_error_t must come out exactly as aesmd's would: expected

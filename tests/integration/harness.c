@@ -71,7 +71,12 @@ char *itest_build_path(const char *rel)
 
 char *itest_vector_path(const char *rel)
 {
-    return env_path("SGXQH_VECTORS", rel);
+    char *path = env_path("SGXQH_VECTORS", rel);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        fail_msg("test vector %s: %s (the vectors live in tests/vectors; see its README)", path,
+                 strerror(errno));
+    return path;
 }
 
 int itest_read_file(const char *path, uint8_t **data, size_t *len)
@@ -109,7 +114,8 @@ uint8_t *itest_request_vector(const char *name, size_t *len)
     snprintf(rel, sizeof rel, "aesm-requests/%s", name);
     char *path = itest_vector_path(rel);
     uint8_t *data = NULL;
-    assert_int_equal(itest_read_file(path, &data, len), 0);
+    if (itest_read_file(path, &data, len) != 0)
+        fail_msg("test vector %s: cannot read it", path);
     free(path);
     return data;
 }

@@ -17,11 +17,9 @@
 
 char *tu_quotes_dir(void)
 {
-    const char *v = getenv("SGXQH_VECTORS");
+    const char *v = ts_vectors_dir();
     char *out;
 
-    if (v == NULL || *v == '\0')
-        fail_msg("SGXQH_VECTORS is not set (run through meson test)");
     out = malloc(strlen(v) + sizeof("/quotes"));
     assert_non_null(out);
     strcpy(out, v);

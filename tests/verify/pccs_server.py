@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """A tiny stand-in for a PCCS (API v4), test-only.
 
-Serves one collateral directory in the layout of a test vector
+Serves one collateral directory in the layout of tests/vectors/quotes/<v>/
 (or what `sgx-quote collateral export` writes) on 127.0.0.1, the way a PCCS
 does (Intel's PCS API v4): TCB info and QE identity documents as-is with
 their URL-encoded issuer chains in the response headers, the PCK CRL (DER

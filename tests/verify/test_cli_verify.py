@@ -21,7 +21,11 @@ import tempfile
 import time
 
 SGX_QUOTE = sys.argv[1]
-VECTORS = os.path.join(os.environ["SGXQH_VECTORS"], "quotes")
+VECTORS = os.path.join(os.environ.get("SGXQH_VECTORS", ""), "quotes")
+if not os.path.isdir(VECTORS):
+    # TAP's bail-out: one line that names the missing directory.
+    print(f"Bail out! test vectors directory {VECTORS} is missing (tests/vectors; see its README)")
+    sys.exit(1)
 NODE_DIR = os.environ["SGXQH_NODE_DIR"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The PCCS collateral cache goes to $XDG_CACHE_HOME: never the user's own.
@@ -33,7 +37,7 @@ ACCEPT_ALL = ("UpToDate,SWHardeningNeeded,ConfigurationNeeded,ConfigurationAndSW
 SA = ["INTEL-SA-00289", "INTEL-SA-00615"]
 CASWHN = "ConfigurationAndSWHardeningNeeded"
 
-# shared/vectors/README.md, with every non-revoked status accepted:
+# tests/vectors/README.md, with every non-revoked status accepted:
 # (vector, exit, status, advisories, failed_check)
 TABLE = [
     ("dcapqvl-sgx-v3", 0, CASWHN, SA, None),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Negative acceptance tests (shared/vectors/README.md, issue 3): on every
+ * Negative acceptance tests (tests/vectors/README.md, issue 3): on every
  * vector the verifier accepts, each single corruption is rejected and the
  * rejection names the failing check. Offsets come from quote-format §1–2
  * (computed here from the header's version and TEE type, not from our

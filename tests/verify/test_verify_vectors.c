@@ -2,7 +2,7 @@
 /*
  * Acceptance: the verifier's verdicts on every vector in
  * $SGXQH_VECTORS/quotes/ at its pinned time match the table in
- * shared/vectors/README.md (status and advisory ids), from both collateral
+ * tests/vectors/README.md (status and advisory ids), from both collateral
  * forms (directory and dcap-qvl JSON), with the built-in Intel root and with
  * each vector's own root; the built-in root is the one spec §5.4
  * describes; the Intel QVL sample verifies with every certification data
@@ -92,7 +92,7 @@ typedef struct {
     const char *reason_has;       /* substring of the reason, or NULL */
 } expectation;
 
-/* shared/vectors/README.md "Expected verdicts at pinned_time". */
+/* tests/vectors/README.md "Expected verdicts at pinned_time". */
 static const expectation TABLE[] = {
     {"dcapqvl-sgx-v3", VERIFY_VERDICT_OK, VERIFY_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
      {"INTEL-SA-00289", "INTEL-SA-00615", NULL}, 0, NULL},

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Loading of the shared quote vectors for the verifier tests. Facts the
+ * Loading of the quote vectors (tests/vectors/quotes) for the verifier tests. Facts the
  * tests compare against (pinned time, dates) are read here with jansson and
  * timegm directly from the files, not through the code under test.
  */
@@ -23,8 +23,7 @@
 
 void tv_path(char *out, size_t cap, const char *vector, const char *file)
 {
-    const char *base = getenv("SGXQH_VECTORS");
-    assert_non_null(base);
+    const char *base = ts_vectors_dir();
     if (file == NULL)
         snprintf(out, cap, "%s/quotes/%s", base, vector);
     else if (vector == NULL)
@@ -41,16 +40,16 @@ void tv_load(test_vector *v, const char *name)
     tv_path(v->dir, sizeof v->dir, name, NULL);
     tv_path(path, sizeof path, name, "quote.bin");
     v->quote = ts_read_file(path, &v->quote_len);
-    assert_non_null(v->quote);
     tv_path(path, sizeof path, name, "root.pem");
     v->root = ts_read_file(path, &v->root_len);
-    assert_non_null(v->root);
     tv_path(path, sizeof path, name, "meta.json");
     uint8_t *meta = ts_read_file(path, &len);
-    assert_non_null(meta);
-    json_t *j = json_loadb((const char *)meta, len, 0, NULL);
-    assert_non_null(j);
-    assert_true(json_is_integer(json_object_get(j, "pinned_time")));
+    json_error_t jerr;
+    json_t *j = json_loadb((const char *)meta, len, 0, &jerr);
+    if (j == NULL)
+        fail_msg("test vector %s: not JSON (line %d: %s)", path, jerr.line, jerr.text);
+    if (!json_is_integer(json_object_get(j, "pinned_time")))
+        fail_msg("test vector %s: no integer \"pinned_time\"", path);
     v->pinned_time = json_integer_value(json_object_get(j, "pinned_time"));
     json_decref(j);
     free(meta);

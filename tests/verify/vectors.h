@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Test helpers: load one shared vector ($SGXQH_VECTORS/quotes/<name>/) the
+ * Test helpers: load one vector ($SGXQH_VECTORS/quotes/<name>/) the
  * way a user would hand it to the verifier, plus its meta.json facts.
  */
 #ifndef SGXQH_TESTS_VERIFY_VECTORS_H
