@@ -524,14 +524,14 @@ static bool chain_root_ok(vstate *s, verify_check_id id, const char *what, const
     vcert *c = ch->c[i];
     if (same_root_bytes(c, trust))
         return true;
-    char wrong[160];
+    char wrong[VERIFY_DETAIL_MAX];
     if (!c->self_issued) {
         vfmt(wrong, sizeof wrong, "is not a root certificate, yet holds the place of the "
              "trusted root 'CN=%s'", trust->cn);
         hint(s, id, "%s", fix);
     } else if (strcmp(c->subject, trust->subject) != 0 ||
                !x509_cert_subject_equals_issuer_of(trust->cert, c->cert)) {
-        vfmt(wrong, sizeof wrong, "is a root, but not the trusted root 'CN=%s'", trust->cn);
+        vfmt(wrong, sizeof wrong, "is a root, but not the trusted root '%s'", trust->subject);
         hint(s, id, "if you trust the root '%s', pass its certificate with --root FILE", c->cn);
     } else if (!c->has_pub || memcmp(c->pub, trust->pub, 64) != 0) {
         vfmt(wrong, sizeof wrong, "has the trusted root's name but not its key: not the trusted "
