@@ -190,10 +190,9 @@ int main(int argc, char **argv)
         log_msg(LOG_ERROR, "out of memory");
         goto out;
     }
-    /* Warm up and report readiness now rather than at the first client. */
-    char ready_reason[2048];
-    bool is_ready = readiness_check(ready, ready_reason, sizeof ready_reason);
-
+    /* Everything that can fail comes before the socket path is taken
+     * (docs/daemon.md "Upgrades and hand-over"): an instance that cannot
+     * start must leave the path to the instance already serving it. */
     rc = listen_socket_from_systemd(&ls, cfg.socket_path, err, sizeof err);
     if (rc < 0) {
         log_msg(LOG_ERROR, "%s", err);
@@ -213,9 +212,14 @@ int main(int argc, char **argv)
         http = http_start(cfg.http_listen, &metrics, ready, &shared, http_bound,
                           sizeof http_bound, err, sizeof err);
         if (http == NULL) {
-            log_msg(LOG_ERROR, "%s", err);
+            log_msg(LOG_ERROR, "%s; not starting, the socket path %s is left as it was", err,
+                    cfg.socket_path);
             goto out;
         }
+    }
+    if (listen_socket_publish(&ls, err, sizeof err) != 0) {
+        log_msg(LOG_ERROR, "socket: %s", err);
+        goto out;
     }
 
     logfmt_record r;
@@ -223,8 +227,8 @@ int main(int argc, char **argv)
     logfmt_str(&r, "version", SGXQH_VERSION);
     logfmt_str(&r, "socket", cfg.socket_path);
     logfmt_bool(&r, "socket_activated", ls.activated);
+    logfmt_str_opt(&r, "socket_private", ls.private_path);
     logfmt_str(&r, "backend", inner->ops->name);
-    logfmt_str(&r, "backend_ready", is_ready ? "yes" : ready_reason);
     logfmt_uint(&r, "workers", workers);
     logfmt_uint(&r, "max_request_bytes", cfg.max_request_bytes);
     logfmt_uint(&r, "io_timeout_ms", cfg.io_timeout_ms);
@@ -242,6 +246,12 @@ int main(int argc, char **argv)
     logfmt_str(&r, "log_level", logfmt_level_name(cfg.log_lvl));
     logfmt_int(&r, "pid", (long long)getpid());
     log_emit(&r);
+
+    /* Warm up and report readiness now rather than at the first client;
+     * after "start", so the log never says ready before the listeners are
+     * up. Clients that connect meanwhile wait in the accept queue. */
+    char ready_reason[2048];
+    (void)readiness_check(ready, ready_reason, sizeof ready_reason);
 
     server_stats stats;
     server_env env = {
