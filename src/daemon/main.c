@@ -28,6 +28,7 @@
 #include "daemon/service.h"
 #include "ops/ops_metrics.h"
 #include "ops/ratelimit.h"
+#include "sim/sim.h"
 #include "sgxqh/aesm_error.h"
 #include "sgxqh_config.h"
 
@@ -77,6 +78,32 @@ static void hw_logger(void *ctx, const char *level, const char *message)
     logfmt_str(&r, "backend", "hw");
     logfmt_str(&r, "msg", message);
     log_emit(&r);
+}
+
+/* The simulated platform's identity, so an operator sees a re-keying: the
+ * root CA's fingerprint at every start, and a warning for a legacy seed
+ * that carries no checksum (docs/simulation.md "The seed file"). */
+static void log_sim_platform(backend *inner, const backend_config *bc)
+{
+    struct sim_platform *p = backend_sim_platform(inner);
+    char fp[65];
+    if (p == NULL || sim_root_fingerprint(p, fp) != SIM_OK)
+        return;
+    char seed[4096];
+    if (bc->seed_file != NULL)
+        snprintf(seed, sizeof seed, "%s", bc->seed_file);
+    else
+        snprintf(seed, sizeof seed, "%s/seed", bc->state_dir != NULL ? bc->state_dir : "");
+    logfmt_record r;
+    logfmt_begin(&r, LOG_INFO, "sim_platform");
+    logfmt_str(&r, "root_sha256", fp);
+    logfmt_str(&r, "seed", seed);
+    logfmt_str(&r, "seed_format", sim_seed_is_legacy(p) ? "legacy-raw" : "v1");
+    log_emit(&r);
+    if (sim_seed_is_legacy(p))
+        log_msg(LOG_WARN, "seed %s is a legacy raw 32-byte seed without a checksum: a damaged "
+                          "seed would re-key the platform unnoticed; convert it to the v1 "
+                          "format (docs/simulation.md \"The seed file\")", seed);
 }
 
 int main(int argc, char **argv)
@@ -150,6 +177,7 @@ int main(int argc, char **argv)
                                "(sgx-quote doctor); to simulate on purpose, say --backend sim");
         log_emit(&w);
     }
+    log_sim_platform(inner, &cfg.backend);
     if (cfg.fault_file != NULL) {
         b = fault_backend_wrap(inner, cfg.fault_file);
         if (b == NULL) {
