@@ -119,6 +119,26 @@ static void path_identity(const char *path, struct stat *out)
     assert_int_equal(stat(path, out), 0);
 }
 
+/* The overlap of a rollout: old serving (its path identity in old_id) under
+ * the client loop, then new started on the same path. */
+static void overlap(itest_daemon *old, itest_daemon *new, struct stat *old_id)
+{
+    pair_init(old, new);
+    assert_int_equal(itest_daemon_start(old, NULL), 0);
+    path_identity(old->socket, old_id);
+    clients_start();
+    wait_ok(50);
+    assert_int_equal(itest_daemon_start(new, NULL), 0);
+    wait_ok(50);
+}
+
+static void stop_clean(itest_daemon *d)
+{
+    int st = itest_daemon_stop(d, SIGTERM, 30000);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void assert_path_is(const char *path, const struct stat *want)
 {
     struct stat now;
@@ -184,14 +204,8 @@ static void test_kill9_of_new_instance_is_retaken(void **state)
 {
     (void)state;
     itest_daemon old, new;
-    pair_init(&old, &new);
-    assert_int_equal(itest_daemon_start(&old, NULL), 0);
     struct stat owner;
-    path_identity(old.socket, &owner);
-    clients_start();
-    wait_ok(50);
-    assert_int_equal(itest_daemon_start(&new, NULL), 0);
-    wait_ok(50);
+    overlap(&old, &new, &owner);
     int64_t killed = itest_now_ms();
     kill(new.pid, SIGKILL);
     assert_int_equal(waitpid(new.pid, NULL, 0), new.pid);
@@ -221,17 +235,10 @@ static void test_surge_instance_stopped_first_hands_back(void **state)
 {
     (void)state;
     itest_daemon old, new;
-    pair_init(&old, &new);
-    assert_int_equal(itest_daemon_start(&old, NULL), 0);
     struct stat owner;
-    path_identity(old.socket, &owner);
-    clients_start();
-    wait_ok(50);
-    assert_int_equal(itest_daemon_start(&new, NULL), 0);
-    wait_ok(200);
-    int st = itest_daemon_stop(&new, SIGTERM, 30000);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
+    overlap(&old, &new, &owner);
+    wait_ok(150);
+    stop_clean(&new);
     wait_ok(200);
     clients_stop();
 
@@ -247,17 +254,11 @@ static void test_old_instance_stopped_first_keeps_new(void **state)
 {
     (void)state;
     itest_daemon old, new;
-    pair_init(&old, &new);
-    assert_int_equal(itest_daemon_start(&old, NULL), 0);
-    clients_start();
-    wait_ok(50);
-    assert_int_equal(itest_daemon_start(&new, NULL), 0);
-    struct stat owner;
+    struct stat old_id, owner;
+    overlap(&old, &new, &old_id);
     path_identity(new.socket, &owner);
-    wait_ok(200);
-    int st = itest_daemon_stop(&old, SIGTERM, 30000);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
+    wait_ok(150);
+    stop_clean(&old);
     wait_ok(200);
     clients_stop();
 
@@ -267,8 +268,7 @@ static void test_old_instance_stopped_first_keeps_new(void **state)
     /* The last one out removes the path: nothing is left to serve it. */
     char sock[sizeof new.socket];
     snprintf(sock, sizeof sock, "%s", new.socket);
-    st = itest_daemon_stop(&new, SIGTERM, 30000);
-    assert_true(WIFEXITED(st));
+    stop_clean(&new);
     struct stat gone;
     assert_int_equal(lstat(sock, &gone), -1);
     assert_int_equal(errno, ENOENT);
