@@ -9,6 +9,7 @@
  * down again. Foreground, logs to stderr.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,25 @@ static void log_sim_platform(backend *inner, const backend_config *bc)
                           "format (docs/simulation.md \"The seed file\")", seed);
 }
 
+/* The first readiness check (a canary quote), off the main thread. */
+static void *first_readiness(void *arg)
+{
+    char reason[2048];
+    (void)readiness_check(arg, reason, sizeof reason);
+    return NULL;
+}
+
+/* At exit, the first readiness check gets this long to finish. */
+#define WARM_JOIN_S 5
+
+static bool warm_joined(pthread_t warm)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += WARM_JOIN_S;
+    return pthread_timedjoin_np(warm, NULL, &until) == 0;
+}
+
 int main(int argc, char **argv)
 {
     int exit_code = 1;
@@ -117,6 +137,8 @@ int main(int argc, char **argv)
     ops_metrics metrics;
     bool have_metrics = false;
     listen_socket ls = {.fd = -1};
+    pthread_t warm;
+    bool warm_started = false;
     bool listening = false;
     char err[1024] = "";
     daemon_config cfg;
@@ -275,11 +297,13 @@ int main(int argc, char **argv)
     logfmt_int(&r, "pid", (long long)getpid());
     log_emit(&r);
 
-    /* Warm up and report readiness now rather than at the first client;
+    /* Warm up and report readiness now rather than at the first client:
      * after "start", so the log never says ready before the listeners are
-     * up. Clients that connect meanwhile wait in the accept queue. */
-    char ready_reason[2048];
-    (void)readiness_check(ready, ready_reason, sizeof ready_reason);
+     * up, and on its own thread, so a slow backend (a PCCS that hangs)
+     * never holds up the clients the event loop can already answer. */
+    warm_started = pthread_create(&warm, NULL, first_readiness, ready) == 0;
+    if (!warm_started)
+        (void)first_readiness(ready);
 
     server_stats stats;
     server_env env = {
@@ -313,6 +337,13 @@ int main(int argc, char **argv)
     logfmt_uint(&r, "log_lines_dropped", log_dropped_total());
     log_emit(&r);
 out:
+    if (warm_started && !warm_joined(warm)) {
+        /* It is inside the backend: leave without unwinding what it uses. */
+        log_msg(LOG_WARN, "the start-up readiness check is still running after %d s; exiting "
+                          "without waiting for it", WARM_JOIN_S);
+        (void)log_stop(2000);
+        _exit(exit_code);
+    }
     http_stop(http);
     if (listening)
         listen_socket_remove_if_ours(&ls);
