@@ -35,6 +35,7 @@ enum {
     OPT_BACKEND,
     OPT_STATE_DIR,
     OPT_SEED_FILE,
+    OPT_INIT_SEED,
     OPT_INSTANCE,
     OPT_SIM_TCB_STATUS,
     OPT_HW_LIB_DIR,
@@ -64,7 +65,7 @@ enum {
 typedef struct {
     const char *name; /* flag without "--"; also the config-file key */
     int id;
-    const char *arg;  /* for --help */
+    const char *arg;  /* for --help; NULL: a switch (--name, or --name=false) */
     const char *help;
     const char *section; /* heading printed before this entry, or NULL */
     bool reloadable;     /* SIGHUP takes it over */
@@ -79,8 +80,10 @@ static const opt_def OPTS[] = {
     {"backend", OPT_BACKEND, "sim|hw|auto", "quoting backend (default sim)", "backend", false},
     {"state-dir", OPT_STATE_DIR, "DIR",
      "simulated seed lives here (default " DAEMON_DEFAULT_STATE_DIR ")", NULL, false},
-    {"seed-file", OPT_SEED_FILE, "FILE", "use this 32-byte seed instead (e.g. a Secret mount)",
+    {"seed-file", OPT_SEED_FILE, "FILE", "use this seed file instead (e.g. a Secret mount)",
      NULL, false},
+    {"init-seed", OPT_INIT_SEED, NULL,
+     "create the simulated seed if it is absent (without it: refuse to start)", NULL, false},
     {"instance", OPT_INSTANCE, "NAME", "simulated platform instance (default: host name)", NULL,
      false},
     {"sim-tcb-status", OPT_SIM_TCB_STATUS, "STATUS", "TCB status the simulated collateral assigns",
@@ -169,7 +172,8 @@ void daemon_config_usage(FILE *to)
         char flag[64];
         if (OPTS[i].section != NULL)
             fprintf(to, "%s:\n", OPTS[i].section);
-        snprintf(flag, sizeof flag, "--%s %s", OPTS[i].name, OPTS[i].arg);
+        snprintf(flag, sizeof flag, "--%s%s%s", OPTS[i].name, OPTS[i].arg != NULL ? " " : "",
+                 OPTS[i].arg != NULL ? OPTS[i].arg : "");
         if (strlen(flag) > 26)
             fprintf(to, "  %s\n  %-26s %s\n", flag, "", OPTS[i].help);
         else
@@ -195,6 +199,7 @@ void daemon_config_default(daemon_config *cfg)
     cfg->socket_mode = DAEMON_DEFAULT_SOCKET_MODE;
     cfg->backend.kind = BACKEND_KIND_SIM;
     cfg->backend.state_dir = DAEMON_DEFAULT_STATE_DIR;
+    cfg->backend.seed_must_exist = true; /* --init-seed: docs/simulation.md */
     cfg->max_request_bytes = DAEMON_DEFAULT_MAX_REQUEST;
     cfg->io_timeout_ms = DAEMON_DEFAULT_IO_TIMEOUT_MS;
     cfg->max_connections = DAEMON_DEFAULT_MAX_CONNECTIONS;
@@ -361,6 +366,14 @@ static int apply_option(daemon_config *cfg, int id, const char *value, const cha
         return 0;
     case OPT_SEED_FILE:
         cfg->backend.seed_file = s;
+        return 0;
+    case OPT_INIT_SEED:
+        if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "yes") == 0)
+            cfg->backend.seed_must_exist = false;
+        else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcmp(s, "no") == 0)
+            cfg->backend.seed_must_exist = true;
+        else
+            return fail(err, cap, "%s is true or false, got '%s'", where, s);
         return 0;
     case OPT_INSTANCE:
         cfg->backend.instance = s;
@@ -583,7 +596,9 @@ config_parse_result daemon_config_load(daemon_config *cfg, int argc, char **argv
 {
     struct option lopts[N_OPTS + 3];
     for (size_t i = 0; i < N_OPTS; i++)
-        lopts[i] = (struct option){OPTS[i].name, required_argument, NULL, OPTS[i].id};
+        lopts[i] = (struct option){OPTS[i].name,
+                                   OPTS[i].arg != NULL ? required_argument : optional_argument,
+                                   NULL, OPTS[i].id};
     lopts[N_OPTS] = (struct option){"help", no_argument, NULL, OPT_HELP};
     lopts[N_OPTS + 1] = (struct option){"version", no_argument, NULL, OPT_VERSION};
     lopts[N_OPTS + 2] = (struct option){NULL, 0, NULL, 0};
@@ -620,7 +635,7 @@ config_parse_result daemon_config_load(daemon_config *cfg, int argc, char **argv
             goto out;
         }
         given[n_given].id = c;
-        given[n_given].value = optarg;
+        given[n_given].value = optarg != NULL ? optarg : "true"; /* a bare switch */
         n_given++;
         if (c == OPT_CONFIG)
             config_file = optarg;
@@ -760,6 +775,7 @@ void daemon_config_reload(daemon_config *live, const daemon_config *fresh, char 
     DIFF(live->backend.kind != fresh->backend.kind, "backend");
     DIFF(!same_str(live->backend.state_dir, fresh->backend.state_dir), "state-dir");
     DIFF(!same_str(live->backend.seed_file, fresh->backend.seed_file), "seed-file");
+    DIFF(live->backend.seed_must_exist != fresh->backend.seed_must_exist, "init-seed");
     DIFF(!same_str(live->backend.instance, fresh->backend.instance), "instance");
     DIFF(!same_str(live->backend.sim_tcb_status, fresh->backend.sim_tcb_status),
          "sim-tcb-status");

@@ -236,6 +236,8 @@ int itest_daemon_spawn(itest_daemon *d, const char *const *extra_args)
         argv[n++] = d->socket;
         argv[n++] = "--state-dir";
         argv[n++] = d->state_dir;
+        if (!d->no_init_seed)
+            argv[n++] = "--init-seed"; /* each test's state dir starts empty */
     }
     for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 62; i++)
         argv[n++] = extra_args[i];

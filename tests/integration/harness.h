@@ -24,7 +24,8 @@ typedef struct {
     pid_t pid;
     /* Set after itest_daemon_init, before starting: */
     const char *const *env; /* extra "NAME=value" for the daemon only, or NULL */
-    bool bare;   /* pass no --socket/--state-dir/--log-format: the test gives all */
+    bool bare;   /* pass no --socket/--state-dir/--log-format/--init-seed: the test gives all */
+    bool no_init_seed; /* without --init-seed: a missing seed must stop the start */
     int stderr_fd; /* >= 0: the daemon's stderr instead of log_path (e.g. a pipe) */
     int listen_fd; /* >= 0: handed over as systemd would (fd 3, LISTEN_FDS=1) */
 } itest_daemon;
@@ -34,7 +35,7 @@ void itest_daemon_init(itest_daemon *d);
 /* itest_daemon_init, then SGX_AESM_ADDR pointed at its socket so that the
  * dlopen'ed library (read per call) talks to this daemon. */
 void itest_daemon_init_qex(itest_daemon *d);
-/* Starts the daemon with --log-format text --socket/--state-dir (unless
+/* Starts the daemon with --log-format text --socket/--state-dir --init-seed (unless
  * bare) plus extra args (NULL-terminated, may be NULL; later flags win) and
  * waits until its socket accepts. Returns 0, or -1 (with a message on
  * stderr). */

@@ -452,6 +452,7 @@ static void test_environment_and_config_file(void **state)
                          "SGX_QUOTE_HELPER_MAX_CONNECTIONS=7", /* wins over the file */
                          "SGX_QUOTE_HELPER_HTTP_LISTEN=127.0.0.1:0",
                          "SGX_QUOTE_HELPER_SOCKET_MODE=0660",
+                         "SGX_QUOTE_HELPER_INIT_SEED=true", /* a switch from the environment */
                          "SGX_QUOTE_HELPER_BOGUS=1", NULL};
     d.env = env;
     d.bare = true; /* no --socket, no --state-dir, no --log-format */
