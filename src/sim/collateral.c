@@ -57,7 +57,7 @@ static void hex_upper(const uint8_t *in, size_t len, char *out)
 /* The levels, highest first (both verifiers take the first level the
  * platform reaches, §6.3), so that the platform's own TCB lands on a level
  * whose status is exactly cfg->tcb_status. */
-static int tcb_levels(const sim_tcb_config *cfg, tcb_level levels[3], size_t *n)
+static int tcb_levels(const sim_tcb_config *cfg, tcb_level levels[4], size_t *n)
 {
     size_t k = 0;
     tcb_level plat = {.pcesvn = cfg->pcesvn, .date = TCB_DATE_PLATFORM};
@@ -196,6 +196,41 @@ static int dump_body(json_t *obj, char **out)
 }
 
 static json_t *tdx_module_json(void);
+
+/* A module SVN below the newest one, said in a way both verifiers hear: QVL
+ * skips tdxtcbcomponents[0..1] when the module has a major version and asks
+ * the module identity (OutOfDate / Revoked there, tdx_module_identities_json);
+ * dcap-qvl compares all 16 bytes and ignores module identities. So a level
+ * for the next module SVN keeps the platform's status (QVL matches it), and
+ * the platform's own level gets the status QVL converges to (dcap-qvl
+ * matches that one). */
+static int module_status_levels(const sim_tcb_config *cfg, const uint8_t comps[16],
+                                uint8_t newer_comps[16], tcb_level levels[4], size_t *n)
+{
+    size_t plat = 0;
+    while (plat < *n && strcmp(levels[plat].date, TCB_DATE_PLATFORM) != 0)
+        plat++;
+    if (plat == *n || *n >= 4 || comps[0] == 255)
+        return SIM_E_CONFIG; /* nothing is newer than module SVN 255 */
+    memcpy(newer_comps, comps, 16);
+    newer_comps[0]++;
+    memmove(&levels[plat + 1], &levels[plat], (*n - plat) * sizeof levels[0]);
+    (*n)++;
+    levels[plat].tdx_comps = newer_comps;
+    levels[plat].date = TCB_DATE_NEWER;
+    tcb_level *l = &levels[plat + 1];
+    if (cfg->tdx_module_status == SIM_TCB_REVOKED) {
+        l->status = "Revoked";
+        l->advisories = ADV_REVOKED;
+    } else if (strcmp(l->status, "ConfigurationNeeded") == 0) {
+        l->status = "OutOfDateConfigurationNeeded";
+        l->advisories = ADV_OUT_OF_DATE;
+    } else if (strcmp(l->status, "Revoked") != 0) {
+        l->status = "OutOfDate";
+        l->advisories = ADV_OUT_OF_DATE;
+    }
+    return SIM_OK;
+}
 static json_t *tdx_module_identities_json(const sim_tcb_config *cfg);
 
 /* quote-format §6.2, Intel's key order; TDX (Intel PCS API v4, "TDX TCB
@@ -203,10 +238,10 @@ static json_t *tdx_module_identities_json(const sim_tcb_config *cfg);
  * and 16 tdxtcbcomponents in every level. */
 static int tcb_info_body(const sim_platform *p, time_t now, bool tdx, char **out)
 {
-    tcb_level levels[3];
+    tcb_level levels[4];
     size_t n = 0;
     char issue[21], next[21], fmspc[13], pceid[5];
-    uint8_t tdx_comps[16];
+    uint8_t tdx_comps[16], tdx_newer[16];
     int rc = tcb_levels(&p->tcb, levels, &n);
     if (rc != SIM_OK)
         return rc;
@@ -218,6 +253,9 @@ static int tcb_info_body(const sim_platform *p, time_t now, bool tdx, char **out
     tdx_comps[1] = 0;
     for (size_t i = 0; tdx && i < n; i++)
         levels[i].tdx_comps = tdx_comps;
+    if (tdx && p->tcb.tdx_module_status != SIM_TCB_UP_TO_DATE &&
+        (rc = module_status_levels(&p->tcb, tdx_comps, tdx_newer, levels, &n)) != SIM_OK)
+        return rc;
     time_format_iso8601(sim_issue_time(now), issue); /* backdated: clock skew */
     time_format_iso8601(now + SIM_COLLATERAL_LIFETIME, next);
     hex_upper(p->tcb.fmspc, 6, fmspc);
