@@ -32,8 +32,11 @@ for exe in $(find "$build/fuzz" -type f -name 'fuzz_*' -perm -u+x | sort); do
     done < "$seeds"
   fi
   log=$(mktemp)
+  # fuzz/<dir>/fuzz_<name>.dict: a libFuzzer dictionary for structured input.
+  dict=()
+  [ -f "$src/$rel/$name.dict" ] && dict=(-dict="$src/$rel/$name.dict")
   echo "fuzz: $name for ${secs}s (seeds: $(ls "$corpus" | wc -l))"
-  if (cd "$(mktemp -d)" && "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  if (cd "$(mktemp -d)" && "$exe" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 "$corpus" >"$log" 2>&1); then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     echo "fuzz: $name OK ($runs runs)"
