@@ -316,7 +316,7 @@ static int start_daemon(bench_daemon *d, const char *path)
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0)
             dup2(fd, STDERR_FILENO);
-        execlp(path, path, "--socket", d->socket, "--state-dir", d->state_dir,
+        execlp(path, path, "--socket", d->socket, "--state-dir", d->state_dir, "--init-seed",
                (char *)NULL);
         fprintf(stderr, "bench: cannot run %s: %s\n", path, strerror(errno));
         _exit(127);

@@ -117,7 +117,7 @@ fi
 dsock=$work/run/aesm.socket
 dstate=$work/daemon-state
 step "8. Start sgx-quote-helperd on $dsock (simulated backend, state in $dstate)"
-"$daemon" --socket "$dsock" --state-dir "$dstate" 2>"$work/daemon.log" &
+"$daemon" --socket "$dsock" --state-dir "$dstate" --init-seed 2>"$work/daemon.log" &
 dpid=$!
 for _ in $(seq 1 100); do
   "$sq" ping --socket "$dsock" --quiet && break

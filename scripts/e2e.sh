@@ -91,7 +91,12 @@ result "build $IMAGE" $rc "$(tail -5 build-e2e/image.log)"
 # ---- 2. pods from the manifests ----
 step "pods from deploy/kubernetes (simulation overlay, sample Job)"
 mkdir -p "$work/aesmd" "$work/seed"
-head -c 32 /dev/urandom >"$work/seed/seed"
+# A v1 seed (docs/simulation.md "The seed file"), made as the docs say.
+{ echo 'sgx-quote-helper seed v1'; head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n'; echo; } \
+  >"$work/seed/seed.body"
+{ cat "$work/seed/seed.body"; echo "sha256:$(sha256sum <"$work/seed/seed.body" | cut -c1-64)"; } \
+  >"$work/seed/seed"
+rm "$work/seed/seed.body"
 chmod 0400 "$work/seed/seed" # as a Secret volume with defaultMode 0400 presents it
 python3 deploy/tools/pod_from_template.py --kustomize deploy/kubernetes/overlays/simulation \
   --kind DaemonSet --name "$DAEMON_POD" --host-path "/var/run/aesmd=$work/aesmd" \

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Runs every libFuzzer target in a -Dfuzz=true build for a bounded time.
-# Each target fuzz/<dir>/fuzz_<name> may have fuzz/<dir>/fuzz_<name>.seeds:
-# one file or directory per line (relative to the source root; $VECTORS is
-# the shared vectors directory), copied into a fresh corpus first.
+# Each target fuzz/<dir>/fuzz_<name> may have, next to its source:
+#   fuzz_<name>.seeds  one file or directory per line (relative to the source
+#                      root; $VECTORS is the shared vectors directory), copied
+#                      into a fresh corpus first;
+#   fuzz_<name>.dict   a libFuzzer dictionary (-dict=) for structured inputs;
+#   fuzz_<name>.flags  extra libFuzzer flags, one per line (e.g. -max_len=).
+# Lines starting with # are comments in .seeds and .flags.
 # Usage: scripts/run-fuzz.sh BUILD_DIR [SECONDS_PER_TARGET]
 set -uo pipefail
 build=$(cd "$1" && pwd)
@@ -31,13 +35,20 @@ for exe in $(find "$build/fuzz" -type f -name 'fuzz_*' -perm -u+x | sort); do
       fi
     done < "$seeds"
   fi
+  extra=()
+  dict="$src/$rel/$name.dict"
+  [ -f "$dict" ] && extra+=("-dict=$dict")
+  flags="$src/$rel/$name.flags"
+  if [ -f "$flags" ]; then
+    while IFS= read -r line; do
+      case $line in '' | \#*) continue ;; esac
+      extra+=("$line")
+    done < "$flags"
+  fi
   log=$(mktemp)
-  # fuzz/<dir>/fuzz_<name>.dict: a libFuzzer dictionary for structured input.
-  dict=()
-  [ -f "$src/$rel/$name.dict" ] && dict=(-dict="$src/$rel/$name.dict")
-  echo "fuzz: $name for ${secs}s (seeds: $(ls "$corpus" | wc -l))"
-  if (cd "$(mktemp -d)" && "$exe" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 "$corpus" >"$log" 2>&1); then
+  echo "fuzz: $name for ${secs}s (seeds: $(ls "$corpus" | wc -l)${extra[*]:+; ${extra[*]}})"
+  if (cd "$(mktemp -d)" && "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 "${extra[@]}" "$corpus" >"$log" 2>&1); then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     echo "fuzz: $name OK ($runs runs)"
     pass=$((pass + 1))

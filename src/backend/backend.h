@@ -52,6 +52,8 @@ typedef struct {
     backend_kind kind;
     const char *state_dir;   /* sim: where the seed lives */
     const char *seed_file;   /* sim: explicit seed path (Secret mount) or NULL */
+    bool seed_must_exist;    /* sim: refuse a missing seed instead of creating one (the
+                              * daemon, unless --init-seed) */
     const char *instance;    /* sim: platform instance name or NULL (host name) */
     const char *sim_tcb_status; /* sim: collateral status, NULL = UpToDate */
     const char *hw_lib_dir;  /* hw: where to dlopen Intel's logic libraries, NULL = default */

@@ -194,6 +194,7 @@ backend *backend_sim_open(const backend_config *cfg, char *errbuf, size_t errcap
     }
     opt.state_dir = cfg->state_dir != NULL ? cfg->state_dir : BACKEND_DEFAULT_STATE_DIR;
     opt.seed_file = cfg->seed_file;
+    opt.seed_must_exist = cfg->seed_must_exist;
     opt.instance = cfg->instance;
     opt.now = 0;
 

@@ -70,6 +70,9 @@ static int collateral_export(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     sim_platform *p = NULL;
+    /* Exporting is for an existing platform (usually the daemon's): a new
+     * seed here would publish a root that no quote chains to. */
+    sim.opt.seed_must_exist = !sim.init_seed;
     int rc = cli_sim_open(&sim, &p, cmd);
     if (rc != CLI_EXIT_OK)
         return rc;

@@ -21,7 +21,9 @@ const char SIM_PLATFORM_HELP[] =
     "  --state-dir DIR      simulated platform state (seed); default $SGXQH_SIM_STATE_DIR,\n"
     "                       else /var/lib/sgx-quote-helper (root), else\n"
     "                       ${XDG_STATE_HOME:-~/.local/state}/sgx-quote-helper\n"
-    "  --seed-file FILE     use this 32-byte seed file (mode 0600/0400) instead\n"
+    "  --seed-file FILE     use this seed file (mode 0600/0400, ours) instead\n"
+    "  --init-seed          create the seed if it is absent (collateral export refuses\n"
+    "                       a missing seed without it; docs/simulation.md)\n"
     "  --instance NAME      platform instance name (default: the host name)\n"
     "  --sim-tcb-status S   UpToDate, SWHardeningNeeded, ConfigurationNeeded, OutOfDate\n"
     "                       or Revoked: the status the collateral gives this platform\n"
@@ -110,6 +112,7 @@ int cli_sim_option(cli_sim *s, int code, const char *arg, const char *cmd)
     case SIMOPT_STATE_DIR: s->opt.state_dir = arg; break;
     case SIMOPT_SEED_FILE: s->opt.seed_file = arg; break;
     case SIMOPT_INSTANCE: s->opt.instance = arg; break;
+    case SIMOPT_INIT_SEED: s->init_seed = true; break;
     case SIMOPT_TCB_STATUS:
         if (sim_tcb_status_parse(arg, &s->opt.tcb.tcb_status) != SIM_OK)
             return usage_err(cmd,

@@ -22,6 +22,7 @@ enum {
     SIMOPT_TCB_STATUS,
     SIMOPT_TCB,
     SIMOPT_NOW,
+    SIMOPT_INIT_SEED,
     IDOPT_MRENCLAVE = 1100,
     IDOPT_MRSIGNER,
     IDOPT_ISV_PROD_ID,
@@ -42,7 +43,8 @@ enum {
     {"instance", required_argument, NULL, SIMOPT_INSTANCE},                                        \
     {"sim-tcb-status", required_argument, NULL, SIMOPT_TCB_STATUS},                                \
     {"sim-tcb", required_argument, NULL, SIMOPT_TCB},                                              \
-    {"now", required_argument, NULL, SIMOPT_NOW}
+    {"now", required_argument, NULL, SIMOPT_NOW},                                                  \
+    {"init-seed", no_argument, NULL, SIMOPT_INIT_SEED}
 
 #define SIM_IDENTITY_LONGOPTS                                                                      \
     {"mrenclave", required_argument, NULL, IDOPT_MRENCLAVE},                                       \
@@ -65,6 +67,7 @@ extern const char SIM_IDENTITY_HELP[];
 typedef struct {
     sim_options opt;
     bool any_set; /* a platform option was given */
+    bool init_seed; /* --init-seed: create the seed when absent */
     char state_dir[PATH_MAX];
 } cli_sim;
 

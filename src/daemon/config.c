@@ -35,6 +35,7 @@ enum {
     OPT_BACKEND,
     OPT_STATE_DIR,
     OPT_SEED_FILE,
+    OPT_INIT_SEED,
     OPT_INSTANCE,
     OPT_SIM_TCB_STATUS,
     OPT_HW_LIB_DIR,
@@ -43,6 +44,8 @@ enum {
     OPT_MAX_CONNECTIONS,
     OPT_MAX_CONNECTIONS_PER_PEER,
     OPT_MAX_BUF_SIZE,
+    OPT_MAX_UNREAD_BYTES,
+    OPT_MAX_UNREAD_BYTES_PER_PEER,
     OPT_DRAIN_TIMEOUT,
     OPT_WORKERS,
     OPT_ALLOW_UID,
@@ -62,7 +65,7 @@ enum {
 typedef struct {
     const char *name; /* flag without "--"; also the config-file key */
     int id;
-    const char *arg;  /* for --help */
+    const char *arg;  /* for --help; NULL: a switch (--name, or --name=false) */
     const char *help;
     const char *section; /* heading printed before this entry, or NULL */
     bool reloadable;     /* SIGHUP takes it over */
@@ -77,8 +80,10 @@ static const opt_def OPTS[] = {
     {"backend", OPT_BACKEND, "sim|hw|auto", "quoting backend (default sim)", "backend", false},
     {"state-dir", OPT_STATE_DIR, "DIR",
      "simulated seed lives here (default " DAEMON_DEFAULT_STATE_DIR ")", NULL, false},
-    {"seed-file", OPT_SEED_FILE, "FILE", "use this 32-byte seed instead (e.g. a Secret mount)",
+    {"seed-file", OPT_SEED_FILE, "FILE", "use this seed file instead (e.g. a Secret mount)",
      NULL, false},
+    {"init-seed", OPT_INIT_SEED, NULL,
+     "create the simulated seed if it is absent (without it: refuse to start)", NULL, false},
     {"instance", OPT_INSTANCE, "NAME", "simulated platform instance (default: host name)", NULL,
      false},
     {"sim-tcb-status", OPT_SIM_TCB_STATUS, "STATUS", "TCB status the simulated collateral assigns",
@@ -90,11 +95,17 @@ static const opt_def OPTS[] = {
     {"io-timeout-ms", OPT_IO_TIMEOUT, "N", "per-connection read/write deadline (default 5000)",
      NULL, true},
     {"max-connections", OPT_MAX_CONNECTIONS, "N",
-     "connections beyond this are closed at once (default 1024)", NULL, true},
+     "connections beyond this are closed at once; a quarter is kept for peers holding "
+     "fewer than 4 (default 1024)", NULL, true},
     {"max-connections-per-peer", OPT_MAX_CONNECTIONS_PER_PEER, "N",
-     "... and beyond this many from one pod (else uid); 0 = no cap (default 64)", NULL, true},
+     "... and beyond this many from one peer (pod, else network namespace, else uid); 0 = "
+     "no cap (default 64)", NULL, true},
     {"max-buf-size", OPT_MAX_BUF_SIZE, "N",
-     "cap on a request's buf_size, at most 1048576 (default 65536)", NULL, false},
+     "quotes are zero-padded up to this buf_size, at most 65536 (default 16384)", NULL, false},
+    {"max-unread-bytes", OPT_MAX_UNREAD_BYTES, "N",
+     "replies sent and not yet read, all peers (default 8388608)", NULL, true},
+    {"max-unread-bytes-per-peer", OPT_MAX_UNREAD_BYTES_PER_PEER, "N",
+     "... and by one peer (default 524288)", NULL, true},
     {"drain-timeout-ms", OPT_DRAIN_TIMEOUT, "N",
      "SIGTERM waits this long for in-flight requests (default 30000)", NULL, true},
     {"workers", OPT_WORKERS, "N",
@@ -161,7 +172,8 @@ void daemon_config_usage(FILE *to)
         char flag[64];
         if (OPTS[i].section != NULL)
             fprintf(to, "%s:\n", OPTS[i].section);
-        snprintf(flag, sizeof flag, "--%s %s", OPTS[i].name, OPTS[i].arg);
+        snprintf(flag, sizeof flag, "--%s%s%s", OPTS[i].name, OPTS[i].arg != NULL ? " " : "",
+                 OPTS[i].arg != NULL ? OPTS[i].arg : "");
         if (strlen(flag) > 26)
             fprintf(to, "  %s\n  %-26s %s\n", flag, "", OPTS[i].help);
         else
@@ -187,11 +199,14 @@ void daemon_config_default(daemon_config *cfg)
     cfg->socket_mode = DAEMON_DEFAULT_SOCKET_MODE;
     cfg->backend.kind = BACKEND_KIND_SIM;
     cfg->backend.state_dir = DAEMON_DEFAULT_STATE_DIR;
+    cfg->backend.seed_must_exist = true; /* --init-seed: docs/simulation.md */
     cfg->max_request_bytes = DAEMON_DEFAULT_MAX_REQUEST;
     cfg->io_timeout_ms = DAEMON_DEFAULT_IO_TIMEOUT_MS;
     cfg->max_connections = DAEMON_DEFAULT_MAX_CONNECTIONS;
     cfg->max_connections_per_peer = DAEMON_DEFAULT_MAX_CONNECTIONS_PER_PEER;
     cfg->max_buf_size = DAEMON_DEFAULT_MAX_BUF_SIZE;
+    cfg->max_unread_bytes = DAEMON_DEFAULT_MAX_UNREAD_BYTES;
+    cfg->max_unread_bytes_per_peer = DAEMON_DEFAULT_MAX_UNREAD_BYTES_PER_PEER;
     cfg->drain_timeout_ms = DAEMON_DEFAULT_DRAIN_TIMEOUT_MS;
     cfg->workers = 0;
     cfg->log_fmt = logfmt_default_format(STDERR_FILENO);
@@ -352,6 +367,14 @@ static int apply_option(daemon_config *cfg, int id, const char *value, const cha
     case OPT_SEED_FILE:
         cfg->backend.seed_file = s;
         return 0;
+    case OPT_INIT_SEED:
+        if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "yes") == 0)
+            cfg->backend.seed_must_exist = false;
+        else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcmp(s, "no") == 0)
+            cfg->backend.seed_must_exist = true;
+        else
+            return fail(err, cap, "%s is true or false, got '%s'", where, s);
+        return 0;
     case OPT_INSTANCE:
         cfg->backend.instance = s;
         return 0;
@@ -373,6 +396,12 @@ static int apply_option(daemon_config *cfg, int id, const char *value, const cha
     case OPT_MAX_BUF_SIZE:
         /* A quote is at least 1052 bytes (aesm §6.6); the top: config.h. */
         return parse_u32(where, s, 1052, DAEMON_MAX_MAX_BUF_SIZE, &cfg->max_buf_size, err, cap);
+    case OPT_MAX_UNREAD_BYTES:
+        return parse_u32(where, s, 1, DAEMON_MAX_MAX_UNREAD_BYTES, &cfg->max_unread_bytes, err,
+                         cap);
+    case OPT_MAX_UNREAD_BYTES_PER_PEER:
+        return parse_u32(where, s, 1, DAEMON_MAX_MAX_UNREAD_BYTES,
+                         &cfg->max_unread_bytes_per_peer, err, cap);
     case OPT_DRAIN_TIMEOUT:
         return parse_u32(where, s, 1, 3600000, &cfg->drain_timeout_ms, err, cap);
     case OPT_WORKERS:
@@ -567,7 +596,9 @@ config_parse_result daemon_config_load(daemon_config *cfg, int argc, char **argv
 {
     struct option lopts[N_OPTS + 3];
     for (size_t i = 0; i < N_OPTS; i++)
-        lopts[i] = (struct option){OPTS[i].name, required_argument, NULL, OPTS[i].id};
+        lopts[i] = (struct option){OPTS[i].name,
+                                   OPTS[i].arg != NULL ? required_argument : optional_argument,
+                                   NULL, OPTS[i].id};
     lopts[N_OPTS] = (struct option){"help", no_argument, NULL, OPT_HELP};
     lopts[N_OPTS + 1] = (struct option){"version", no_argument, NULL, OPT_VERSION};
     lopts[N_OPTS + 2] = (struct option){NULL, 0, NULL, 0};
@@ -604,7 +635,7 @@ config_parse_result daemon_config_load(daemon_config *cfg, int argc, char **argv
             goto out;
         }
         given[n_given].id = c;
-        given[n_given].value = optarg;
+        given[n_given].value = optarg != NULL ? optarg : "true"; /* a bare switch */
         n_given++;
         if (c == OPT_CONFIG)
             config_file = optarg;
@@ -711,6 +742,8 @@ void daemon_config_reload(daemon_config *live, const daemon_config *fresh, char 
     TAKE(io_timeout_ms, "io-timeout-ms");
     TAKE(max_connections, "max-connections");
     TAKE(max_connections_per_peer, "max-connections-per-peer");
+    TAKE(max_unread_bytes, "max-unread-bytes");
+    TAKE(max_unread_bytes_per_peer, "max-unread-bytes-per-peer");
     TAKE(drain_timeout_ms, "drain-timeout-ms");
     TAKE(rate_limit, "rate-limit");
     TAKE(rate_burst, "rate-burst");
@@ -742,6 +775,7 @@ void daemon_config_reload(daemon_config *live, const daemon_config *fresh, char 
     DIFF(live->backend.kind != fresh->backend.kind, "backend");
     DIFF(!same_str(live->backend.state_dir, fresh->backend.state_dir), "state-dir");
     DIFF(!same_str(live->backend.seed_file, fresh->backend.seed_file), "seed-file");
+    DIFF(live->backend.seed_must_exist != fresh->backend.seed_must_exist, "init-seed");
     DIFF(!same_str(live->backend.instance, fresh->backend.instance), "instance");
     DIFF(!same_str(live->backend.sim_tcb_status, fresh->backend.sim_tcb_status),
          "sim-tcb-status");

@@ -38,12 +38,23 @@
 /* One peer (pod, else uid) may hold this many of them at once, so a single
  * client cannot lock the others out. */
 #define DAEMON_DEFAULT_MAX_CONNECTIONS_PER_PEER 64u
-/* aesm §9.3: cert data is at most 12294 bytes, so 64 KiB covers any quote. */
-#define DAEMON_DEFAULT_MAX_BUF_SIZE 65536u
-/* Highest --max-buf-size: a reply is a quote zero-padded to buf_size and
- * must fit a frame (WIRE_MAX_FRAME_BODY, 16 MiB); 1 MiB is ~75 times the
- * largest quote and keeps one reply's allocation small. */
-#define DAEMON_MAX_MAX_BUF_SIZE (1024u * 1024u)
+/* Up to this buf_size the quote is zero-padded (aesmd style); above it the
+ * exact-size quote is sent, which every client accepts (aesm §9.1 item 9).
+ * What real clients ask for: Intel's library sends the quote_size that
+ * GetQuoteSizeEx gave (436 + signature data, at most 1052 + 12294 = 13346
+ * bytes, aesm §6.6), Gramine always 8192. 16 KiB pads both exactly as
+ * aesmd would, and keeps every reply small (docs/operations.md
+ * "Multi-tenant limits"). */
+#define DAEMON_DEFAULT_MAX_BUF_SIZE 16384u
+/* Highest --max-buf-size: each reply counts against the unread-reply
+ * budgets below, and must fit a fresh socket's send buffer in one write. */
+#define DAEMON_MAX_MAX_BUF_SIZE 65536u
+/* Replies sent and not yet read by their client: all peers together, and
+ * one peer (docs/operations.md "Multi-tenant limits"). Never below one
+ * reply of --max-buf-size (server.c raises them to that). */
+#define DAEMON_DEFAULT_MAX_UNREAD_BYTES (8u * 1024u * 1024u)
+#define DAEMON_DEFAULT_MAX_UNREAD_BYTES_PER_PEER (512u * 1024u)
+#define DAEMON_MAX_MAX_UNREAD_BYTES (1024u * 1024u * 1024u)
 /* How long SIGTERM waits for in-flight connections before giving up. */
 #define DAEMON_DEFAULT_DRAIN_TIMEOUT_MS 30000u
 /* Environment variable prefix for every flag. */
@@ -64,6 +75,8 @@ typedef struct {
     uint32_t max_connections;
     uint32_t max_connections_per_peer; /* 0 = no per-peer cap */
     uint32_t max_buf_size;
+    uint32_t max_unread_bytes;          /* all peers' unread replies */
+    uint32_t max_unread_bytes_per_peer; /* one peer's */
     uint32_t drain_timeout_ms;
     unsigned workers; /* libuv worker threads; 0 = one per online CPU */
 
@@ -115,8 +128,9 @@ void daemon_config_unknown_env(char *out, size_t cap);
 
 /* SIGHUP: copy what can change at run time from fresh into live: log
  * level and format, --max-request-bytes, --io-timeout-ms,
- * --max-connections, --max-connections-per-peer, --drain-timeout-ms, the
- * ACL and the rate limit.
+ * --max-connections, --max-connections-per-peer, --max-unread-bytes,
+ * --max-unread-bytes-per-peer, --drain-timeout-ms, the ACL and the rate
+ * limit.
  * changed/ignored receive comma-separated flag names (without dashes) of
  * settings that were taken over / that differ but need a restart. */
 void daemon_config_reload(daemon_config *live, const daemon_config *fresh, char *changed,

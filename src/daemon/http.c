@@ -2,11 +2,14 @@
 /*
  * kubelet / Prometheus → [http] → metrics registry, readiness canary, loop
  * heartbeat. libmicrohttpd runs a thread per connection (at most
- * HTTP_MAX_CONNECTIONS, at most HTTP_PER_IP_CONNECTIONS from one address,
- * each closed after HTTP_CONNECTION_TIMEOUT_S without a byte), so a slow
- * canary on a hardware platform (QPL talking to a PCCS) never delays
- * /healthz, and idle or trickling connections from one client cannot take
- * the endpoint away from the kubelet and Prometheus. The listening socket
+ * HTTP_MAX_CONNECTIONS, at most HTTP_PER_IP_CONNECTIONS from one address:
+ * slow clients need many addresses to fill it), so a slow canary on a
+ * hardware platform (QPL talking to a PCCS) never delays /healthz. One
+ * request per connection (Connection: close), under absolute deadlines a
+ * watcher thread enforces (a trickling client cannot keep a thread by
+ * sending a byte now and then, which resets libmicrohttpd's idle timer):
+ * the request must be in within HTTP_REQUEST_DEADLINE_MS of the accept, the
+ * whole exchange done within HTTP_ANSWER_DEADLINE_MS. The listening socket
  * is made here (so PORT 0 and IPv6 work and the bound port can be logged)
  * and handed to libmicrohttpd.
  */
@@ -18,6 +21,8 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,18 +32,40 @@
 #include <unistd.h>
 
 /* A probe or a scrape is one short request: a connection idle for 2 s is
- * a stuck or hostile client. One address may hold 8 connections (a node's
- * kubelet plus a few scrapers), all together 64 (a thread each). */
-#define HTTP_MAX_CONNECTIONS 64
-#define HTTP_PER_IP_CONNECTIONS 8
+ * a stuck or hostile client, and one whose request is not all in after 2 s
+ * too, however it trickles. One address may hold 4 connections (a node's
+ * kubelet plus a scraper or two), all together 128 (a thread each: small
+ * stacks, see docs/operations.md "Multi-tenant limits"), so slow clients
+ * need 32 addresses to fill it and the kubelet's probe finds room. The
+ * answer (a hardware canary may wait for a PCCS) has 30 s. */
+#define HTTP_MAX_CONNECTIONS 128
+#define HTTP_PER_IP_CONNECTIONS 4
 #define HTTP_CONNECTION_TIMEOUT_S 2
+#define HTTP_REQUEST_DEADLINE_MS 2000u
+#define HTTP_ANSWER_DEADLINE_MS 30000u
+#define HTTP_WATCH_PERIOD_MS 100u
 #define HTTP_TEXT "text/plain; charset=utf-8"
+
+/* One accepted connection under the watcher's eye. */
+typedef struct {
+    bool used;
+    bool answering; /* the whole request is in */
+    bool cut;       /* shut down by the watcher */
+    int fd;
+    uint64_t start_ms;
+} http_watch;
 
 struct http_server {
     struct MHD_Daemon *mhd;
     ops_metrics *metrics;
     readiness *ready;
     daemon_shared *shared;
+    pthread_mutex_t lock; /* watch[], stopping */
+    pthread_cond_t wake;
+    bool stopping;
+    bool watcher_started;
+    pthread_t watcher;
+    http_watch watch[HTTP_MAX_CONNECTIONS];
 };
 
 uint64_t daemon_mono_ms(void)
@@ -58,6 +85,8 @@ static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned status, c
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    /* One request per connection: each one meets the deadlines afresh. */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     enum MHD_Result rc = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
@@ -131,6 +160,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size != 0) {
         *upload_data_size = 0; /* no endpoint takes a body */
         return MHD_YES;
+    }
+    /* All in: from here the answer deadline applies. */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci != NULL && ci->socket_context != NULL) {
+        pthread_mutex_lock(&h->lock);
+        ((http_watch *)ci->socket_context)->answering = true;
+        pthread_mutex_unlock(&h->lock);
     }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
@@ -233,6 +270,63 @@ static int bind_listener(const char *spec, char *bound, size_t bcap, char *err, 
     return fd;
 }
 
+/* libmicrohttpd: a connection starts (its fd goes under watch) or closes
+ * (before its fd is closed, so the watcher never touches a reused fd). */
+static void on_connection_event(void *cls, struct MHD_Connection *conn, void **socket_context,
+                                enum MHD_ConnectionNotificationCode code)
+{
+    http_server *h = cls;
+    pthread_mutex_lock(&h->lock);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = NULL;
+        for (size_t i = 0; ci != NULL && i < HTTP_MAX_CONNECTIONS; i++) {
+            if (!h->watch[i].used) {
+                h->watch[i] = (http_watch){.used = true, .fd = ci->connect_fd,
+                                           .start_ms = daemon_mono_ms()};
+                *socket_context = &h->watch[i];
+                break;
+            }
+        }
+    } else if (*socket_context != NULL) {
+        ((http_watch *)*socket_context)->used = false;
+        *socket_context = NULL;
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Shuts down connections past their deadline: the connection's thread
+ * then sees EOF/an error and libmicrohttpd closes it. */
+static void *watcher_main(void *arg)
+{
+    http_server *h = arg;
+    pthread_mutex_lock(&h->lock);
+    while (!h->stopping) {
+        uint64_t now = daemon_mono_ms();
+        for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++) {
+            http_watch *w = &h->watch[i];
+            if (!w->used || w->cut)
+                continue;
+            uint64_t age = now - w->start_ms;
+            if (age > HTTP_ANSWER_DEADLINE_MS || (!w->answering && age > HTTP_REQUEST_DEADLINE_MS)) {
+                (void)shutdown(w->fd, SHUT_RDWR);
+                w->cut = true;
+            }
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)HTTP_WATCH_PERIOD_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&h->wake, &h->lock, &until);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
 http_server *http_start(const char *listen_spec, ops_metrics *metrics, readiness *ready,
                         daemon_shared *shared, char *bound, size_t bound_cap, char *err,
                         size_t err_cap)
@@ -246,22 +340,32 @@ http_server *http_start(const char *listen_spec, ops_metrics *metrics, readiness
     h->metrics = metrics;
     h->ready = ready;
     h->shared = shared;
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->wake, NULL);
     int fd = bind_listener(listen_spec, bound, bound_cap, err, err_cap);
     if (fd < 0) {
-        free(h);
+        http_stop(h);
         return NULL;
     }
+    if (pthread_create(&h->watcher, NULL, watcher_main, h) != 0) {
+        snprintf(err, err_cap, "--http-listen %s: cannot start the deadline thread", listen_spec);
+        close(fd);
+        http_stop(h);
+        return NULL;
+    }
+    h->watcher_started = true;
     h->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
                               0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
                               MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                               (unsigned)HTTP_PER_IP_CONNECTIONS,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
+                              MHD_OPTION_NOTIFY_CONNECTION, on_connection_event, h,
                               MHD_OPTION_END);
     if (h->mhd == NULL) {
         snprintf(err, err_cap, "--http-listen %s: libmicrohttpd did not start", listen_spec);
         close(fd);
-        free(h);
+        http_stop(h);
         return NULL;
     }
     return h;
@@ -271,6 +375,16 @@ void http_stop(http_server *h)
 {
     if (h == NULL)
         return;
-    MHD_stop_daemon(h->mhd); /* also closes the listening socket */
+    if (h->mhd != NULL)
+        MHD_stop_daemon(h->mhd); /* also closes the listening socket */
+    if (h->watcher_started) {
+        pthread_mutex_lock(&h->lock);
+        h->stopping = true;
+        pthread_cond_signal(&h->wake);
+        pthread_mutex_unlock(&h->lock);
+        pthread_join(h->watcher, NULL);
+    }
+    pthread_cond_destroy(&h->wake);
+    pthread_mutex_destroy(&h->lock);
     free(h);
 }

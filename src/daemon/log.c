@@ -23,7 +23,8 @@
 #include <unistd.h>
 
 /* What may wait for stderr: enough for bursts, small next to the daemon's
- * memory limit (32 MiB in the DaemonSet). */
+ * memory limit (64 MiB in the DaemonSet, from the worst case in
+ * docs/operations.md "Multi-tenant limits", which counts this 1 MiB). */
 #define LOG_QUEUE_LINES 4096u
 #define LOG_QUEUE_BYTES (1024u * 1024u)
 

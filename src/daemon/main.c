@@ -28,6 +28,7 @@
 #include "daemon/service.h"
 #include "ops/ops_metrics.h"
 #include "ops/ratelimit.h"
+#include "sim/sim.h"
 #include "sgxqh/aesm_error.h"
 #include "sgxqh_config.h"
 
@@ -77,6 +78,32 @@ static void hw_logger(void *ctx, const char *level, const char *message)
     logfmt_str(&r, "backend", "hw");
     logfmt_str(&r, "msg", message);
     log_emit(&r);
+}
+
+/* The simulated platform's identity, so an operator sees a re-keying: the
+ * root CA's fingerprint at every start, and a warning for a legacy seed
+ * that carries no checksum (docs/simulation.md "The seed file"). */
+static void log_sim_platform(backend *inner, const backend_config *bc)
+{
+    struct sim_platform *p = backend_sim_platform(inner);
+    char fp[65];
+    if (p == NULL || sim_root_fingerprint(p, fp) != SIM_OK)
+        return;
+    char seed[4096];
+    if (bc->seed_file != NULL)
+        snprintf(seed, sizeof seed, "%s", bc->seed_file);
+    else
+        snprintf(seed, sizeof seed, "%s/seed", bc->state_dir != NULL ? bc->state_dir : "");
+    logfmt_record r;
+    logfmt_begin(&r, LOG_INFO, "sim_platform");
+    logfmt_str(&r, "root_sha256", fp);
+    logfmt_str(&r, "seed", seed);
+    logfmt_str(&r, "seed_format", sim_seed_is_legacy(p) ? "legacy-raw" : "v1");
+    log_emit(&r);
+    if (sim_seed_is_legacy(p))
+        log_msg(LOG_WARN, "seed %s is a legacy raw 32-byte seed without a checksum: a damaged "
+                          "seed would re-key the platform unnoticed; convert it to the v1 "
+                          "format (docs/simulation.md \"The seed file\")", seed);
 }
 
 int main(int argc, char **argv)
@@ -150,6 +177,7 @@ int main(int argc, char **argv)
                                "(sgx-quote doctor); to simulate on purpose, say --backend sim");
         log_emit(&w);
     }
+    log_sim_platform(inner, &cfg.backend);
     if (cfg.fault_file != NULL) {
         b = fault_backend_wrap(inner, cfg.fault_file);
         if (b == NULL) {
@@ -190,10 +218,9 @@ int main(int argc, char **argv)
         log_msg(LOG_ERROR, "out of memory");
         goto out;
     }
-    /* Warm up and report readiness now rather than at the first client. */
-    char ready_reason[2048];
-    bool is_ready = readiness_check(ready, ready_reason, sizeof ready_reason);
-
+    /* Everything that can fail comes before the socket path is taken
+     * (docs/daemon.md "Upgrades and hand-over"): an instance that cannot
+     * start must leave the path to the instance already serving it. */
     rc = listen_socket_from_systemd(&ls, cfg.socket_path, err, sizeof err);
     if (rc < 0) {
         log_msg(LOG_ERROR, "%s", err);
@@ -213,9 +240,14 @@ int main(int argc, char **argv)
         http = http_start(cfg.http_listen, &metrics, ready, &shared, http_bound,
                           sizeof http_bound, err, sizeof err);
         if (http == NULL) {
-            log_msg(LOG_ERROR, "%s", err);
+            log_msg(LOG_ERROR, "%s; not starting, the socket path %s is left as it was", err,
+                    cfg.socket_path);
             goto out;
         }
+    }
+    if (listen_socket_publish(&ls, err, sizeof err) != 0) {
+        log_msg(LOG_ERROR, "socket: %s", err);
+        goto out;
     }
 
     logfmt_record r;
@@ -223,8 +255,8 @@ int main(int argc, char **argv)
     logfmt_str(&r, "version", SGXQH_VERSION);
     logfmt_str(&r, "socket", cfg.socket_path);
     logfmt_bool(&r, "socket_activated", ls.activated);
+    logfmt_str_opt(&r, "socket_private", ls.private_path);
     logfmt_str(&r, "backend", inner->ops->name);
-    logfmt_str(&r, "backend_ready", is_ready ? "yes" : ready_reason);
     logfmt_uint(&r, "workers", workers);
     logfmt_uint(&r, "max_request_bytes", cfg.max_request_bytes);
     logfmt_uint(&r, "io_timeout_ms", cfg.io_timeout_ms);
@@ -242,6 +274,12 @@ int main(int argc, char **argv)
     logfmt_str(&r, "log_level", logfmt_level_name(cfg.log_lvl));
     logfmt_int(&r, "pid", (long long)getpid());
     log_emit(&r);
+
+    /* Warm up and report readiness now rather than at the first client;
+     * after "start", so the log never says ready before the listeners are
+     * up. Clients that connect meanwhile wait in the accept queue. */
+    char ready_reason[2048];
+    (void)readiness_check(ready, ready_reason, sizeof ready_reason);
 
     server_stats stats;
     server_env env = {

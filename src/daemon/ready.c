@@ -4,7 +4,10 @@
  * requests with the wire codec, runs them through service_handle() like
  * the server's workers do, and reads the answers back (errorCode, the
  * quote's length and header, quote-format §2). Results are cached briefly
- * so a scrape of /metrics does not quote every time.
+ * so a scrape of /metrics does not quote every time, and runs are
+ * coalesced: a caller that finds a run going waits for its result instead
+ * of starting another, so concurrent /readyz calls never queue canaries
+ * behind the backend lock.
  */
 #include "daemon/ready.h"
 
@@ -33,7 +36,10 @@ struct readiness {
     backend *inner;
     ops_metrics *metrics;
     bool sim;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;  /* the fields below; never held during a run */
+    pthread_cond_t done;   /* a run finished */
+    bool running;
+    uint64_t runs;         /* finished runs */
     bool have_result;
     bool last_ok;
     uint64_t last_ms;
@@ -69,6 +75,7 @@ readiness *readiness_new(service *svc, backend *outer, backend *inner, ops_metri
     r->metrics = metrics;
     r->sim = backend_sim_platform(inner) != NULL;
     pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->done, NULL);
     return r;
 }
 
@@ -76,6 +83,7 @@ void readiness_free(readiness *r)
 {
     if (r == NULL)
         return;
+    pthread_cond_destroy(&r->done);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }
@@ -211,28 +219,58 @@ out:
     return ok;
 }
 
-bool readiness_check(readiness *r, char *reason, size_t cap)
+/* The check itself: backend health, then the canary. No lock held. */
+static bool run_check(readiness *r, char *why, size_t cap)
 {
-    char why[READY_REASON_MAX] = "";
-    pthread_mutex_lock(&r->lock);
     bool ok = false;
+    if (r->metrics != NULL)
+        ops_metrics_readiness_check(r->metrics);
     int h = r->outer->ops->health(r->outer);
     if (h != AESM_SUCCESS)
-        says(why, sizeof why, "backend health", h);
+        says(why, cap, "backend health", h);
     else
-        ok = canary(r, why, sizeof why);
+        ok = canary(r, why, cap);
     if (ok)
-        snprintf(why, sizeof why, "ready");
+        snprintf(why, cap, "ready");
     if (!r->sim) {
         /* Operator-facing facts about the platform (QPL, QCNL, last error). */
         char notes[1024];
         size_t nl = backend_hw_notes(r->inner, notes, sizeof notes);
         size_t used = strlen(why);
-        if (nl > 0 && !ok && used + 1 + nl < sizeof why) {
+        if (nl > 0 && !ok && used + 1 + nl < cap) {
             why[used] = '\n';
             memcpy(why + used + 1, notes, nl + 1);
         }
     }
+    return ok;
+}
+
+/* With r->lock held: the last result. */
+static bool last_result(readiness *r, char *reason, size_t cap)
+{
+    copy_text(reason, cap, r->last_reason);
+    return r->last_ok;
+}
+
+/* With r->lock held (and released on return): join the run going on, or
+ * make one. */
+static bool check_locked(readiness *r, char *reason, size_t cap)
+{
+    if (r->running) {
+        uint64_t seen = r->runs;
+        while (r->runs == seen)
+            pthread_cond_wait(&r->done, &r->lock);
+        bool ok = last_result(r, reason, cap);
+        pthread_mutex_unlock(&r->lock);
+        return ok;
+    }
+    r->running = true;
+    pthread_mutex_unlock(&r->lock);
+
+    char why[READY_REASON_MAX] = "";
+    bool ok = run_check(r, why, sizeof why);
+
+    pthread_mutex_lock(&r->lock);
     bool changed = !r->have_result || r->last_ok != ok;
     r->have_result = true;
     r->last_ok = ok;
@@ -240,6 +278,9 @@ bool readiness_check(readiness *r, char *reason, size_t cap)
     copy_text(r->last_reason, sizeof r->last_reason, why);
     if (r->metrics != NULL)
         ops_metrics_backend_ready(r->metrics, ok);
+    r->running = false;
+    r->runs++;
+    pthread_cond_broadcast(&r->done);
     pthread_mutex_unlock(&r->lock);
 
     if (changed) {
@@ -254,15 +295,19 @@ bool readiness_check(readiness *r, char *reason, size_t cap)
     return ok;
 }
 
+bool readiness_check(readiness *r, char *reason, size_t cap)
+{
+    pthread_mutex_lock(&r->lock);
+    return check_locked(r, reason, cap);
+}
+
 bool readiness_get(readiness *r, unsigned max_age_ms, char *reason, size_t cap)
 {
     pthread_mutex_lock(&r->lock);
     if (r->have_result && mono_ms() - r->last_ms <= max_age_ms) {
-        bool ok = r->last_ok;
-        copy_text(reason, cap, r->last_reason);
+        bool ok = last_result(r, reason, cap);
         pthread_mutex_unlock(&r->lock);
         return ok;
     }
-    pthread_mutex_unlock(&r->lock);
-    return readiness_check(r, reason, cap);
+    return check_locked(r, reason, cap);
 }

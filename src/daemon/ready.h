@@ -28,12 +28,13 @@ typedef struct readiness readiness;
 readiness *readiness_new(service *svc, backend *outer, backend *inner, ops_metrics *metrics);
 void readiness_free(readiness *r);
 
-/* Run the check now (one at a time; safe from any thread). true = ready.
+/* Run the check now, or, when one is running already (from any thread),
+ * wait for it and take its result: runs never pile up. true = ready.
  * reason gets a sentence (and, for hw, the backend's notes) when not ready,
  * "ready" otherwise. Logs a line when readiness changes. */
 bool readiness_check(readiness *r, char *reason, size_t cap);
 
-/* The last result when younger than max_age_ms, else a new check. */
+/* The last result when younger than max_age_ms, else readiness_check. */
 bool readiness_get(readiness *r, unsigned max_age_ms, char *reason, size_t cap);
 
 #endif

@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * socket → [server] → framing → service → backend. One libuv loop owns every
- * socket. At accept the peer's SO_PEERCRED identity meets the ACL, the
- * connection limits (all together, and per peer) and its token bucket (by
- * pod from /proc/PID/cgroup when known, else by uid; what /proc says about
- * a process is kept per (pid, start time), see peer_cache_slot); then one
- * 4-byte LE length plus body is read (aesm §1.3, §2) under a size cap and
- * a deadline (§9.3), the buffer growing as bytes arrive; requests that need the
- * backend run on libuv's worker pool so the loop never waits on crypto or a
- * PCCS, the others are answered on the loop; the response frame goes out
- * in one write() (§2 reader quirk) and the connection closes. Every request
- * and every rejection is counted in the metrics and logged once with the
- * peer's identity (repeated rejections: one line per peer and reason per
- * second, plus a count of the lines left out).
+ * socket. At accept the peer is identified (the daemon's own probe first,
+ * then pod UID, network-namespace cookie, uid: docs/operations.md
+ * "Multi-tenant limits"; what /proc says about a process is kept per (pid,
+ * start time), see peer_cache_slot) and meets the ACL and its fair share of
+ * connection slots; then one 4-byte LE length plus body is read (aesm §1.3,
+ * §2) under a size cap and a deadline (§9.3), the buffer growing as bytes
+ * arrive; the token bucket and the unread-reply budget are checked; requests
+ * that need the backend run on libuv's worker pool so the loop never waits
+ * on crypto or a PCCS, the others are answered on the loop; the response
+ * frame goes out in one write() (§2 reader quirk), then the write side is
+ * shut and the connection (with its slot and its reply's bytes) is kept
+ * until the client has read the reply or closed. Every request and every
+ * rejection is counted in the metrics and logged once with the peer's
+ * identity (repeated rejections: one line per peer and reason per second,
+ * plus a count of the lines left out).
  */
 #include "daemon/server.h"
 
@@ -23,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
@@ -61,6 +66,28 @@
 #define PEER_CACHE_SLOTS 128u
 #define PEER_CACHE_CGROUP_MS 1000u
 
+/* Fair shares (ops/conncount.h): a quarter of --max-connections and of
+ * --max-unread-bytes is kept for peers that hold at most this many
+ * connections / replies' worth of bytes, so peers filling the rest (and
+ * reconnecting the moment they are cut) never lock a small one out. */
+#define SHARE_RESERVE_DIVISOR 4u
+#define SHARE_GUARANTEED_CONNECTIONS 4u
+#define SHARE_GUARANTEED_REPLIES 4u
+
+/* A reply waits in the kernel, charged to the daemon, until its client
+ * reads it. Its cost is estimated from above: the data in whole pages plus
+ * the socket buffer's own bookkeeping. */
+#define REPLY_PAGE 4096u
+#define REPLY_OVERHEAD 1024u
+/* An AESM_BUSY refusal frame is a few dozen bytes. */
+#define REPLY_BUSY_MAX 256u
+/* After the reply: how often to look whether it has been read (SIOCOUTQ),
+ * from the first to the slowest; after the deadline, once a second until
+ * the client closes (only then does the kernel free what it did not read). */
+#define UNREAD_POLL_FIRST_MS 2u
+#define UNREAD_POLL_MAX_MS 250u
+#define UNREAD_POLL_CUT_MS 1000u
+
 typedef struct {
     pid_t pid;              /* 0: empty */
     unsigned long long start;
@@ -85,11 +112,12 @@ typedef enum {
     CONN_READ_BODY,
     CONN_WORKING, /* service_handle on a worker thread */
     CONN_WRITING, /* the rest of a partially written frame */
+    CONN_UNREAD,  /* reply written, write side shut; until the client has read it */
     CONN_DONE,
 } conn_state;
 
 static const char *const CONN_STATE_NAMES[] = {"read-prefix", "read-body", "working", "writing",
-                                               "done"};
+                                               "unread",      "done"};
 
 typedef struct server server;
 
@@ -105,12 +133,17 @@ typedef struct conn {
     bool counted;          /* holds one of the --max-connections slots */
     bool rate_limited;     /* its request gets AESM_BUSY instead of the service */
     bool request_seen;     /* the whole request arrived (counted in requests_total) */
-    bool peer_counted;     /* holds a --max-connections-per-peer slot under peer_key */
+    bool slot_counted;     /* holds a connection slot under peer_key (srv->slots) */
     bool self;             /* the daemon's own uid from its own PID namespace */
+    bool cut;              /* its reply was not read by the deadline (logged once) */
     log_peer peer;
     unsigned long long peer_start; /* /proc/PID/stat start time, when peer_start_ok */
     bool peer_start_ok;
-    char peer_key[PEER_KEY_MAX]; /* "self", "pod:<uid>", "uid:<n>" or "unknown" */
+    ops_id_source id_by;         /* what peer_key was made from */
+    char peer_key[PEER_KEY_MAX]; /* "self", "pod:<uid>", "netns:<cookie>", "uid:<n>", "unknown" */
+    uint64_t unread_held;        /* reply bytes charged under peer_key (srv->unread) */
+    uint64_t unread_deadline_ms; /* the reply must be read by then */
+    unsigned poll_ms;            /* next SIOCOUTQ look, CONN_UNREAD */
 
     uint8_t prefix[WIRE_PREFIX_SIZE];
     size_t prefix_got;
@@ -140,7 +173,12 @@ struct server {
     bool draining;
     uint32_t active; /* counted connections not yet closed */
     conn *conns;
-    conncount *per_peer; /* open connections per peer key */
+    conncount *slots;  /* connection slots per peer key (the own probe holds none) */
+    conncount *unread; /* reply bytes sent and not yet read, per peer key */
+    uint64_t reply_max;            /* largest reply frame (SERVICE_REPLY_MAX) */
+    unsigned long long own_netns;  /* our network namespace's cookie, when own_netns_ok */
+    bool own_netns_ok;
+    char discard[256];             /* what a client sends after its request */
     log_throttle_slot throttle[LOG_THROTTLE_SLOTS];
     peer_cache_slot peer_cache[PEER_CACHE_SLOTS];
     bool have_svn;
@@ -148,6 +186,8 @@ struct server {
 };
 
 static void conn_close(conn *c);
+static void on_unread_tick(uv_timer_t *t);
+static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 /* ---- peer identity ------------------------------------------------------ */
 
@@ -224,25 +264,111 @@ static void conn_attribute(conn *c)
     }
 }
 
-/* The key that per-peer limits and log throttling use: "self" for the
- * daemon's own uid in its own PID namespace (its exec probe: in a pod,
- * other pods running as the same uid are outside that namespace), else the
- * pod when /proc/PID/cgroup names one, else the uid. */
+/* The key that every per-peer limit (connection slots, rate limit, unread
+ * replies) and log throttling use, in the documented fallback order
+ * (docs/operations.md "Multi-tenant limits"):
+ *   1. "self": the daemon's own uid in its own PID namespace (its exec
+ *      probe; in a pod, other pods running as the same uid are outside
+ *      that namespace). Exempt from every limit.
+ *   2. "pod:<uid>" when /proc/PID/cgroup names a pod (a visible pid:
+ *      hostPID, or no containers at all);
+ *   3. "netns:<cookie>" when the client's network namespace is not ours
+ *      (SO_NETNS_COOKIE: every pod without hostNetwork has its own, and it
+ *      is all that tells same-uid pods apart when SO_PEERCRED gives pid 0);
+ *   4. "uid:<n>".
+ * Which one it was is logged (identity=) and counted. */
 static void conn_identify(conn *c)
 {
+    c->id_by = OPS_ID_UNKNOWN;
     if (!c->peer.known) {
         snprintf(c->peer_key, sizeof c->peer_key, "unknown");
         return;
     }
     c->self = c->peer.uid == geteuid() && conn_in_own_pid_namespace(c);
     if (c->self) {
+        c->id_by = OPS_ID_SELF;
         snprintf(c->peer_key, sizeof c->peer_key, "self");
         return;
     }
     conn_attribute(c);
-    if (c->peer.id.pod_uid[0] == '\0' ||
-        ratelimit_key_pod(c->peer_key, sizeof c->peer_key, c->peer.id.pod_uid) != RATELIMIT_OK)
-        (void)ratelimit_key_uid(c->peer_key, sizeof c->peer_key, (uint32_t)c->peer.uid);
+    if (c->peer.id.pod_uid[0] != '\0' &&
+        ratelimit_key_pod(c->peer_key, sizeof c->peer_key, c->peer.id.pod_uid) == RATELIMIT_OK) {
+        c->id_by = OPS_ID_POD;
+        return;
+    }
+    uv_os_fd_t fd;
+    unsigned long long cookie = 0;
+    if (c->srv->own_netns_ok && uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
+        peer_netns_cookie(fd, &cookie) == PEER_OK && cookie != c->srv->own_netns) {
+        c->id_by = OPS_ID_NETNS;
+        snprintf(c->peer_key, sizeof c->peer_key, "netns:%llu", cookie);
+        return;
+    }
+    c->id_by = OPS_ID_UID;
+    (void)ratelimit_key_uid(c->peer_key, sizeof c->peer_key, (uint32_t)c->peer.uid);
+}
+
+/* ---- fair shares: connection slots and unread replies ------------------ */
+
+static conncount_limits slot_limits(const daemon_config *cfg)
+{
+    conncount_limits l = {
+        .total = cfg->max_connections,
+        .per_key = cfg->max_connections_per_peer,
+        .reserve = cfg->max_connections / SHARE_RESERVE_DIVISOR,
+        .guaranteed = SHARE_GUARANTEED_CONNECTIONS,
+    };
+    if (l.per_key != 0 && l.guaranteed > l.per_key)
+        l.guaranteed = l.per_key;
+    return l;
+}
+
+/* What a reply of len bytes costs while its client has not read it. */
+static uint64_t reply_cost(uint64_t len)
+{
+    return (len + REPLY_PAGE - 1) / REPLY_PAGE * REPLY_PAGE + REPLY_OVERHEAD;
+}
+
+/* Never below one reply of the largest size, or a peer could never get one. */
+static conncount_limits unread_limits(const server *srv)
+{
+    uint64_t one = reply_cost(srv->reply_max);
+    uint64_t total = srv->cfg->max_unread_bytes > one ? srv->cfg->max_unread_bytes : one;
+    uint64_t per = srv->cfg->max_unread_bytes_per_peer > one ? srv->cfg->max_unread_bytes_per_peer
+                                                             : one;
+    conncount_limits l = {
+        .total = total,
+        .per_key = per < total ? per : total,
+        .reserve = total / SHARE_RESERVE_DIVISOR,
+        .guaranteed = SHARE_GUARANTEED_REPLIES * one,
+    };
+    if (l.guaranteed > l.per_key)
+        l.guaranteed = l.per_key;
+    return l;
+}
+
+/* Charge n more unread bytes to c's peer (lim NULL: unconditionally).
+ * The own probe is never charged. */
+static bool conn_unread_take(conn *c, uint64_t n, const conncount_limits *lim)
+{
+    if (c->self || n == 0)
+        return true;
+    if (conncount_take_n(c->srv->unread, c->peer_key, n, lim) != CONNCOUNT_OK)
+        return false;
+    c->unread_held += n;
+    ops_metrics_unread_bytes(c->srv->metrics, (double)conncount_total(c->srv->unread));
+    return true;
+}
+
+static void conn_unread_give(conn *c, uint64_t n)
+{
+    if (n > c->unread_held)
+        n = c->unread_held;
+    if (n == 0)
+        return;
+    conncount_give_n(c->srv->unread, c->peer_key, n);
+    c->unread_held -= n;
+    ops_metrics_unread_bytes(c->srv->metrics, (double)conncount_total(c->srv->unread));
 }
 
 /* ---- log throttling --------------------------------------------------- */
@@ -316,14 +442,21 @@ static const char *reject_hint(ops_reject_reason reason)
 {
     switch (reason) {
     case OPS_REJECT_LIMIT:
-        return "too many connections at once: raise --max-connections (and the open-file "
-               "limit), or find the client that keeps connections open";
+        return "too many connections at once (a quarter of --max-connections is kept for "
+               "peers holding fewer than 4): raise --max-connections (and the open-file "
+               "limit), or find the clients that keep connections open";
     case OPS_REJECT_PEER_LIMIT:
-        return "this pod (or uid) holds --max-connections-per-peer connections already: find "
-               "the client that keeps connections open, or raise the limit";
+        return "this peer (pod, network namespace or uid) holds --max-connections-per-peer "
+               "connections already: find the client that keeps connections open, or raise "
+               "the limit";
     case OPS_REJECT_DEADLINE:
-        return "the client did not send its whole request (or take the answer) within "
-               "--io-timeout-ms: a stuck or hostile client";
+        return "the client did not send its whole request (or read the answer) within "
+               "--io-timeout-ms: a stuck or hostile client; an unread answer keeps its "
+               "connection slot until the client closes";
+    case OPS_REJECT_UNREAD:
+        return "this peer (or all peers together) has --max-unread-bytes-per-peer "
+               "(--max-unread-bytes) of answers it has not read: closed without an answer; "
+               "find the client that does not read its answers, or raise the limit";
     case OPS_REJECT_OVERSIZE:
         return "length prefix above --max-request-bytes: not an AESM client, or a corrupt "
                "request";
@@ -353,9 +486,13 @@ static void conn_log_rejected(conn *c, ops_reject_reason reason, const char *det
     logfmt_uint(&r, "bytes_read", (unsigned long long)(c->prefix_got + c->body_got));
     if (reason == OPS_REJECT_LIMIT)
         logfmt_uint(&r, "max_connections", c->srv->cfg->max_connections);
-    if (reason == OPS_REJECT_PEER_LIMIT) {
-        logfmt_str(&r, "peer", c->peer_key);
+    logfmt_str(&r, "peer", c->peer_key);
+    logfmt_str(&r, "identity", ops_id_source_name(c->id_by));
+    if (reason == OPS_REJECT_PEER_LIMIT)
         logfmt_uint(&r, "max_connections_per_peer", c->srv->cfg->max_connections_per_peer);
+    if (reason == OPS_REJECT_UNREAD) {
+        logfmt_uint(&r, "unread_bytes_peer", conncount_get(c->srv->unread, c->peer_key));
+        logfmt_uint(&r, "unread_bytes_total", conncount_total(c->srv->unread));
     }
     log_peer_fields(&r, &c->peer);
     logfmt_str(&r, "hint", reject_hint(reason));
@@ -376,6 +513,8 @@ static void conn_log_drop(conn *c, const char *reason, const char *detail)
     logfmt_uint(&r, "bytes_read", (unsigned long long)(c->prefix_got + c->body_got));
     if (c->res.op != NULL)
         logfmt_str(&r, "op", c->res.op);
+    logfmt_str(&r, "peer", c->peer_key);
+    logfmt_str(&r, "identity", ops_id_source_name(c->id_by));
     log_peer_fields(&r, &c->peer);
     log_emit(&r);
 }
@@ -416,6 +555,8 @@ static void conn_finish_request(conn *c, bool delivered)
     if (c->rate_limited)
         logfmt_str(&r, "reason", ops_reject_reason_name(OPS_REJECT_RATELIMIT));
     logfmt_str(&r, "op", op);
+    logfmt_str(&r, "peer", c->peer_key);
+    logfmt_str(&r, "identity", ops_id_source_name(c->id_by));
     if (c->res.action == SERVICE_REPLY) {
         logfmt_str(&r, "result", aesm_error_name(c->res.aesm_code));
         logfmt_int(&r, "code", c->res.aesm_code);
@@ -483,8 +624,9 @@ static void on_conn_handle_closed(uv_handle_t *h)
         srv->active--;
         ops_metrics_connection_closed(srv->metrics);
     }
-    if (c->peer_counted)
-        conncount_give(srv->per_peer, c->peer_key);
+    if (c->slot_counted)
+        conncount_give(srv->slots, c->peer_key);
+    conn_unread_give(c, c->unread_held);
     free(c->body);
     service_result_clear(&c->res);
     free(c);
@@ -555,13 +697,63 @@ static conn *conn_new(server *srv)
 
 /* ---- the request: read, work, write ------------------------------------ */
 
+/* The reply was not read by the deadline: counted and logged once. The
+ * connection stays (with its slot and its bytes) until the client closes,
+ * because only then does the kernel free what it did not read: closing our
+ * end would leave the bytes charged to us and let the client come back for
+ * more. While draining there is no coming back: close. */
+static void conn_cut(conn *c)
+{
+    if (c->cut)
+        return;
+    c->cut = true;
+    c->srv->stats->dropped_deadline++;
+    ops_metrics_rejected(c->srv->metrics, OPS_REJECT_DEADLINE);
+    conn_log_rejected(c, OPS_REJECT_DEADLINE, "reply not read in time; held until the client "
+                                              "closes");
+}
+
 static void on_deadline(uv_timer_t *t)
 {
     conn *c = t->data;
-    conn_reject(c, OPS_REJECT_DEADLINE,
-                c->state == CONN_WRITING ? "response not taken in time"
-                                         : "request not complete in time",
+    if (c->state == CONN_WRITING) {
+        conn_cut(c); /* the write completes or fails when the client reads or closes */
+        return;
+    }
+    conn_reject(c, OPS_REJECT_DEADLINE, "request not complete in time",
                 &c->srv->stats->dropped_deadline);
+}
+
+/* CONN_UNREAD: has the client read the whole reply (nothing left in our
+ * send queue)? Then we are done. Else look again later, less often. */
+static void conn_unread_check(conn *c)
+{
+    uv_os_fd_t fd;
+    int queued = 0;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 || ioctl(fd, SIOCOUTQ, &queued) != 0 ||
+        queued <= 0) {
+        conn_close(c);
+        return;
+    }
+    uint64_t now = uv_now(&c->srv->loop);
+    if (!c->cut && now >= c->unread_deadline_ms)
+        conn_cut(c);
+    if (c->cut && c->srv->draining) {
+        conn_close(c);
+        return;
+    }
+    uint64_t next = UNREAD_POLL_CUT_MS;
+    if (!c->cut) {
+        uint64_t left = c->unread_deadline_ms - now;
+        next = c->poll_ms < left ? c->poll_ms : left;
+        c->poll_ms = c->poll_ms * 2 < UNREAD_POLL_MAX_MS ? c->poll_ms * 2 : UNREAD_POLL_MAX_MS;
+    }
+    uv_timer_start(&c->timer, on_unread_tick, next, 0);
+}
+
+static void on_unread_tick(uv_timer_t *t)
+{
+    conn_unread_check(t->data);
 }
 
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -573,6 +765,10 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     if (c->state == CONN_READ_PREFIX) {
         *buf = uv_buf_init((char *)c->prefix + c->prefix_got,
                            (unsigned)(WIRE_PREFIX_SIZE - c->prefix_got));
+    } else if (c->state == CONN_UNREAD) {
+        /* Whatever the client sends after its request: read and dropped,
+         * only to see its EOF. */
+        *buf = uv_buf_init(c->srv->discard, sizeof c->srv->discard);
     } else if (c->state == CONN_READ_BODY) {
         if (c->body_got == c->body_cap && c->body_cap < c->body_len) {
             /* Full: double, up to the announced length. */
@@ -597,11 +793,28 @@ static void work_run(uv_work_t *w)
     service_handle(c->srv->env->svc, c->body, c->body_len, &c->res);
 }
 
+/* The whole reply is in the kernel: shut our write side (a client that
+ * reads to EOF sees it at once) and keep the connection, its slot and its
+ * bytes until the client has read the reply or closed (conn_unread_check,
+ * conn_on_read), or for good when it never does (conn_cut). */
 static void conn_replied(conn *c)
 {
     c->srv->stats->replies++;
     conn_finish_request(c, true);
-    conn_close(c);
+    service_result_clear(&c->res);
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 || shutdown(fd, SHUT_WR) != 0) {
+        conn_close(c);
+        return;
+    }
+    c->state = CONN_UNREAD;
+    c->unread_deadline_ms = uv_now(&c->srv->loop) + c->srv->cfg->io_timeout_ms;
+    c->poll_ms = UNREAD_POLL_FIRST_MS;
+    if (uv_read_start((uv_stream_t *)&c->pipe, conn_alloc, conn_on_read) != 0) {
+        conn_close(c);
+        return;
+    }
+    conn_unread_check(c);
 }
 
 static void on_write_done(uv_write_t *req, int status)
@@ -620,6 +833,12 @@ static void on_write_done(uv_write_t *req, int status)
 static void conn_reply(conn *c)
 {
     size_t len = c->res.frame_len;
+    /* The reservation made at dispatch becomes what this reply costs. */
+    uint64_t cost = reply_cost(len);
+    if (cost < c->unread_held)
+        conn_unread_give(c, c->unread_held - cost);
+    else
+        (void)conn_unread_take(c, cost - c->unread_held, NULL);
     uv_buf_t buf = uv_buf_init((char *)c->res.frame, (unsigned)len);
     /* The whole frame in one write() (aesm §2, §9.3). */
     int n = uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
@@ -679,21 +898,28 @@ static void work_done(uv_work_t *w, int status)
 
 static void conn_dispatch(conn *c)
 {
+    server *srv = c->srv;
     uv_read_stop((uv_stream_t *)&c->pipe);
     uv_timer_stop(&c->timer);
     c->t_request_ns = uv_hrtime();
     c->request_seen = true;
-    c->state = CONN_WORKING;
-    if (c->srv->cfg->rate_limit > 0) {
+    if (srv->cfg->rate_limit > 0 && !c->self) {
         /* One token per request (a probe that connects and leaves costs
-         * none), from the bucket of the caller's pod, else of its uid. */
-        char key[RATELIMIT_KEY_MAX];
-        int rc = c->peer.id.pod_uid[0] != '\0'
-                     ? ratelimit_key_pod(key, sizeof key, c->peer.id.pod_uid)
-                     : ratelimit_key_uid(key, sizeof key, (uint32_t)c->peer.uid);
-        if (!ratelimit_take(c->srv->env->rl, c->peer.known && rc == RATELIMIT_OK ? key : NULL))
+         * none), from the bucket of the caller's peer key; the daemon's
+         * own probe has none. */
+        if (!ratelimit_take(srv->env->rl, c->peer.known ? c->peer_key : NULL))
             c->rate_limited = true;
     }
+    /* Room for the answer among the peer's (and all) unread replies:
+     * reserve the largest it can be, settled when it is written. */
+    conncount_limits ul = unread_limits(srv);
+    if (!conn_unread_take(c, reply_cost(c->rate_limited ? REPLY_BUSY_MAX : srv->reply_max),
+                          &ul)) {
+        conn_reject(c, OPS_REJECT_UNREAD, "unread answers at --max-unread-bytes(-per-peer)",
+                    &srv->stats->rejected_unread);
+        return;
+    }
+    c->state = CONN_WORKING;
     if (c->rate_limited) {
         /* Decode and answer AESM_BUSY in the matching sub-message: cheap,
          * no backend, so right here on the loop. */
@@ -725,6 +951,11 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     server_stats *st = c->srv->stats;
     if (c->closing)
         return;
+    if (c->state == CONN_UNREAD) {
+        if (nread < 0) /* the client closed (or broke off): the kernel freed the reply */
+            conn_close(c);
+        return;
+    }
     if (nread < 0) {
         if (nread == UV_EOF && c->prefix_got == 0) {
             /* Connected and left without a byte: a liveness probe, not a
@@ -792,36 +1023,44 @@ static void conn_start(server *srv, conn *c)
 {
     const daemon_config *cfg = srv->cfg;
     conn_read_peer(c);
-    conn_identify(c);
+    conn_identify(c); /* reads /proc/PID/cgroup now, while the caller surely exists */
     srv->stats->accepted++;
-    /* ACL before anything is read: a denied peer's bytes are never parsed.
-     * Without SO_PEERCRED there is no identity to allow. The daemon's own
-     * uid passes only from its own PID namespace (the exec probe; other
-     * pods often run as the same "nonroot" uid). */
-    if (!acl_is_open(&cfg->acl) && !c->self &&
-        (!c->peer.known || !acl_allows(&cfg->acl, (uint32_t)c->peer.uid, (uint32_t)c->peer.gid))) {
-        conn_reject(c, OPS_REJECT_ACL, c->peer.known ? "peer not in the allow lists"
-                                                     : "no SO_PEERCRED identity",
-                    &srv->stats->rejected_acl);
-        return;
-    }
-    if (srv->active >= cfg->max_connections) {
-        conn_reject(c, OPS_REJECT_LIMIT, "--max-connections reached", &srv->stats->rejected_limit);
-        return;
-    }
-    /* One peer cannot take every slot. The daemon's own probe is exempt
-     * (it is one short connection at a time). */
+    ops_metrics_identified(srv->metrics, c->id_by);
+    /* The daemon's own probe first: exempt from every limit (ACL, slots,
+     * rate, unread bytes), so tenants can never get a healthy daemon
+     * restarted. It is one short connection at a time. */
     if (!c->self) {
-        if (!conncount_take(srv->per_peer, c->peer_key, cfg->max_connections_per_peer)) {
+        /* ACL before anything is read: a denied peer's bytes are never
+         * parsed. Without SO_PEERCRED there is no identity to allow. */
+        if (!acl_is_open(&cfg->acl) &&
+            (!c->peer.known ||
+             !acl_allows(&cfg->acl, (uint32_t)c->peer.uid, (uint32_t)c->peer.gid))) {
+            conn_reject(c, OPS_REJECT_ACL, c->peer.known ? "peer not in the allow lists"
+                                                         : "no SO_PEERCRED identity",
+                        &srv->stats->rejected_acl);
+            return;
+        }
+        conncount_limits sl = slot_limits(cfg);
+        int rc = conncount_take_n(srv->slots, c->peer_key, 1, &sl);
+        if (rc == CONNCOUNT_E_KEY) {
             conn_reject(c, OPS_REJECT_PEER_LIMIT, "--max-connections-per-peer reached",
                         &srv->stats->rejected_peer_limit);
             return;
         }
-        c->peer_counted = true;
+        if (rc != CONNCOUNT_OK) {
+            conn_reject(c, OPS_REJECT_LIMIT, "--max-connections reached (the rest is kept for "
+                                             "peers holding fewer than 4)",
+                        &srv->stats->rejected_limit);
+            return;
+        }
+        c->slot_counted = true;
     }
-    /* Read /proc/PID/cgroup now, while the caller surely still exists. */
-    if (cfg->rate_limit > 0 || log_enabled(LOG_INFO))
-        conn_attribute(c);
+    /* A send buffer just big enough for the largest reply in one write:
+     * whatever happens, one connection never queues more. */
+    uv_os_fd_t fd;
+    int sndbuf = (int)reply_cost(srv->reply_max);
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     c->counted = true;
     srv->active++;
     ops_metrics_connection_opened(srv->metrics);
@@ -1040,16 +1279,30 @@ int server_run(const server_env *env)
     srv->cfg = env->cfg;
     srv->stats = env->stats;
     srv->metrics = env->metrics;
-    srv->per_peer = conncount_new();
-    if (srv->per_peer == NULL) {
+    srv->slots = conncount_new();
+    srv->unread = conncount_new();
+    if (srv->slots == NULL || srv->unread == NULL) {
         log_msg(LOG_ERROR, "out of memory");
+        conncount_free(srv->slots);
+        conncount_free(srv->unread);
         free(srv);
         return 1;
     }
+    srv->reply_max = SERVICE_REPLY_MAX(env->cfg->max_buf_size);
+    /* Our own network namespace: a client in it (the host's processes when
+     * we run with hostNetwork, or our own pod) is told apart by uid. */
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    srv->own_netns_ok = probe >= 0 && peer_netns_cookie(probe, &srv->own_netns) == PEER_OK;
+    if (probe >= 0)
+        close(probe);
+    if (!srv->own_netns_ok)
+        log_msg(LOG_WARN, "SO_NETNS_COOKIE is not available (Linux < 5.14): pods of the same "
+                          "uid without hostPID share one set of per-peer limits");
     int rc = uv_loop_init(&srv->loop);
     if (rc != 0) {
         log_msg(LOG_ERROR, "libuv loop: %s", uv_strerror(rc));
-        conncount_free(srv->per_peer);
+        conncount_free(srv->slots);
+        conncount_free(srv->unread);
         free(srv);
         return 1;
     }
@@ -1113,7 +1366,8 @@ out:
     throttle_flush(srv, true);
     if (srv->sig_fd >= 0)
         close(srv->sig_fd);
-    conncount_free(srv->per_peer);
+    conncount_free(srv->slots);
+    conncount_free(srv->unread);
     free(srv);
     return exit_code;
 }

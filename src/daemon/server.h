@@ -31,6 +31,7 @@ typedef struct {
     uint64_t rejected_peer_limit; /* closed at once: --max-connections-per-peer reached */
     uint64_t rejected_acl;      /* closed at once: --allow-uid/--allow-gid */
     uint64_t rejected_ratelimit; /* answered AESM_BUSY: the peer's bucket was empty */
+    uint64_t rejected_unread;   /* closed unanswered: the peer's unread replies at budget */
     uint64_t dropped_oversize;  /* length prefix above --max-request-bytes */
     uint64_t dropped_deadline;  /* --io-timeout-ms passed mid-read or mid-write */
     uint64_t dropped_truncated; /* EOF before the whole request arrived */

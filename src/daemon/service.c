@@ -414,7 +414,7 @@ static aesm_error_t op_get_quote_ex(op_ctx *c, const ProtobufCMessage *reqm,
         backend_leave(s);
         if (rc != AESM_SUCCESS)
             return rc;
-        if (need > WIRE_MAX_FRAME_BODY) /* no real quote is near this (§6.6) */
+        if (need > SERVICE_QUOTE_MAX) /* no real quote is near this (§6.6) */
             return AESM_UNEXPECTED_ERROR;
         alloc = need < q->buf_size ? need : q->buf_size;
     }

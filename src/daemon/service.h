@@ -54,9 +54,20 @@ void service_result_clear(service_result *res);
 
 /* ---- Additions after the initial contract (appended, service owner) ---- */
 
-/* Default service_config.max_buf_size: a quote is at most 1052 + 12294
- * bytes (aesm-protocol §6.6), so 64 KiB leaves ample slack (§9.3). */
-#define SERVICE_DEFAULT_MAX_BUF_SIZE (64u * 1024u)
+/* Default service_config.max_buf_size: pads what real clients ask for
+ * (Intel's library: the quote_size, at most 1052 + 12294 = 13346 bytes,
+ * aesm-protocol §6.6; Gramine: 8192) exactly as aesmd would; larger
+ * buf_size values get the exact-size quote (§9.1 item 9, §9.3). */
+#define SERVICE_DEFAULT_MAX_BUF_SIZE (16u * 1024u)
+/* No quote is larger (§6.6: 13346 at most); a backend that asks for more
+ * is answered AESM_UNEXPECTED_ERROR, so every reply has a known bound. */
+#define SERVICE_QUOTE_MAX (16u * 1024u)
+/* The largest response frame for a given max_buf_size, prefix included:
+ * a GetQuoteExResponse with the (padded or exact) quote, the 960-byte
+ * qe_report_info and protobuf framing (< 64 bytes). Every other response
+ * is smaller. The server budgets unread replies with it. */
+#define SERVICE_REPLY_MAX(max_buf_size)                                                        \
+    (4u + ((max_buf_size) > SERVICE_QUOTE_MAX ? (max_buf_size) : SERVICE_QUOTE_MAX) + 960u + 64u)
 
 /* Answer the request in body with errorCode = code (non-zero) without
  * calling the backend: the matching response sub-message with the fields

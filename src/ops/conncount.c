@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * accept (server.c) → [conncount] → per-peer connection cap. A chained hash
- * table of key → open connections; an entry is freed when its count drops
- * to zero, so a flood of distinct peers costs memory only while their
- * connections are open (and those are capped by --max-connections).
+ * accept / reply (server.c) → [conncount] → per-peer shares of connection
+ * slots and unread-reply bytes. A chained hash table of key → amount held
+ * plus the sum over all keys; an entry is freed when its amount drops to
+ * zero, so a flood of distinct peers costs memory only while they hold
+ * something (and that is capped by the totals).
  */
 #include "ops/conncount.h"
 
@@ -14,13 +15,14 @@
 
 typedef struct entry {
     struct entry *next;
-    uint32_t count;
+    uint64_t count;
     char key[CONNCOUNT_KEY_MAX];
 } entry;
 
 struct conncount {
     entry *buckets[CONNCOUNT_BUCKETS];
     size_t n_keys;
+    uint64_t total;
 };
 
 /* FNV-1a: keys are short and partly peer-chosen (a pod UID); chains stay
@@ -63,26 +65,51 @@ static entry **find(conncount *t, const char *key)
     return pp;
 }
 
-bool conncount_take(conncount *t, const char *key, uint32_t limit)
+/* The fair-share rule of conncount.h. */
+static int share_check(const conncount *t, uint64_t held, uint64_t n, const conncount_limits *lim)
+{
+    if (lim == NULL)
+        return CONNCOUNT_OK;
+    if (lim->per_key != 0 && (held + n > lim->per_key || n > lim->per_key))
+        return CONNCOUNT_E_KEY;
+    if (lim->total == 0)
+        return CONNCOUNT_OK;
+    if (t->total + n > lim->total || n > lim->total)
+        return CONNCOUNT_E_TOTAL;
+    uint64_t shared = lim->reserve < lim->total ? lim->total - lim->reserve : 0;
+    if (t->total + n > shared && held + n > lim->guaranteed)
+        return CONNCOUNT_E_TOTAL;
+    return CONNCOUNT_OK;
+}
+
+int conncount_take_n(conncount *t, const char *key, uint64_t n, const conncount_limits *lim)
 {
     if (t == NULL || key == NULL || strlen(key) >= CONNCOUNT_KEY_MAX)
-        return false;
+        return CONNCOUNT_E_NOMEM;
     entry **pp = find(t, key);
+    int rc = share_check(t, *pp != NULL ? (*pp)->count : 0, n, lim);
+    if (rc != CONNCOUNT_OK)
+        return rc;
     if (*pp == NULL) {
         entry *e = calloc(1, sizeof *e);
         if (e == NULL)
-            return false;
+            return CONNCOUNT_E_NOMEM;
         memcpy(e->key, key, strlen(key) + 1);
         *pp = e;
         t->n_keys++;
     }
-    if (limit != 0 && (*pp)->count >= limit)
-        return false;
-    (*pp)->count++;
-    return true;
+    (*pp)->count += n;
+    t->total += n;
+    if ((*pp)->count == 0) { /* n == 0 for a new key: hold nothing */
+        entry *e = *pp;
+        *pp = e->next;
+        free(e);
+        t->n_keys--;
+    }
+    return CONNCOUNT_OK;
 }
 
-void conncount_give(conncount *t, const char *key)
+void conncount_give_n(conncount *t, const char *key, uint64_t n)
 {
     if (t == NULL || key == NULL)
         return;
@@ -90,8 +117,10 @@ void conncount_give(conncount *t, const char *key)
     entry *e = *pp;
     if (e == NULL)
         return;
-    if (e->count > 0)
-        e->count--;
+    if (n > e->count)
+        n = e->count;
+    e->count -= n;
+    t->total -= n;
     if (e->count == 0) {
         *pp = e->next;
         free(e);
@@ -99,12 +128,28 @@ void conncount_give(conncount *t, const char *key)
     }
 }
 
-uint32_t conncount_get(const conncount *t, const char *key)
+bool conncount_take(conncount *t, const char *key, uint32_t limit)
+{
+    conncount_limits lim = {.per_key = limit};
+    return conncount_take_n(t, key, 1, &lim) == CONNCOUNT_OK;
+}
+
+void conncount_give(conncount *t, const char *key)
+{
+    conncount_give_n(t, key, 1);
+}
+
+uint64_t conncount_get(const conncount *t, const char *key)
 {
     if (t == NULL || key == NULL)
         return 0;
     entry **pp = find((conncount *)t, key);
     return *pp != NULL ? (*pp)->count : 0;
+}
+
+uint64_t conncount_total(const conncount *t)
+{
+    return t != NULL ? t->total : 0;
 }
 
 size_t conncount_keys(const conncount *t)

@@ -13,7 +13,20 @@ static const char *const REJECT_NAMES[OPS_REJECT_COUNT_] = {
     [OPS_REJECT_LIMIT] = "limit",       [OPS_REJECT_DEADLINE] = "deadline",
     [OPS_REJECT_OVERSIZE] = "oversize", [OPS_REJECT_ACL] = "acl",
     [OPS_REJECT_RATELIMIT] = "ratelimit", [OPS_REJECT_PEER_LIMIT] = "peer_limit",
+    [OPS_REJECT_UNREAD] = "unread",
 };
+
+static const char *const ID_NAMES[OPS_ID_COUNT_] = {
+    [OPS_ID_SELF] = "self", [OPS_ID_POD] = "pod",         [OPS_ID_NETNS] = "netns",
+    [OPS_ID_UID] = "uid",   [OPS_ID_UNKNOWN] = "unknown",
+};
+
+const char *ops_id_source_name(ops_id_source s)
+{
+    if ((unsigned)s >= OPS_ID_COUNT_)
+        return "unknown";
+    return ID_NAMES[s];
+}
 
 const char *ops_reject_reason_name(ops_reject_reason r)
 {
@@ -29,6 +42,7 @@ int ops_metrics_init(ops_metrics *m, const char *version, const char *backend_na
     static const char *const op_result[] = {"op", "result"};
     static const char *const op[] = {"op"};
     static const char *const reason[] = {"reason"};
+    static const char *const by[] = {"by"};
     static const char *const build[] = {"version", "backend"};
     int rc = METRICS_OK;
     memset(m, 0, sizeof *m);
@@ -49,7 +63,7 @@ int ops_metrics_init(ops_metrics *m, const char *version, const char *backend_na
     if (rc != METRICS_OK) goto out;
     m->rejected = metrics_counter_new(m->reg, "sgx_quote_helper_connections_rejected_total",
         "Connections refused or cut, by reason (limit, peer_limit, deadline, oversize, acl, "
-        "ratelimit).",
+        "ratelimit, unread).",
         reason, 1, &rc);
     if (rc != METRICS_OK) goto out;
     for (int r = 0; r < OPS_REJECT_COUNT_; r++) {
@@ -83,6 +97,25 @@ int ops_metrics_init(ops_metrics *m, const char *version, const char *backend_na
         "Log lines dropped because stderr did not take them fast enough.", NULL, 0, &rc);
     if (rc != METRICS_OK) goto out;
     rc = metrics_counter_add(m->log_dropped, NULL, 0);
+    if (rc != METRICS_OK) goto out;
+    m->unread_bytes = metrics_gauge_new(m->reg, "sgx_quote_helper_unread_reply_bytes",
+        "Reply bytes sent to clients and not yet read by them (kernel memory the daemon is "
+        "charged for), all peers.", NULL, 0, &rc);
+    if (rc != METRICS_OK) goto out;
+    if ((rc = metrics_gauge_set(m->unread_bytes, NULL, 0)) != METRICS_OK) goto out;
+    m->identified = metrics_counter_new(m->reg, "sgx_quote_helper_peers_identified_total",
+        "Accepted connections by what identified the peer for the per-peer limits (self, pod, "
+        "netns, uid, unknown).",
+        by, 1, &rc);
+    if (rc != METRICS_OK) goto out;
+    for (int i = 0; i < OPS_ID_COUNT_; i++) {
+        const char *v[] = {ID_NAMES[i]};
+        if ((rc = metrics_touch(m->identified, v)) != METRICS_OK) goto out;
+    }
+    m->ready_checks = metrics_counter_new(m->reg, "sgx_quote_helper_readiness_checks_total",
+        "Readiness canary runs (concurrent /readyz calls share one).", NULL, 0, &rc);
+    if (rc != METRICS_OK) goto out;
+    rc = metrics_counter_add(m->ready_checks, NULL, 0);
 out:
     if (rc != METRICS_OK)
         ops_metrics_free(m);
@@ -127,6 +160,22 @@ void ops_metrics_rejected(ops_metrics *m, ops_reject_reason reason)
 void ops_metrics_backend_ready(ops_metrics *m, bool ready)
 {
     (void)metrics_gauge_set(m->backend_ready, NULL, ready ? 1 : 0);
+}
+
+void ops_metrics_unread_bytes(ops_metrics *m, double bytes)
+{
+    (void)metrics_gauge_set(m->unread_bytes, NULL, bytes);
+}
+
+void ops_metrics_identified(ops_metrics *m, ops_id_source by)
+{
+    const char *v[] = {ops_id_source_name(by)};
+    (void)metrics_counter_add(m->identified, v, 1);
+}
+
+void ops_metrics_readiness_check(ops_metrics *m)
+{
+    (void)metrics_counter_add(m->ready_checks, NULL, 1);
 }
 
 void ops_metrics_svn(ops_metrics *m, unsigned qe_svn, unsigned pce_svn)

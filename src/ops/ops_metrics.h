@@ -8,8 +8,12 @@
  *   sgx_quote_helper_request_duration_seconds{op}        histogram
  *   sgx_quote_helper_connections_active                  gauge
  *   sgx_quote_helper_connections_rejected_total{reason}  counter
- *       reason: limit | peer_limit | deadline | oversize | acl | ratelimit
- *       (all present from start)
+ *       reason: limit | peer_limit | deadline | oversize | acl | ratelimit |
+ *       unread (all present from start)
+ *   sgx_quote_helper_unread_reply_bytes                  gauge (replies sent, not yet read)
+ *   sgx_quote_helper_peers_identified_total{by}          counter
+ *       by: self | pod | netns | uid | unknown (all present from start)
+ *   sgx_quote_helper_readiness_checks_total              counter (canary runs)
  *   sgx_quote_helper_log_lines_dropped_total             counter
  *   sgx_quote_helper_backend_ready                       gauge 0/1
  *   sgx_quote_helper_qe_svn / sgx_quote_helper_pce_svn   gauge (0 until the backend reports)
@@ -36,11 +40,27 @@ typedef enum {
     OPS_REJECT_ACL,       /* --allow-uid/--allow-gid */
     OPS_REJECT_RATELIMIT, /* the peer's token bucket was empty */
     OPS_REJECT_PEER_LIMIT, /* --max-connections-per-peer reached */
+    OPS_REJECT_UNREAD,     /* the peer's (or all) unread replies at --max-unread-bytes* */
     OPS_REJECT_COUNT_,
 } ops_reject_reason;
 
-/* "limit", "deadline", "oversize", "acl", "ratelimit", "peer_limit". */
+/* "limit", "deadline", "oversize", "acl", "ratelimit", "peer_limit",
+ * "unread". */
 const char *ops_reject_reason_name(ops_reject_reason r);
+
+/* What identified a peer for the per-peer limits, in the documented
+ * fallback order (docs/operations.md "Multi-tenant limits"). */
+typedef enum {
+    OPS_ID_SELF = 0, /* the daemon's own uid in its own PID namespace (its probe) */
+    OPS_ID_POD,      /* pod UID from /proc/PID/cgroup (needs a visible pid: hostPID) */
+    OPS_ID_NETNS,    /* SO_NETNS_COOKIE of the accepted socket (another netns) */
+    OPS_ID_UID,      /* SO_PEERCRED uid */
+    OPS_ID_UNKNOWN,  /* no SO_PEERCRED */
+    OPS_ID_COUNT_,
+} ops_id_source;
+
+/* "self", "pod", "netns", "uid", "unknown". */
+const char *ops_id_source_name(ops_id_source s);
 
 /* Seconds: from 0.5 ms (sim backend) to 15 s (the client's IPC budget). */
 #define OPS_LATENCY_BUCKETS \
@@ -58,6 +78,9 @@ typedef struct {
     metric_family *build_info;
     metric_family *start_time;
     metric_family *log_dropped;
+    metric_family *unread_bytes;
+    metric_family *identified;
+    metric_family *ready_checks;
     _Atomic unsigned long long log_dropped_seen; /* total already added to log_dropped */
 } ops_metrics;
 
@@ -72,6 +95,11 @@ void ops_metrics_connection_opened(ops_metrics *m);
 void ops_metrics_connection_closed(ops_metrics *m);
 void ops_metrics_rejected(ops_metrics *m, ops_reject_reason reason);
 void ops_metrics_backend_ready(ops_metrics *m, bool ready);
+/* Reply bytes sent and not yet read by their clients, all peers. */
+void ops_metrics_unread_bytes(ops_metrics *m, double bytes);
+void ops_metrics_identified(ops_metrics *m, ops_id_source by);
+/* One readiness canary run (coalesced /readyz calls count once). */
+void ops_metrics_readiness_check(ops_metrics *m);
 /* SVNs as reported by the backend (QE ISVSVN, PCE ISVSVN). */
 void ops_metrics_svn(ops_metrics *m, unsigned qe_svn, unsigned pce_svn);
 

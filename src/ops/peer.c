@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -350,6 +351,24 @@ static bool own_ns_ok;
 static void own_ns_init(void)
 {
     own_ns_ok = stat("/proc/self/ns/pid", &own_ns) == 0;
+}
+
+/* <asm-generic/socket.h> since Linux 5.14; older headers lack it, while
+ * the running kernel may well have it. */
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+int peer_netns_cookie(int fd, unsigned long long *cookie)
+{
+    uint64_t v = 0;
+    socklen_t len = sizeof v;
+    if (cookie == NULL || fd < 0)
+        return PEER_E_INVALID_ARG;
+    if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &v, &len) != 0 || len != sizeof v)
+        return PEER_E_IO;
+    *cookie = (unsigned long long)v;
+    return PEER_OK;
 }
 
 bool peer_in_own_pid_namespace(pid_t pid)

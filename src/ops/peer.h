@@ -78,6 +78,13 @@ int peer_read_cgroup(const char *proc_root, pid_t pid, peer_identity *out);
  * false when either cannot be read (another user's process, or gone). */
 bool peer_in_own_pid_namespace(pid_t pid);
 
+/* The network-namespace cookie of socket fd (SO_NETNS_COOKIE, Linux >=
+ * 5.14). For an accepted AF_UNIX connection that is the namespace of the
+ * client that connected: every pod without hostNetwork has its own, so it
+ * tells pods of the same uid apart when SO_PEERCRED gives pid 0 (no
+ * hostPID). PEER_OK, or PEER_E_IO (older kernel, not a socket). */
+int peer_netns_cookie(int fd, unsigned long long *cookie);
+
 /* The start time of process pid (> 0): field 22 of /proc/PID/stat (clock
  * ticks since boot; proc(5)), always from the real /proc. With the pid it
  * names one process: a recycled pid starts later. PEER_OK, PEER_E_IO (no

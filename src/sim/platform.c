@@ -20,7 +20,14 @@ const char *sim_strerror(int err)
 {
     switch (err) {
     case SIM_OK: return "success";
-    case SIM_E_SEED_SIZE: return "SIM_E_SEED_SIZE: seed file is not exactly 32 bytes";
+    case SIM_E_SEED_SIZE:
+        return "SIM_E_SEED_SIZE: seed file is neither a v1 seed nor a 32-byte legacy seed";
+    case SIM_E_SEED_CORRUPT:
+        return "SIM_E_SEED_CORRUPT: seed file's version, encoding or checksum is wrong";
+    case SIM_E_SEED_ABSENT: return "SIM_E_SEED_ABSENT: no seed file, and --init-seed was not given";
+    case SIM_E_SEED_OWNER:
+        return "SIM_E_SEED_OWNER: seed file or its directory belongs to another user or is "
+               "writable by others";
     case SIM_E_SEED_MODE: return "SIM_E_SEED_MODE: seed file is accessible by group or others";
     case SIM_E_SEED_IO: return "SIM_E_SEED_IO: cannot read or create the seed file";
     case SIM_E_STATE_DIR: return "SIM_E_STATE_DIR: cannot create the state directory";
@@ -46,7 +53,14 @@ const char *sim_remedy(int err)
 {
     switch (err) {
     case SIM_E_SEED_SIZE:
+    case SIM_E_SEED_CORRUPT:
         return "restore the original seed file, or move it away to start a new simulated platform";
+    case SIM_E_SEED_ABSENT:
+        return "pass --init-seed to create a new simulated platform, or point --state-dir or "
+               "--seed-file at the existing seed";
+    case SIM_E_SEED_OWNER:
+        return "give the seed file and its directory to the user that runs this (chown), and "
+               "make the directory writable by that user only";
     case SIM_E_SEED_MODE:
         return "chmod 0600 the seed file (Kubernetes Secret: defaultMode 0400)";
     case SIM_E_SEED_IO:
@@ -362,7 +376,7 @@ int sim_platform_open(const sim_options *opt, sim_platform **out, char *errbuf, 
     }
     if ((rc = pick_instance(opt, p->instance, errbuf, errcap)) != SIM_OK)
         goto out;
-    if ((rc = sim_seed_load_or_create(opt, seed, errbuf, errcap)) != SIM_OK)
+    if ((rc = sim_seed_load_or_create(opt, seed, &p->seed_legacy, errbuf, errcap)) != SIM_OK)
         goto out;
     rc = derive_all(p, seed);
     crypto_wipe(seed, sizeof seed);
@@ -386,6 +400,25 @@ out:
     crypto_wipe(seed, sizeof seed);
     sim_platform_close(p);
     return rc;
+}
+
+int sim_root_fingerprint(const sim_platform *p, char out[65])
+{
+    uint8_t *der = NULL, md[CRYPTO_SHA256_LEN];
+    size_t len = 0;
+    out[0] = '\0';
+    if (p == NULL || x509_cert_to_der(p->root, &der, &len) != 0)
+        return SIM_E_CRYPTO;
+    int rc = crypto_sha256(der, len, md) == 0 ? SIM_OK : SIM_E_CRYPTO;
+    free(der);
+    if (rc == SIM_OK)
+        crypto_hex_encode(md, sizeof md, out);
+    return rc;
+}
+
+bool sim_seed_is_legacy(const sim_platform *p)
+{
+    return p != NULL && p->seed_legacy;
 }
 
 void sim_platform_close(sim_platform *p)

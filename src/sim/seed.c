@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The simulated platform's one secret: a 32-byte seed file (DESIGN.md
- * "Simulation platform"). Everything else derives from it, so this file is
- * strict: a seed that is the wrong size or readable by group/others is refused
- * by name and never replaced, and a missing seed is created atomically (temp
- * file in the same directory, fsync, no-replace rename, fsync of the
- * directory) so two processes starting at once end up with the same seed.
+ * The simulated platform's one secret: a seed file (DESIGN.md "Simulation
+ * platform", docs/simulation.md "The seed file"). Everything else derives
+ * from it, so this file is strict: the v1 format carries a version and a
+ * SHA-256 checksum, so a flipped bit is refused rather than silently
+ * re-keying the platform; a legacy raw 32-byte seed still loads (same keys)
+ * and is reported as such; a seed, or a directory holding it, that another
+ * user owns or others can write is refused; a missing seed is only created
+ * when asked (--init-seed), atomically (temp file, fsync, no-replace
+ * rename, fsync of the directory), so two processes starting at once end
+ * up with the same seed. Bad seeds are refused by name and never replaced.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -106,11 +111,99 @@ static int write_full(int fd, const uint8_t *buf, size_t len)
     return 0;
 }
 
+/* v1: a text file of exactly three lines, the last one a checksum of the
+ * first two (docs/simulation.md gives a shell recipe that writes it). */
+#define SEED_V1_HEADER "sgx-quote-helper seed v1\n"
+#define SEED_V1_HEADER_LEN (sizeof SEED_V1_HEADER - 1)
+#define SEED_V1_BODY_LEN (SEED_V1_HEADER_LEN + 2 * SIM_SEED_LEN + 1)
+#define SEED_V1_SUM_TAG "sha256:"
+#define SEED_V1_LEN (SEED_V1_BODY_LEN + (sizeof SEED_V1_SUM_TAG - 1) + 2 * CRYPTO_SHA256_LEN + 1)
+#define SEED_FIX_HINT                                                                              \
+    "restore the original seed file; if the platform may be re-keyed, move it away and start "    \
+    "once with --init-seed"
+
+/* The v1 encoding of seed into out (SEED_V1_LEN bytes). */
+static int seed_encode(const uint8_t seed[SIM_SEED_LEN], char out[SEED_V1_LEN + 1])
+{
+    uint8_t md[CRYPTO_SHA256_LEN];
+    memcpy(out, SEED_V1_HEADER, SEED_V1_HEADER_LEN);
+    crypto_hex_encode(seed, SIM_SEED_LEN, out + SEED_V1_HEADER_LEN);
+    out[SEED_V1_BODY_LEN - 1] = '\n';
+    if (crypto_sha256(out, SEED_V1_BODY_LEN, md) != 0)
+        return -1;
+    memcpy(out + SEED_V1_BODY_LEN, SEED_V1_SUM_TAG, sizeof SEED_V1_SUM_TAG - 1);
+    crypto_hex_encode(md, sizeof md, out + SEED_V1_BODY_LEN + sizeof SEED_V1_SUM_TAG - 1);
+    out[SEED_V1_LEN - 1] = '\n';
+    out[SEED_V1_LEN] = '\0';
+    crypto_wipe(md, sizeof md);
+    return 0;
+}
+
+/* Checks a v1 file's version, encoding and checksum; SIM_OK with seed. */
+static int seed_decode(const char *path, const char *buf, uint8_t seed[SIM_SEED_LEN],
+                       char *errbuf, size_t errcap)
+{
+    char want[SEED_V1_LEN + 1];
+    if (memcmp(buf, SEED_V1_HEADER, SEED_V1_HEADER_LEN) != 0) {
+        seterr(errbuf, errcap,
+               "seed file %s does not start with \"sgx-quote-helper seed v1\": an unknown "
+               "version or a damaged file; refusing to use or replace it (" SEED_FIX_HINT ")",
+               path);
+        return SIM_E_SEED_CORRUPT;
+    }
+    size_t got = 0;
+    if (crypto_hex_decode(buf + SEED_V1_HEADER_LEN, 2 * SIM_SEED_LEN, seed, SIM_SEED_LEN, &got) !=
+            0 || got != SIM_SEED_LEN || seed_encode(seed, want) != 0 ||
+        memcmp(buf, want, SEED_V1_LEN) != 0) {
+        crypto_wipe(seed, SIM_SEED_LEN);
+        crypto_wipe(want, sizeof want);
+        seterr(errbuf, errcap,
+               "seed file %s fails its checksum: it was changed or damaged, and would give a "
+               "different attestation key and root; refusing to use or replace it ("
+               SEED_FIX_HINT ")",
+               path);
+        return SIM_E_SEED_CORRUPT;
+    }
+    crypto_wipe(want, sizeof want);
+    return SIM_OK;
+}
+
+/* A seed another user could plant or swap is refused: its directory must
+ * be ours or root's, and writable by nobody else (a sticky world-writable
+ * directory still lets others plant a file before us). */
+static int check_dir(const char *dir, char *errbuf, size_t errcap)
+{
+    uid_t me = geteuid();
+    struct stat ds;
+    if (stat(dir, &ds) != 0) {
+        seterr(errbuf, errcap, "cannot stat the seed's directory %s: %s", dir, strerror(errno));
+        return SIM_E_SEED_IO;
+    }
+    if (ds.st_uid != me && ds.st_uid != 0) {
+        seterr(errbuf, errcap,
+               "the seed's directory %s is owned by uid %lu, neither this process's uid %lu nor "
+               "root: its owner could replace the seed; refusing it (chown %lu it, or use "
+               "another --state-dir)",
+               dir, (unsigned long)ds.st_uid, (unsigned long)me, (unsigned long)me);
+        return SIM_E_SEED_OWNER;
+    }
+    if ((ds.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        seterr(errbuf, errcap,
+               "the seed's directory %s has mode %04o: group or others can write it and so "
+               "replace the seed; refusing it (chmod go-w it, e.g. chmod 0700)",
+               dir, (unsigned)(ds.st_mode & 07777));
+        return SIM_E_SEED_OWNER;
+    }
+    return SIM_OK;
+}
+
 /* 1 = loaded, 0 = does not exist, <0 = sim_err (errbuf set). Follows
  * symlinks on purpose: Kubernetes mounts Secret keys as symlinks. */
-static int seed_load(const char *path, uint8_t seed[SIM_SEED_LEN], char *errbuf, size_t errcap)
+static int seed_load(const char *path, const char *dir, uint8_t seed[SIM_SEED_LEN],
+                     bool *legacy, char *errbuf, size_t errcap)
 {
     int rc;
+    char buf[SEED_V1_LEN];
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         if (errno == ENOENT)
@@ -129,8 +222,8 @@ static int seed_load(const char *path, uint8_t seed[SIM_SEED_LEN], char *errbuf,
     }
     if (!S_ISREG(st.st_mode)) {
         seterr(errbuf, errcap,
-               "seed file %s is not a regular file (it must be the 32-byte seed; move it away "
-               "to start a new simulated platform, or pass another --state-dir)",
+               "seed file %s is not a regular file (move it away to start a new simulated "
+               "platform with --init-seed, or pass another --state-dir)",
                path);
         rc = SIM_E_SEED_IO;
         goto out;
@@ -143,22 +236,41 @@ static int seed_load(const char *path, uint8_t seed[SIM_SEED_LEN], char *errbuf,
         rc = SIM_E_SEED_MODE;
         goto out;
     }
-    if (st.st_size != SIM_SEED_LEN) {
+    if (st.st_uid != geteuid()) {
         seterr(errbuf, errcap,
-               "seed file %s is %lld bytes, expected exactly %d; refusing to use or replace it "
-               "(restore the original seed, or move it away to start a new simulated platform)",
-               path, (long long)st.st_size, SIM_SEED_LEN);
+               "seed file %s is owned by uid %lu, not by this process's uid %lu: another user "
+               "could have planted it; refusing to use it (if it is the right seed, chown %lu "
+               "it)",
+               path, (unsigned long)st.st_uid, (unsigned long)geteuid(),
+               (unsigned long)geteuid());
+        rc = SIM_E_SEED_OWNER;
+        goto out;
+    }
+    if ((rc = check_dir(dir, errbuf, errcap)) != SIM_OK)
+        goto out;
+    if (st.st_size != SIM_SEED_LEN && st.st_size != (off_t)SEED_V1_LEN) {
+        seterr(errbuf, errcap,
+               "seed file %s is %lld bytes: neither a v1 seed (%zu bytes) nor a legacy raw seed "
+               "(%d bytes); refusing to use or replace it (" SEED_FIX_HINT ")",
+               path, (long long)st.st_size, SEED_V1_LEN, SIM_SEED_LEN);
         rc = SIM_E_SEED_SIZE;
         goto out;
     }
-    if (read_full(fd, seed, SIM_SEED_LEN) != 0) {
+    size_t len = (size_t)st.st_size;
+    if (read_full(fd, (uint8_t *)buf, len) != 0) {
         seterr(errbuf, errcap, "cannot read seed file %s: %s", path,
                errno ? strerror(errno) : "short read");
         rc = SIM_E_SEED_IO;
         goto out;
     }
+    *legacy = len == SIM_SEED_LEN;
+    if (*legacy)
+        memcpy(seed, buf, SIM_SEED_LEN);
+    else if ((rc = seed_decode(path, buf, seed, errbuf, errcap)) != SIM_OK)
+        goto out;
     rc = 1;
 out:
+    crypto_wipe(buf, sizeof buf);
     close(fd);
     return rc;
 }
@@ -169,6 +281,7 @@ static int seed_create(const char *dir, const char *path, uint8_t seed[SIM_SEED_
                        char *errbuf, size_t errcap)
 {
     char tmp[PATH_MAX];
+    char text[SEED_V1_LEN + 1];
     int rc = SIM_E_SEED_IO;
     int fd = -1;
     bool tmp_exists = false;
@@ -176,8 +289,9 @@ static int seed_create(const char *dir, const char *path, uint8_t seed[SIM_SEED_
         seterr(errbuf, errcap, "seed directory path too long: %s", dir);
         return SIM_E_SEED_IO;
     }
-    if (crypto_random(seed, SIM_SEED_LEN) != 0) {
+    if (crypto_random(seed, SIM_SEED_LEN) != 0 || seed_encode(seed, text) != 0) {
         seterr(errbuf, errcap, "cannot generate a random seed");
+        crypto_wipe(seed, SIM_SEED_LEN);
         return SIM_E_CRYPTO;
     }
     fd = mkostemp(tmp, O_CLOEXEC);
@@ -189,7 +303,8 @@ static int seed_create(const char *dir, const char *path, uint8_t seed[SIM_SEED_
         goto out;
     }
     tmp_exists = true;
-    if (fchmod(fd, 0600) != 0 || write_full(fd, seed, SIM_SEED_LEN) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, 0600) != 0 || write_full(fd, (const uint8_t *)text, SEED_V1_LEN) != 0 ||
+        fsync(fd) != 0) {
         seterr(errbuf, errcap, "cannot write temporary seed file %s: %s", tmp, strerror(errno));
         goto out;
     }
@@ -230,13 +345,14 @@ out:
         close(fd);
     if (tmp_exists)
         unlink(tmp);
+    crypto_wipe(text, sizeof text);
     if (rc != 1)
         crypto_wipe(seed, SIM_SEED_LEN);
     return rc;
 }
 
-int sim_seed_load_or_create(const sim_options *opt, uint8_t seed[SIM_SEED_LEN], char *errbuf,
-                            size_t errcap)
+int sim_seed_load_or_create(const sim_options *opt, uint8_t seed[SIM_SEED_LEN], bool *legacy,
+                            char *errbuf, size_t errcap)
 {
     char path[PATH_MAX], dir[PATH_MAX];
     if (opt->seed_file != NULL && opt->seed_file[0] != '\0') {
@@ -258,7 +374,7 @@ int sim_seed_load_or_create(const sim_options *opt, uint8_t seed[SIM_SEED_LEN], 
             seterr(errbuf, errcap, "state directory path too long");
             return SIM_E_INVALID_ARG;
         }
-        if (sim_make_dirs(dir, 0700, NULL) != 0) {
+        if (!opt->seed_must_exist && sim_make_dirs(dir, 0700, NULL) != 0) {
             seterr(errbuf, errcap,
                    "cannot create state directory %s: %s (create it writable for this user, "
                    "or pass another --state-dir)",
@@ -272,10 +388,21 @@ int sim_seed_load_or_create(const sim_options *opt, uint8_t seed[SIM_SEED_LEN], 
 
     /* Load; if absent, create; if another process created it between the
      * two steps, load theirs. */
+    *legacy = false;
     for (int attempt = 0; attempt < 2; attempt++) {
-        int rc = seed_load(path, seed, errbuf, errcap);
+        int rc = seed_load(path, dir, seed, legacy, errbuf, errcap);
         if (rc != 0)
             return rc < 0 ? rc : SIM_OK;
+        if (opt->seed_must_exist) {
+            seterr(errbuf, errcap,
+                   "no seed file at %s: refusing to create a new simulated platform (a new "
+                   "attestation key and root) without being told; pass --init-seed to create "
+                   "it, or point --state-dir or --seed-file at the existing seed",
+                   path);
+            return SIM_E_SEED_ABSENT;
+        }
+        if ((rc = check_dir(dir, errbuf, errcap)) != SIM_OK)
+            return rc;
         rc = seed_create(dir, path, seed, errbuf, errcap);
         if (rc < 0)
             return rc;

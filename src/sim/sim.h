@@ -20,7 +20,7 @@
 
 typedef enum {
     SIM_OK = 0,
-    SIM_E_SEED_SIZE = -1,        /* seed file is not exactly 32 bytes */
+    SIM_E_SEED_SIZE = -1,        /* seed file is neither a v1 seed nor a 32-byte legacy one */
     SIM_E_SEED_MODE = -2,        /* seed file readable/writable by group or others */
     SIM_E_SEED_IO = -3,          /* cannot read/create the seed (errno logged) */
     SIM_E_STATE_DIR = -4,        /* state directory missing and cannot be created */
@@ -30,9 +30,12 @@ typedef enum {
     SIM_E_INVALID_ARG = -8,
     SIM_E_IO = -9,               /* writing exported files failed */
     SIM_E_CONFIG = -10,          /* bad TCB configuration */
-    SIM_E_TD_REPORT = -11,       /* TDREPORT fails the TD-QE's structural checks */
-    SIM_E_TD_REPORT_MAC = -12,   /* TDREPORT MAC is not this simulated platform's */
-    SIM_E_TD_REPORT_HASH = -13,  /* TEE_TCB_INFO or TDINFO does not match its SHA-384 */
+    SIM_E_SEED_CORRUPT = -11,    /* v1 seed: unknown version, bad encoding or checksum */
+    SIM_E_SEED_ABSENT = -12,     /* no seed, and creating one was not asked for */
+    SIM_E_SEED_OWNER = -13,      /* seed or its directory is another user's, or writable by others */
+    SIM_E_TD_REPORT = -14,       /* TDREPORT fails the TD-QE's structural checks */
+    SIM_E_TD_REPORT_MAC = -15,   /* TDREPORT MAC is not this simulated platform's */
+    SIM_E_TD_REPORT_HASH = -16,  /* TEE_TCB_INFO or TDINFO does not match its SHA-384 */
 } sim_err;
 
 const char *sim_strerror(int err);
@@ -73,6 +76,8 @@ void sim_tcb_config_default(sim_tcb_config *cfg);
 typedef struct {
     const char *state_dir;   /* holds "seed" (0600); created 0700 if missing */
     const char *seed_file;   /* overrides state_dir/seed when non-NULL (e.g. a mounted Secret) */
+    bool seed_must_exist;    /* refuse (SIM_E_SEED_ABSENT) instead of creating a missing seed:
+                              * the daemon without --init-seed, `collateral export` */
     const char *instance;    /* platform instance name; NULL = host name */
     sim_tcb_config tcb;
     time_t now;              /* 0 = time(NULL); certificate/collateral validity is built around it */
@@ -80,7 +85,8 @@ typedef struct {
 
 typedef struct sim_platform sim_platform;
 
-/* Opens (creating the seed if absent, never overwriting a bad one). On error
+/* Opens (creating the seed if absent unless seed_must_exist, never
+ * overwriting a bad one; docs/simulation.md "The seed file"). On error
  * *out is NULL and, when errbuf is non-NULL, a sentence naming the file and
  * the fix is written there. */
 int sim_platform_open(const sim_options *opt, sim_platform **out, char *errbuf, size_t errcap);
@@ -133,6 +139,13 @@ extern const uint8_t SIM_SDK_DEFAULT_CPUSVN[16];
 int sim_collateral_export(const sim_platform *p, const char *dir, char *errbuf, size_t errcap);
 /* PEM of the simulated root CA (NUL-terminated, owned by p). */
 const char *sim_root_pem(const sim_platform *p);
+/* SHA-256 of the root CA certificate's DER as 64 lowercase hex digits: the
+ * fingerprint an operator compares to see that the platform was not
+ * re-keyed. SIM_OK or SIM_E_CRYPTO. */
+int sim_root_fingerprint(const sim_platform *p, char out[65]);
+/* True when the seed was a legacy raw 32-byte file (no version, no
+ * checksum); docs/simulation.md says how to convert it. */
+bool sim_seed_is_legacy(const sim_platform *p);
 
 /* ---- Simulated TD quoting enclave (docs/tdx.md) ----
  * A TDREPORT is authenticated by a MAC only the CPU can check. The simulated

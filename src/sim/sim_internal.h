@@ -97,6 +97,7 @@ struct sim_platform {
     char instance[SIM_INSTANCE_MAX + 1];
     sim_tcb_config tcb;
     time_t now_fixed; /* 0: use the clock at export time */
+    bool seed_legacy; /* loaded from a raw 32-byte seed file */
 
     crypto_p256_key *root_key, *ca_key, *tcb_key; /* seed only */
     crypto_p256_key *pck_key, *att_key;           /* seed + instance */
@@ -131,8 +132,10 @@ struct sim_platform {
 };
 
 /* seed.c */
-int sim_seed_load_or_create(const sim_options *opt, uint8_t seed[SIM_SEED_LEN], char *errbuf,
-                            size_t errcap);
+/* Loads the seed (creating it when absent, unless opt->seed_must_exist);
+ * *legacy tells a raw 32-byte file from a v1 one. */
+int sim_seed_load_or_create(const sim_options *opt, uint8_t seed[SIM_SEED_LEN], bool *legacy,
+                            char *errbuf, size_t errcap);
 
 /* pki.c: the four certificates (deterministic: a function of the seed,
  * instance and TCB config; `now` matters only outside the fixed validity). */

@@ -615,7 +615,7 @@ static void test_get_quote_ex_buf_size(void **state)
 
     /* a smaller configured cap */
     service_config_default(&cfg);
-    assert_int_equal(cfg.max_buf_size, 64u * 1024u);
+    assert_int_equal(cfg.max_buf_size, 16u * 1024u);
     cfg.max_buf_size = 2000;
     reopen(&cfg);
     r = quote_call(&keep, 432, KID, 256, NULL, 0, 1500);

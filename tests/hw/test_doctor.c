@@ -260,8 +260,8 @@ static pid_t start_sim_daemon(const char *socket, const char *state)
         fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd >= 0)
             dup2(fd, 2);
-        execl(g_daemon, g_daemon, "--backend", "sim", "--state-dir", state, "--socket", socket,
-              (char *)NULL);
+        execl(g_daemon, g_daemon, "--backend", "sim", "--state-dir", state, "--init-seed",
+              "--socket", socket, (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 1000; i++) {

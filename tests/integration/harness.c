@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <arpa/inet.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -227,6 +229,8 @@ int itest_daemon_spawn(itest_daemon *d, const char *const *extra_args)
         argv[n++] = d->socket;
         argv[n++] = "--state-dir";
         argv[n++] = d->state_dir;
+        if (!d->no_init_seed)
+            argv[n++] = "--init-seed"; /* each test's state dir starts empty */
     }
     for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 62; i++)
         argv[n++] = extra_args[i];
@@ -884,4 +888,45 @@ int itest_qvl_verify(const char *quote_path, const char *coll_dir, const char *e
     free(out);
     free(script);
     return ok ? 0 : -1;
+}
+
+/* ---- namespaces and addresses ------------------------------------------- */
+
+int itest_in_new_pidns(int (*fn)(void *), void *arg)
+{
+    if (unshare(CLONE_NEWPID) != 0)
+        return 90;
+    pid_t pid = fork(); /* the first child lives in the new namespace */
+    if (pid < 0)
+        return 91;
+    if (pid == 0)
+        _exit(fn(arg) & 0xff);
+    int st = 0;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+        return 92;
+    return WEXITSTATUS(st);
+}
+
+int itest_tcp_connect_from(const char *src_ip, int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    inet_pton(AF_INET, src_ip, &src.sin_addr);
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0 ||
+        connect(fd, (struct sockaddr *)&dst, sizeof dst) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int itest_qex_ping(const itest_qex *q)
+{
+    uint32_t num = 0;
+    sgx_status_t s = q->get_supported_att_key_id_num(&num);
+    return s == SGX_SUCCESS && num == 1 ? 0 : (int)s;
 }

@@ -24,7 +24,8 @@ typedef struct {
     pid_t pid;
     /* Set after itest_daemon_init, before starting: */
     const char *const *env; /* extra "NAME=value" for the daemon only, or NULL */
-    bool bare;   /* pass no --socket/--state-dir/--log-format: the test gives all */
+    bool bare;   /* pass no --socket/--state-dir/--log-format/--init-seed: the test gives all */
+    bool no_init_seed; /* without --init-seed: a missing seed must stop the start */
     int stderr_fd; /* >= 0: the daemon's stderr instead of log_path (e.g. a pipe) */
     int listen_fd; /* >= 0: handed over as systemd would (fd 3, LISTEN_FDS=1) */
 } itest_daemon;
@@ -34,7 +35,7 @@ void itest_daemon_init(itest_daemon *d);
 /* itest_daemon_init, then SGX_AESM_ADDR pointed at its socket so that the
  * dlopen'ed library (read per call) talks to this daemon. */
 void itest_daemon_init_qex(itest_daemon *d);
-/* Starts the daemon with --log-format text --socket/--state-dir (unless
+/* Starts the daemon with --log-format text --socket/--state-dir --init-seed (unless
  * bare) plus extra args (NULL-terminated, may be NULL; later flags win) and
  * waits until its socket accepts. Returns 0, or -1 (with a message on
  * stderr). */
@@ -101,6 +102,15 @@ int itest_child_wait(itest_child *c, int timeout_ms);
  * within 20 s (-1 as itest_child_wait). */
 int itest_child_run(long long uid, long long gid, int (*fn)(void *), void *arg);
 
+/* In a new PID namespace (as another pod of the same uid would be: the
+ * daemon then sees pid 0): fn(arg) in the namespace's first process;
+ * returns its exit code, or 90..92 when the namespace could not be made. */
+int itest_in_new_pidns(int (*fn)(void *), void *arg);
+
+/* A TCP connection to 127.0.0.1:port from src_ip (any 127.0.0.0/8 address:
+ * a client from "another host" for per-address limits); -1 on failure. */
+int itest_tcp_connect_from(const char *src_ip, int port);
+
 /* $SGXQH_BUILD_DIR/rel (static buffer per call site is not needed: malloc'd). */
 char *itest_build_path(const char *rel);
 char *itest_vector_path(const char *rel);
@@ -143,6 +153,9 @@ typedef struct {
  * socket_path through SGX_AESM_ADDR. */
 int itest_qex_open(itest_qex *q, const char *socket_path);
 void itest_qex_close(itest_qex *q);
+/* GetSupportedAttKeyIDNum through q: 0 when answered with one key id, else
+ * the sgx_status_t (the liveness probe's request). */
+int itest_qex_ping(const itest_qex *q);
 /* cmocka-asserting: a full quote through q for the simulated app's report
  * targeted at qe_ti: GetQuoteSizeEx, then GetQuoteEx into exactly that many
  * bytes, which the quote fills (436 + signature length, aesm §6.6). */

@@ -198,13 +198,17 @@ static void test_rate_limit_holds(void **state)
     itest_daemon d;
     itest_daemon_init_qex(&d);
     /* A burst of 5, and practically no refill during the test. */
+    open_up(&d);
     const char *args[] = {"--rate-limit", "0.001", "--rate-burst", "5", NULL};
     int port = itest_daemon_start_http(&d, args);
     assert_true(port > 0);
+    /* Under another uid: the daemon's own (root here, same PID namespace)
+     * is its probe, which no limit applies to. */
     for (int i = 0; i < 5; i++)
-        assert_int_equal(child_ping(NULL), CHILD_OK);
+        assert_int_equal(itest_child_run(OTHER_UID, OTHER_GID, child_ping, NULL), CHILD_OK);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(child_ping(NULL), CHILD_BUSY);
+        assert_int_equal(itest_child_run(OTHER_UID, OTHER_GID, child_ping, NULL), CHILD_BUSY);
+    assert_int_equal(seteuid(OTHER_UID), 0); /* the raw exchanges below, same peer */
 
     /* Every quote_ex request is refused in its own response sub-message,
      * errorCode 18, with the fields that response always carries. */
@@ -249,6 +253,9 @@ static void test_rate_limit_holds(void **state)
                         req->getquoteexreq->qe_report_info.data, 960);
     wire_response_free(r);
     wire_request_free(req);
+    assert_int_equal(seteuid(0), 0);
+    /* The own probe is still answered. */
+    assert_int_equal(child_ping(NULL), CHILD_OK);
 
     /* Nine refusals: lines, or counted in "suppressed=" summaries (at most
      * one line per peer and reason a second). */
@@ -260,7 +267,8 @@ static void test_rate_limit_holds(void **state)
     assert_true(itest_metric(port, "sgx_quote_helper_connections_rejected_total",
                              "reason=\"ratelimit\"") == 9);
     assert_true(itest_metric(port, "sgx_quote_helper_requests_total",
-                             "op=\"GetSupportedAttKeyIDNum\",result=\"AESM_SUCCESS\"") == 5);
+                             "op=\"GetSupportedAttKeyIDNum\",result=\"AESM_SUCCESS\"") ==
+                5 + 1); /* + the own probe's */
     assert_true(itest_metric(port, "sgx_quote_helper_requests_total",
                              "op=\"GetSupportedAttKeyIDNum\",result=\"AESM_BUSY\"") == 4);
     assert_int_equal(itest_daemon_cleanup(&d), 0);
@@ -284,30 +292,37 @@ static void write_cgroup(const char *proc, long pid, const char *pod)
     assert_int_equal(itest_write_file(path, text, strlen(text)), 0);
 }
 
+/* A ping from a process of OTHER_UID in pod (NULL: in none). */
+static int ping_in_pod(const char *proc, const char *pod)
+{
+    itest_child c;
+    assert_int_equal(itest_child_start(&c, OTHER_UID, OTHER_GID, child_ping, NULL), 0);
+    if (pod != NULL)
+        write_cgroup(proc, (long)c.pid, pod);
+    return itest_child_wait(&c, 20000);
+}
+
 /* Same uid, different pods: separate buckets. */
 static void test_rate_limit_keys_by_pod(void **state)
 {
     (void)state;
     itest_daemon d;
     itest_daemon_init_qex(&d);
+    open_up(&d);
     char proc[400];
     snprintf(proc, sizeof proc, "%s/proc", d.dir);
     assert_int_equal(mkdir(proc, 0755), 0);
-    write_cgroup(proc, (long)getpid(), POD_A);
     const char *args[] = {"--rate-limit", "0.001", "--rate-burst", "2", "--proc-root", proc,
                           NULL};
     assert_int_equal(itest_daemon_start(&d, args), 0);
-    assert_int_equal(child_ping(NULL), CHILD_OK);
-    assert_int_equal(child_ping(NULL), CHILD_OK);
-    assert_int_equal(child_ping(NULL), CHILD_BUSY); /* pod A's bucket is empty */
+    assert_int_equal(ping_in_pod(proc, POD_A), CHILD_OK);
+    assert_int_equal(ping_in_pod(proc, POD_A), CHILD_OK);
+    assert_int_equal(ping_in_pod(proc, POD_A), CHILD_BUSY); /* pod A's bucket is empty */
 
     /* A process of the same uid in pod B has its own bucket. */
-    itest_child c;
-    assert_int_equal(itest_child_start(&c, -1, -1, child_ping, NULL), 0);
-    write_cgroup(proc, (long)c.pid, POD_B);
-    assert_int_equal(itest_child_wait(&c, 20000), CHILD_OK);
+    assert_int_equal(ping_in_pod(proc, POD_B), CHILD_OK);
     /* And one outside any pod is limited by uid: a bucket nobody used. */
-    assert_int_equal(itest_child_run(-1, -1, child_ping, NULL), CHILD_OK);
+    assert_int_equal(ping_in_pod(proc, NULL), CHILD_OK);
 
     const char *a_busy[] = {" rejected ", "reason=ratelimit", "pod_uid=" POD_A, NULL};
     assert_true(itest_log_wait(&d, a_busy, 1, 3000));
@@ -437,6 +452,7 @@ static void test_environment_and_config_file(void **state)
                          "SGX_QUOTE_HELPER_MAX_CONNECTIONS=7", /* wins over the file */
                          "SGX_QUOTE_HELPER_HTTP_LISTEN=127.0.0.1:0",
                          "SGX_QUOTE_HELPER_SOCKET_MODE=0660",
+                         "SGX_QUOTE_HELPER_INIT_SEED=true", /* a switch from the environment */
                          "SGX_QUOTE_HELPER_BOGUS=1", NULL};
     d.env = env;
     d.bare = true; /* no --socket, no --state-dir, no --log-format */

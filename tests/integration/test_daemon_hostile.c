@@ -4,7 +4,8 @@
  * must be dropped without a reply and logged exactly once with its
  * SO_PEERCRED pid/uid, while a well-behaved client on the same daemon keeps
  * getting quotes — including while the hostile connection is still open.
- * A second daemon with --max-connections 2 checks the connection limit.
+ * A second daemon with --max-connections 2 checks the connection limit
+ * (clients under another uid: the daemon's own is exempt).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -194,22 +196,35 @@ static void test_disconnect_before_answer(void **state)
     itest_qex_assert_quote(&g_qex, &g_ti);
 }
 
+/* Connected with another effective uid (SO_PEERCRED takes the euid at
+ * connect): as root in the daemon's own PID namespace this process is the
+ * daemon's own probe, which no limit applies to. */
+#define LIMITED_UID 4747
+static int connect_as_other_uid(const char *socket_path)
+{
+    assert_int_equal(seteuid(LIMITED_UID), 0);
+    int fd = itest_connect(socket_path);
+    assert_int_equal(seteuid(0), 0);
+    return fd;
+}
+
 /* --max-connections: the third concurrent client is closed at once. */
 static void test_connection_limit(void **state)
 {
     (void)state;
     itest_daemon d;
     itest_daemon_init(&d);
+    assert_int_equal(chmod(d.dir, 0755), 0);
     const char *args[] = {"--max-connections", "2", "--io-timeout-ms", "5000", NULL};
     assert_int_equal(itest_daemon_start(&d, args), 0);
     /* The start-up probe's connection may still be closing. */
     usleep(300 * 1000);
-    int a = itest_connect(d.socket), b = itest_connect(d.socket);
+    int a = connect_as_other_uid(d.socket), b = connect_as_other_uid(d.socket);
     assert_true(a >= 0 && b >= 0);
     assert_int_equal(itest_send_all(a, "\x06", 1), 0); /* both mid-request */
     assert_int_equal(itest_send_all(b, "\x06", 1), 0);
     usleep(100 * 1000);
-    int c = itest_connect(d.socket);
+    int c = connect_as_other_uid(d.socket);
     assert_true(c >= 0);
     assert_closed_without_reply(c, 2000);
     close(c);

@@ -15,7 +15,7 @@
  *     grow as bytes arrive, checked with a request sent in pieces);
  *   - requests that need no backend do not wait behind slow backend calls;
  *   - --backend auto falling back to simulation says so loudly;
- *   - --max-buf-size stops at 1 MiB, and 1 MiB itself works.
+ *   - --max-buf-size stops at 64 KiB, and 64 KiB itself works.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,13 +97,6 @@ static long exchange_vector(const char *socket_path, const char *vector, int tim
     return (long)n;
 }
 
-static int ping(void)
-{
-    uint32_t num = 0;
-    sgx_status_t s = g_qex.get_supported_att_key_id_num(&num);
-    return s == SGX_SUCCESS && num == 1 ? 0 : (int)s;
-}
-
 /* A full quote through the library. */
 static void assert_quote_works(const char *socket_path)
 {
@@ -131,23 +124,6 @@ static int free_tcp_port(void)
 
 /* ---- 1. HTTP: idle connections do not take /healthz away ------------------ */
 
-static int tcp_connect_from(const char *src_ip, int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in src = {.sin_family = AF_INET};
-    inet_pton(AF_INET, src_ip, &src.sin_addr);
-    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0 ||
-        connect(fd, (struct sockaddr *)&dst, sizeof dst) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static void test_idle_http_connections_keep_healthz(void **state)
 {
     (void)state;
@@ -162,7 +138,7 @@ static void test_idle_http_connections_keep_healthz(void **state)
     enum { N = 40 };
     int fds[N];
     for (int i = 0; i < N; i++) {
-        fds[i] = tcp_connect_from("127.0.0.2", port);
+        fds[i] = itest_tcp_connect_from("127.0.0.2", port);
         assert_true(fds[i] >= 0);
         if (i % 2 == 1)
             (void)send(fds[i], "GET /metr", 9, MSG_NOSIGNAL);
@@ -224,7 +200,7 @@ static int child_hog(void *arg)
 static int child_ping(void *arg)
 {
     (void)arg;
-    return ping();
+    return itest_qex_ping(&g_qex);
 }
 
 static void test_one_uid_cannot_lock_out_another(void **state)
@@ -285,17 +261,7 @@ static void test_one_uid_cannot_lock_out_another(void **state)
 static int child_ping_other_pidns(void *arg)
 {
     (void)arg;
-    if (unshare(CLONE_NEWPID) != 0)
-        return 90;
-    pid_t pid = fork(); /* the first child lives in the new namespace */
-    if (pid < 0)
-        return 91;
-    if (pid == 0)
-        _exit(ping() & 0xff);
-    int st = 0;
-    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-        return 92;
-    return WEXITSTATUS(st);
+    return itest_in_new_pidns(child_ping, NULL);
 }
 
 static void test_own_uid_only_from_own_pid_namespace(void **state)
@@ -308,7 +274,7 @@ static void test_own_uid_only_from_own_pid_namespace(void **state)
     const char *args[] = {"--allow-uid", uidlist, NULL};
     assert_int_equal(itest_daemon_start(&d, args), 0);
     /* Same uid (root), same PID namespace: the exec probe's case. */
-    assert_int_equal(ping(), 0);
+    assert_int_equal(itest_qex_ping(&g_qex), 0);
     /* Same uid, another PID namespace: denied (no byte; SGX_ERROR_UNEXPECTED). */
     itest_child c;
     assert_int_equal(itest_child_start(&c, -1, -1, child_ping_other_pidns, NULL), 0);
@@ -603,14 +569,14 @@ static void test_max_buf_size_boundary(void **state)
     itest_daemon d;
     itest_daemon_init(&d);
     char *bin = itest_build_path("src/daemon/sgx-quote-helperd");
-    char *over[] = {bin, "--socket", d.socket, "--max-buf-size", "1048577", NULL};
+    char *over[] = {bin, "--socket", d.socket, "--max-buf-size", "65537", NULL};
     assert_int_equal(itest_run(over, NULL), 2);
     char *huge[] = {bin, "--socket", d.socket, "--max-buf-size", "67108864", NULL};
     assert_int_equal(itest_run(huge, NULL), 2);
     free(bin);
 
-    /* 1 MiB works: the quote comes back zero-padded to the buffer. */
-    const char *args[] = {"--max-buf-size", "1048576", NULL};
+    /* 64 KiB works: the quote comes back zero-padded to the buffer. */
+    const char *args[] = {"--max-buf-size", "65536", NULL};
     assert_int_equal(itest_daemon_start(&d, args), 0);
     setenv("SGX_AESM_ADDR", d.socket, 1);
     sgx_att_key_id_t kid;
@@ -621,7 +587,7 @@ static void test_max_buf_size_boundary(void **state)
     assert_int_equal(g_qex.init_quote_ex(&kid, &ti, &size, pk), SGX_SUCCESS);
     sgx_report_t report;
     itest_app_report(&ti, NULL, &report);
-    uint32_t cap = 1048576;
+    uint32_t cap = 65536;
     uint8_t *quote = malloc(cap);
     assert_non_null(quote);
     memset(quote, 0xee, cap);

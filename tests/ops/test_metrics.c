@@ -222,6 +222,19 @@ static void test_format_value(void **state)
     }
 }
 
+/* Every value of the label is present, at 0. */
+static void assert_all_zero(const pp_doc *doc, const char *family, const char *label,
+                            const char *const *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char l[64];
+        double v = -1;
+        snprintf(l, sizeof l, "%s=\"%s\"", label, values[i]);
+        assert_true(pp_get(doc, family, l, &v));
+        assert_true(v == 0);
+    }
+}
+
 /* The daemon's metric set, updated as a daemon would, read back. */
 static void test_ops_metrics(void **state)
 {
@@ -237,15 +250,16 @@ static void test_ops_metrics(void **state)
     assert_non_null(doc);
     assert_int_equal(pp_parse(text, doc), 0);
     static const char *const reasons[] = {"limit", "deadline", "oversize", "acl", "ratelimit",
-                                          "peer_limit"};
+                                          "peer_limit", "unread"};
     double v = -1;
-    for (size_t i = 0; i < 6; i++) {
-        char l[64];
-        snprintf(l, sizeof l, "reason=\"%s\"", reasons[i]);
-        assert_true(pp_get(doc, "sgx_quote_helper_connections_rejected_total", l, &v));
-        assert_true(v == 0);
-    }
+    assert_all_zero(doc, "sgx_quote_helper_connections_rejected_total", "reason", reasons, 7);
     assert_true(pp_get(doc, "sgx_quote_helper_connections_active", "", &v));
+    assert_true(v == 0);
+    static const char *const bys[] = {"self", "pod", "netns", "uid", "unknown"};
+    assert_all_zero(doc, "sgx_quote_helper_peers_identified_total", "by", bys, 5);
+    assert_true(pp_get(doc, "sgx_quote_helper_unread_reply_bytes", "", &v));
+    assert_true(v == 0);
+    assert_true(pp_get(doc, "sgx_quote_helper_readiness_checks_total", "", &v));
     assert_true(v == 0);
     assert_true(pp_get(doc, "sgx_quote_helper_build_info", "version=\"0.1.0\",backend=\"sim\"", &v));
     assert_true(v == 1);
@@ -321,7 +335,8 @@ static void test_ops_metrics(void **state)
     /* Every family is typed. */
     for (size_t i = 0; i < doc->n_families; i++)
         assert_true(doc->families[i].type[0] != '\0' && doc->families[i].has_help);
-    assert_int_equal(doc->n_families, 10); /* + sgx_quote_helper_log_lines_dropped_total */
+    /* + log_lines_dropped, unread_reply_bytes, peers_identified, readiness_checks */
+    assert_int_equal(doc->n_families, 13);
     free(text);
     free(doc);
 

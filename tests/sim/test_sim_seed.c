@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Seed handling and key derivation of the simulated platform (seed.c,
- * platform.c): creation (0600, atomic, state dir 0700), refusal of corrupt
- * seeds without touching them, determinism per seed+instance (byte-identical
+ * platform.c): creation (0600, atomic, state dir 0700, v1 format with its
+ * checksum) only when asked, refusal of corrupt, foreign or exposed seeds
+ * without touching them, legacy raw seeds keeping their keys, determinism per seed+instance (byte-identical
  * certificates, CRLs and collateral across nodes sharing a seed), and
  * known-answers computed independently (Python `cryptography`: HKDF-SHA256
  * with our labels, scalar = OS2IP mod (n-1) + 1; RFC 6979 root signature).
@@ -18,6 +19,15 @@
 #include "sim/sim.h"
 
 #define KAT_INSTANCE "test-node"
+/* The v1 seed file (docs/simulation.md "The seed file") of seed 00..1f:
+ * the checksum is SHA-256 of the first two lines, computed independently
+ * (Python hashlib). */
+#define SEED_V1_LEN 162
+static const char KAT_SEED_V1[] =
+    "sgx-quote-helper seed v1\n"
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+    "sha256:92bf65c589f06c567cdcf60ba60ee0d0b2698ec0266003f01520aa8d3a9d5e78\n";
+_Static_assert(sizeof KAT_SEED_V1 - 1 == SEED_V1_LEN, "v1 seed file length");
 /* Seed 00 01 .. 1f, instance "test-node" (independent computation). */
 static const char KAT_AK_PUB[] =
     "5c711d36271086710917926e3b8b7963cfb524fe23b0a8ec4a6927064769742b"
@@ -105,7 +115,9 @@ static void test_seed_created_0600(void **state)
     assert_int_equal(file_mode(sd) & 0777, 0700);
     size_t len = 0;
     uint8_t *first = ts_read_file(seed, &len);
-    assert_int_equal(len, 32);
+    assert_int_equal(len, SEED_V1_LEN);
+    assert_memory_equal(first, "sgx-quote-helper seed v1\n", 25);
+    assert_false(sim_seed_is_legacy(p));
     assert_int_equal(count_temp_files(sd), 0); /* the temp file was renamed, not left */
     uint8_t ak1[64], ak2[64];
     sim_attestation_pub_key(p, ak1);
@@ -116,8 +128,8 @@ static void test_seed_created_0600(void **state)
     sim_attestation_pub_key(p, ak2);
     assert_memory_equal(ak1, ak2, 64);
     uint8_t *second = ts_read_file(seed, &len);
-    assert_int_equal(len, 32);
-    assert_memory_equal(first, second, 32);
+    assert_int_equal(len, SEED_V1_LEN);
+    assert_memory_equal(first, second, SEED_V1_LEN);
     sim_platform_close(p);
     free(first);
     free(second);
@@ -203,6 +215,152 @@ static void test_state_dir_uncreatable(void **state)
     assert_non_null(strstr(err, sd));
     free(sd);
     free(file);
+    tu_rmtree(dir);
+}
+
+/* Every single-bit flip of a v1 seed is refused (never a different key),
+ * by name, and the file is left as it was. */
+static char *kat_seed_file(char *dir);
+
+static void test_seed_v1_bit_flips_refused(void **state)
+{
+    (void)state;
+    uint8_t buf[SEED_V1_LEN];
+    /* Header, seed digits, checksum tag, checksum digits, line ends. */
+    const size_t where[] = {0, 20, 24, 25, 60, 88, 89, 90, 95, 97, 130, 160, 161};
+    for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            memcpy(buf, KAT_SEED_V1, SEED_V1_LEN);
+            buf[where[i]] ^= (uint8_t)(1u << bit);
+            expect_refused(buf, SEED_V1_LEN, 0600, SIM_E_SEED_CORRUPT);
+        }
+    }
+    /* The unflipped file opens, with the keys of the same raw seed. */
+    char *dir = tu_mkdtemp();
+    char *seed = tu_path(dir, "seed");
+    tu_write(seed, KAT_SEED_V1, SEED_V1_LEN, 0600);
+    sim_options o = opts(NULL, seed, KAT_INSTANCE);
+    sim_platform *p = open_ok(&o);
+    uint8_t got[64], expect[64];
+    sim_attestation_pub_key(p, got);
+    ts_unhex(KAT_AK_PUB, expect, 64);
+    assert_memory_equal(got, expect, 64);
+    assert_false(sim_seed_is_legacy(p));
+    sim_platform_close(p);
+    free(seed);
+    tu_rmtree(dir);
+}
+
+/* A legacy raw 32-byte seed still opens with its own keys (never silently
+ * re-keyed or rewritten) and says it is legacy. */
+static void test_seed_legacy_raw_kept(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *seed = kat_seed_file(dir);
+    sim_options o = opts(NULL, seed, KAT_INSTANCE);
+    sim_platform *p = open_ok(&o);
+    assert_true(sim_seed_is_legacy(p));
+    char fp[65];
+    assert_int_equal(sim_root_fingerprint(p, fp), SIM_OK);
+    assert_string_equal(fp, KAT_ROOT_SHA256);
+    sim_platform_close(p);
+    size_t len = 0;
+    uint8_t *after = ts_read_file(seed, &len);
+    assert_int_equal(len, 32);
+    for (size_t i = 0; i < 32; i++)
+        assert_int_equal(after[i], i);
+    free(after);
+    free(seed);
+    tu_rmtree(dir);
+}
+
+/* seed_must_exist: a missing seed is refused by name, and nothing (not
+ * even the state directory) is created. */
+static void test_seed_absent_not_created(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *sd = tu_path(dir, "state");
+    char *seed = tu_path(sd, "seed");
+    sim_options o = opts(sd, NULL, KAT_INSTANCE);
+    o.seed_must_exist = true;
+    sim_platform *p = (sim_platform *)0x1;
+    char err[512] = "";
+    assert_int_equal(sim_platform_open(&o, &p, err, sizeof err), SIM_E_SEED_ABSENT);
+    assert_null(p);
+    assert_non_null(strstr(err, seed));
+    assert_non_null(strstr(err, "--init-seed"));
+    struct stat st;
+    assert_int_equal(stat(sd, &st), -1);
+    /* An existing state dir without a seed: still refused, still empty. */
+    assert_int_equal(mkdir(sd, 0700), 0);
+    assert_int_equal(sim_platform_open(&o, &p, err, sizeof err), SIM_E_SEED_ABSENT);
+    assert_int_equal(stat(seed, &st), -1);
+    /* Told to: created. */
+    o.seed_must_exist = false;
+    p = open_ok(&o);
+    sim_platform_close(p);
+    assert_int_equal(stat(seed, &st), 0);
+    free(seed);
+    free(sd);
+    tu_rmtree(dir);
+}
+
+/* A directory others can write lets them swap the seed: refused, whether
+ * the seed exists or would be created there. */
+static void test_seed_dir_writable_by_others(void **state)
+{
+    (void)state;
+    const mode_t modes[] = {0777, 01777, 0770, 0720};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        char *dir = tu_mkdtemp();
+        char *seed = tu_path(dir, "seed");
+        assert_int_equal(chmod(dir, modes[i]), 0);
+        sim_options o = opts(dir, NULL, KAT_INSTANCE);
+        sim_platform *p = (sim_platform *)0x1;
+        char err[512] = "";
+        assert_int_equal(sim_platform_open(&o, &p, err, sizeof err), SIM_E_SEED_OWNER);
+        assert_null(p);
+        assert_non_null(strstr(err, dir));
+        struct stat st;
+        assert_int_equal(stat(seed, &st), -1); /* not created */
+        tu_write(seed, KAT_SEED_V1, SEED_V1_LEN, 0600);
+        assert_int_equal(sim_platform_open(&o, &p, err, sizeof err), SIM_E_SEED_OWNER);
+        assert_null(p);
+        free(seed);
+        tu_rmtree(dir);
+    }
+}
+
+/* A seed (or directory) another user owns could have been planted: a root
+ * process refuses a seed of uid 1000 (issue 9 item 7). Needs root to chown:
+ * CI runs the tests as root. */
+static void test_seed_foreign_owner(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        fail_msg("test_seed_foreign_owner needs root (chown to another uid); CI runs as root");
+    char *dir = tu_mkdtemp();
+    char *seed = tu_path(dir, "seed");
+    tu_write(seed, KAT_SEED_V1, SEED_V1_LEN, 0600);
+    assert_int_equal(chown(seed, 1000, 1000), 0);
+    sim_options o = opts(dir, NULL, KAT_INSTANCE);
+    sim_platform *p = (sim_platform *)0x1;
+    char err[512] = "";
+    assert_int_equal(sim_platform_open(&o, &p, err, sizeof err), SIM_E_SEED_OWNER);
+    assert_null(p);
+    assert_non_null(strstr(err, seed));
+    assert_non_null(strstr(err, "uid 1000"));
+    /* Our seed in a directory of uid 1000: refused too. */
+    assert_int_equal(chown(seed, 0, 0), 0);
+    assert_int_equal(chown(dir, 1000, 1000), 0);
+    assert_int_equal(sim_platform_open(&o, &p, err, sizeof err), SIM_E_SEED_OWNER);
+    assert_non_null(strstr(err, dir));
+    assert_int_equal(chown(dir, 0, 0), 0);
+    p = open_ok(&o);
+    sim_platform_close(p);
+    free(seed);
     tu_rmtree(dir);
 }
 
@@ -694,6 +852,11 @@ int main(void)
         cmocka_unit_test(test_seed_wrong_mode),
         cmocka_unit_test(test_seed_not_a_file),
         cmocka_unit_test(test_state_dir_uncreatable),
+        cmocka_unit_test(test_seed_v1_bit_flips_refused),
+        cmocka_unit_test(test_seed_legacy_raw_kept),
+        cmocka_unit_test(test_seed_absent_not_created),
+        cmocka_unit_test(test_seed_dir_writable_by_others),
+        cmocka_unit_test(test_seed_foreign_owner),
         cmocka_unit_test(test_known_answer_keys),
         cmocka_unit_test(test_same_seed_same_platform),
         cmocka_unit_test(test_instance_changes_pck_not_root),
