@@ -28,7 +28,8 @@ const char SIM_PLATFORM_HELP[] =
     "  --sim-tcb-status S   UpToDate, SWHardeningNeeded, ConfigurationNeeded, OutOfDate\n"
     "                       or Revoked: the status the collateral gives this platform\n"
     "  --sim-tcb KEY=VALUE  TCB setting (repeatable): fmspc, pceid, tcb, pcesvn, pce-svn,\n"
-    "                       qe-svn, sgx-type (docs/simulation.md)\n"
+    "                       qe-svn, sgx-type; TDX: tee-tcb-svn, td-qe-svn,\n"
+    "                       tdx-module-status (docs/simulation.md, docs/tdx.md)\n"
     "  --now UNIX           build certificates/collateral around this time (default: now)\n";
 
 const char SIM_IDENTITY_HELP[] =
