@@ -324,34 +324,27 @@ static json_t *qe_level_json(uint16_t isvsvn, const char *date, const char *stat
     return level;
 }
 
-/* quote-format §6.4. The QE itself is always up to date, so the merged
- * verdict equals the platform status chosen with --sim-tcb-status. */
-int sim_qe_identity_body(const sim_platform *p, time_t now, char **out)
+/* An enclave identity document (QE, TD_QE): Intel's key order; levels
+ * isvsvn UpToDate, then isvsvn - 1 OutOfDate. The quoting enclave itself is
+ * always up to date, so the merged verdict is the platform's status. */
+static int identity_body(time_t now, const char *id, const uint8_t mr_signer[32],
+                         uint16_t isvprodid, uint16_t isvsvn, const char *attributes,
+                         const char *mask, char **out)
 {
-    char issue[21], next[21], mrsigner[65], attributes[33], mask[33];
-    uint8_t attr[16] = {0}, attr_mask[16];
+    char issue[21], next[21], mrsigner[65];
     time_format_iso8601(sim_issue_time(now), issue); /* backdated: clock skew */
     time_format_iso8601(now + SIM_COLLATERAL_LIFETIME, next);
-    hex_upper(p->qe_self.mr_signer, 32, mrsigner);
-    /* Expected attributes ⊆ mask (dcap-qvl masks both sides, QVL only the
-     * report): flags of our QE with MODE64BIT masked out, xfrm ignored. */
-    uint64_t flags_mask = ~(uint64_t)SGX_FLAGS_MODE64BIT;
-    le_put_u64(attr, p->qe_self.flags & flags_mask);
-    le_put_u64(attr_mask, flags_mask);
-    memset(attr_mask + 8, 0, 8);
-    hex_upper(attr, 16, attributes);
-    hex_upper(attr_mask, 16, mask);
+    hex_upper(mr_signer, 32, mrsigner);
 
     json_t *o = json_object();
     json_t *arr = json_array();
     int bad = o == NULL || arr == NULL;
-    bad |= bad || json_array_append_new(arr, qe_level_json(p->tcb.qe_svn, TCB_DATE_PLATFORM,
+    bad |= bad || json_array_append_new(arr, qe_level_json(isvsvn, TCB_DATE_PLATFORM,
                                                           "UpToDate", NULL)) != 0;
-    if (!bad && p->tcb.qe_svn > 0)
-        bad |= json_array_append_new(arr, qe_level_json((uint16_t)(p->tcb.qe_svn - 1),
-                                                        TCB_DATE_OLDER, "OutOfDate",
-                                                        ADV_QE_OLDER)) != 0;
-    bad |= bad || set_new(o, "id", json_string("QE")) != 0;
+    if (!bad && isvsvn > 0)
+        bad |= json_array_append_new(arr, qe_level_json((uint16_t)(isvsvn - 1), TCB_DATE_OLDER,
+                                                        "OutOfDate", ADV_QE_OLDER)) != 0;
+    bad |= bad || set_new(o, "id", json_string(id)) != 0;
     bad |= bad || set_new(o, "version", json_integer(2)) != 0;
     bad |= bad || set_new(o, "issueDate", json_string(issue)) != 0;
     bad |= bad || set_new(o, "nextUpdate", json_string(next)) != 0;
@@ -362,7 +355,7 @@ int sim_qe_identity_body(const sim_platform *p, time_t now, char **out)
     bad |= bad || set_new(o, "attributes", json_string(attributes)) != 0;
     bad |= bad || set_new(o, "attributesMask", json_string(mask)) != 0;
     bad |= bad || set_new(o, "mrsigner", json_string(mrsigner)) != 0;
-    bad |= bad || set_new(o, "isvprodid", json_integer(p->qe_self.isv_prod_id)) != 0;
+    bad |= bad || set_new(o, "isvprodid", json_integer(isvprodid)) != 0;
     if (bad) {
         json_decref(arr);
         json_decref(o);
@@ -373,6 +366,23 @@ int sim_qe_identity_body(const sim_platform *p, time_t now, char **out)
         return SIM_E_CRYPTO;
     }
     return dump_body(o, out);
+}
+
+/* quote-format §6.4: QE3's identity. */
+int sim_qe_identity_body(const sim_platform *p, time_t now, char **out)
+{
+    char attributes[33], mask[33];
+    uint8_t attr[16] = {0}, attr_mask[16];
+    /* Expected attributes ⊆ mask (dcap-qvl masks both sides, QVL only the
+     * report): flags of our QE with MODE64BIT masked out, xfrm ignored. */
+    uint64_t flags_mask = ~(uint64_t)SGX_FLAGS_MODE64BIT;
+    le_put_u64(attr, p->qe_self.flags & flags_mask);
+    le_put_u64(attr_mask, flags_mask);
+    memset(attr_mask + 8, 0, 8);
+    hex_upper(attr, 16, attributes);
+    hex_upper(attr_mask, 16, mask);
+    return identity_body(now, "QE", p->qe_self.mr_signer, p->qe_self.isv_prod_id,
+                         p->tcb.qe_svn, attributes, mask, out);
 }
 
 /* Module signer and attributes: Intel signs its TDX modules with an
@@ -437,49 +447,14 @@ static json_t *tdx_module_identities_json(const sim_tcb_config *cfg)
 }
 
 /* The TD_QE enclave identity (Intel PCS API v4, "TD QE Identity"): the
- * fields of the QE identity with id "TD_QE", the simulated TD-QE's signer,
- * ISVPRODID 2 and ISVSVN. Attributes INIT|PROVISIONKEY under Intel's mask
- * FBFF..., which ignores MODE64BIT. */
+ * simulated TD-QE's signer, ISVPRODID 2 and ISVSVN; attributes
+ * INIT|PROVISIONKEY under Intel's mask FBFF..., which ignores MODE64BIT
+ * (our TD-QE's flags masked give exactly 0x11). */
 int sim_td_qe_identity_body(const sim_platform *p, time_t now, char **out)
 {
-    char issue[21], next[21], mrsigner[65];
-    time_format_iso8601(sim_issue_time(now), issue);
-    time_format_iso8601(now + SIM_COLLATERAL_LIFETIME, next);
-    hex_upper(p->tdqe_self.mr_signer, 32, mrsigner);
-    uint16_t svn = p->tcb.td_qe_svn;
-
-    json_t *o = json_object();
-    json_t *arr = json_array();
-    int bad = o == NULL || arr == NULL;
-    bad |= bad || json_array_append_new(arr, qe_level_json(svn, TCB_DATE_PLATFORM, "UpToDate",
-                                                          NULL)) != 0;
-    if (!bad && svn > 0)
-        bad |= json_array_append_new(arr, qe_level_json((uint16_t)(svn - 1), TCB_DATE_OLDER,
-                                                        "OutOfDate", ADV_QE_OLDER)) != 0;
-    bad |= bad || set_new(o, "id", json_string("TD_QE")) != 0;
-    bad |= bad || set_new(o, "version", json_integer(2)) != 0;
-    bad |= bad || set_new(o, "issueDate", json_string(issue)) != 0;
-    bad |= bad || set_new(o, "nextUpdate", json_string(next)) != 0;
-    bad |= bad || set_new(o, "tcbEvaluationDataNumber",
-                          json_integer(TCB_EVALUATION_DATA_NUMBER)) != 0;
-    bad |= bad || set_new(o, "miscselect", json_string("00000000")) != 0;
-    bad |= bad || set_new(o, "miscselectMask", json_string("FFFFFFFF")) != 0;
-    bad |= bad || set_new(o, "attributes",
-                          json_string("11000000000000000000000000000000")) != 0;
-    bad |= bad || set_new(o, "attributesMask",
-                          json_string("FBFFFFFFFFFFFFFF0000000000000000")) != 0;
-    bad |= bad || set_new(o, "mrsigner", json_string(mrsigner)) != 0;
-    bad |= bad || set_new(o, "isvprodid", json_integer(p->tdqe_self.isv_prod_id)) != 0;
-    if (bad) {
-        json_decref(arr);
-        json_decref(o);
-        return SIM_E_CRYPTO;
-    }
-    if (set_new(o, "tcbLevels", arr) != 0) {
-        json_decref(o);
-        return SIM_E_CRYPTO;
-    }
-    return dump_body(o, out);
+    return identity_body(now, "TD_QE", p->tdqe_self.mr_signer, p->tdqe_self.isv_prod_id,
+                         p->tcb.td_qe_svn, "11000000000000000000000000000000",
+                         "FBFFFFFFFFFFFFFF0000000000000000", out);
 }
 
 /* ---- export ---- */

@@ -48,11 +48,19 @@ function rootDer(file) {
   return Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
 }
 
+// Collateral and verifier per directory, read once: the bit-flip sweep
+// makes thousands of calls.
+const verifiers = new Map();
 function qvl(quote, dir) {
-  const coll = JSON.parse(fs.readFileSync(path.join(dir, 'collateral.json'), 'utf8'));
+  if (!verifiers.has(dir)) {
+    verifiers.set(dir, {
+      coll: JSON.parse(fs.readFileSync(path.join(dir, 'collateral.json'), 'utf8')),
+      verifier: QuoteVerifier.newWithRootCa(rootDer(path.join(dir, 'root.pem'))),
+    });
+  }
+  const { coll, verifier } = verifiers.get(dir);
   try {
-    const res = QuoteVerifier.newWithRootCa(rootDer(path.join(dir, 'root.pem')))
-      .verify(quote, coll, now);
+    const res = verifier.verify(quote, coll, now);
     return { ok: true, status: res.status };
   } catch (e) {
     return { ok: false, error: String(e && e.message ? e.message : e) };
