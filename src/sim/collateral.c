@@ -233,7 +233,7 @@ static int module_status_levels(const sim_tcb_config *cfg, const uint8_t comps[1
 }
 static json_t *tdx_module_identities_json(const sim_tcb_config *cfg);
 
-/* quote-format §6.2, Intel's key order; TDX (Intel PCS API v4, "TDX TCB
+/* Intel PCS API v4 "TCB Info" key order; TDX ("TDX TCB
  * Info"): id "TDX", tdxModule and tdxModuleIdentities before the levels,
  * and 16 tdxtcbcomponents in every level. */
 static int tcb_info_body(const sim_platform *p, time_t now, bool tdx, char **out)
@@ -368,7 +368,7 @@ static int identity_body(time_t now, const char *id, const uint8_t mr_signer[32]
     return dump_body(o, out);
 }
 
-/* quote-format §6.4: QE3's identity. */
+/* QE3's identity (Intel PCS API v4, "QE Identity"). */
 int sim_qe_identity_body(const sim_platform *p, time_t now, char **out)
 {
     char attributes[33], mask[33];
