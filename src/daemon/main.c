@@ -9,6 +9,7 @@
  * down again. Foreground, logs to stderr.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,25 @@ static int open_qgs_listeners(const daemon_config *cfg, backend *inner, qgs_back
     return 0;
 }
 
+/* The first readiness check (a canary quote), off the main thread. */
+static void *first_readiness(void *arg)
+{
+    char reason[2048];
+    (void)readiness_check(arg, reason, sizeof reason);
+    return NULL;
+}
+
+/* At exit, the first readiness check gets this long to finish. */
+#define WARM_JOIN_S 5
+
+static bool warm_joined(pthread_t warm)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += WARM_JOIN_S;
+    return pthread_timedjoin_np(warm, NULL, &until) == 0;
+}
+
 int main(int argc, char **argv)
 {
     int exit_code = 1;
@@ -165,6 +185,8 @@ int main(int argc, char **argv)
     bool qgs_listening = false;
     int vsock_fd = -1;
     qgs_backend qgs;
+    pthread_t warm;
+    bool warm_started = false;
     bool listening = false;
     char err[1024] = "";
     daemon_config cfg;
@@ -333,11 +355,13 @@ int main(int argc, char **argv)
     logfmt_int(&r, "pid", (long long)getpid());
     log_emit(&r);
 
-    /* Warm up and report readiness now rather than at the first client;
+    /* Warm up and report readiness now rather than at the first client:
      * after "start", so the log never says ready before the listeners are
-     * up. Clients that connect meanwhile wait in the accept queue. */
-    char ready_reason[2048];
-    (void)readiness_check(ready, ready_reason, sizeof ready_reason);
+     * up, and on its own thread, so a slow backend (a PCCS that hangs)
+     * never holds up the clients the event loop can already answer. */
+    warm_started = pthread_create(&warm, NULL, first_readiness, ready) == 0;
+    if (!warm_started)
+        (void)first_readiness(ready);
 
     server_stats stats;
     server_env env = {
@@ -374,6 +398,13 @@ int main(int argc, char **argv)
     logfmt_uint(&r, "log_lines_dropped", log_dropped_total());
     log_emit(&r);
 out:
+    if (warm_started && !warm_joined(warm)) {
+        /* It is inside the backend: leave without unwinding what it uses. */
+        log_msg(LOG_WARN, "the start-up readiness check is still running after %d s; exiting "
+                          "without waiting for it", WARM_JOIN_S);
+        (void)log_stop(2000);
+        _exit(exit_code);
+    }
     http_stop(http);
     if (listening)
         listen_socket_remove_if_ours(&ls);

@@ -1257,6 +1257,8 @@ static void server_reload(server *srv)
     logfmt_str(&r, "log_level", logfmt_level_name(srv->cfg->log_lvl));
     logfmt_uint(&r, "max_connections", srv->cfg->max_connections);
     logfmt_uint(&r, "max_connections_per_peer", srv->cfg->max_connections_per_peer);
+    logfmt_uint(&r, "max_unread_bytes", srv->cfg->max_unread_bytes);
+    logfmt_uint(&r, "max_unread_bytes_per_peer", srv->cfg->max_unread_bytes_per_peer);
     logfmt_uint(&r, "io_timeout_ms", srv->cfg->io_timeout_ms);
     logfmt_str(&r, "allow_uid", srv->cfg->allow_uid);
     logfmt_str(&r, "allow_gid", srv->cfg->allow_gid);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <arpa/inet.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -929,4 +930,17 @@ int itest_qex_ping(const itest_qex *q)
     uint32_t num = 0;
     sgx_status_t s = q->get_supported_att_key_id_num(&num);
     return s == SGX_SUCCESS && num == 1 ? 0 : (int)s;
+}
+
+int itest_root_setup(const char *test, unsigned long nofile, itest_qex *q)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "%s: needs root (clients as other uids, namespaces)\n", test);
+        return -1;
+    }
+    struct rlimit rl = {nofile, nofile};
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    return itest_qex_open(q, "/nonexistent/aesm.socket");
 }

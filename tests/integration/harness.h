@@ -153,6 +153,12 @@ typedef struct {
  * socket_path through SGX_AESM_ADDR. */
 int itest_qex_open(itest_qex *q, const char *socket_path);
 void itest_qex_close(itest_qex *q);
+/* Group setup for tests that need root (clients as other uids,
+ * namespaces): checks for root (else a message naming test), raises the
+ * open-file limit to nofile, ignores SIGPIPE and opens q (pointed at no
+ * daemon yet). 0, or -1. */
+int itest_root_setup(const char *test, unsigned long nofile, itest_qex *q);
+
 /* GetSupportedAttKeyIDNum through q: 0 when answered with one key id, else
  * the sgx_status_t (the liveness probe's request). */
 int itest_qex_ping(const itest_qex *q);

@@ -8,7 +8,7 @@
  * A client loop through libsgx_quote_ex.so.1 runs throughout and must see
  * no SGX_ERROR_SERVICE_UNAVAILABLE, except after SIGKILL, where the window
  * is bounded by the guard's re-take interval (asserted with a margin for a
- * loaded machine).
+ * loaded machine), and the dead instance's private socket name is swept.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -119,6 +119,41 @@ static void path_identity(const char *path, struct stat *out)
     assert_int_equal(stat(path, out), 0);
 }
 
+/* The overlap of a rollout: old serving (its path identity in old_id) under
+ * the client loop, then new started on the same path. */
+static void overlap(itest_daemon *old, itest_daemon *new, struct stat *old_id)
+{
+    pair_init(old, new);
+    assert_int_equal(itest_daemon_start(old, NULL), 0);
+    path_identity(old->socket, old_id);
+    clients_start();
+    wait_ok(50);
+    assert_int_equal(itest_daemon_start(new, NULL), 0);
+    wait_ok(50);
+}
+
+/* The private socket name an instance logged at start (socket_private=). */
+static void private_name(const itest_daemon *d, char *out, size_t cap)
+{
+    const char *needle[] = {"socket_private=", NULL};
+    assert_true(itest_log_wait(d, needle, 1, 10000));
+    char *log = itest_daemon_log(d);
+    assert_non_null(log);
+    const char *p = strstr(log, "socket_private=") + strlen("socket_private=");
+    size_t n = strcspn(p, " \n");
+    assert_true(n > 0 && n < cap);
+    memcpy(out, p, n);
+    out[n] = '\0';
+    free(log);
+}
+
+static void stop_clean(itest_daemon *d)
+{
+    int st = itest_daemon_stop(d, SIGTERM, 30000);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void assert_path_is(const char *path, const struct stat *want)
 {
     struct stat now;
@@ -184,14 +219,10 @@ static void test_kill9_of_new_instance_is_retaken(void **state)
 {
     (void)state;
     itest_daemon old, new;
-    pair_init(&old, &new);
-    assert_int_equal(itest_daemon_start(&old, NULL), 0);
     struct stat owner;
-    path_identity(old.socket, &owner);
-    clients_start();
-    wait_ok(50);
-    assert_int_equal(itest_daemon_start(&new, NULL), 0);
-    wait_ok(50);
+    overlap(&old, &new, &owner);
+    char dead_private[320];
+    private_name(&new, dead_private, sizeof dead_private);
     int64_t killed = itest_now_ms();
     kill(new.pid, SIGKILL);
     assert_int_equal(waitpid(new.pid, NULL, 0), new.pid);
@@ -213,6 +244,15 @@ static void test_kill9_of_new_instance_is_retaken(void **state)
     assert_path_is(old.socket, &owner);
     const char *took[] = {"warn", "nobody listens on; took it over", NULL};
     assert_int_equal(itest_log_count(&old, took), 1);
+    /* The dead instance's private name goes once it is LISTEN_STALE_AGE_S
+     * (10 s) old, at the survivor's next sweep (every 5 s). */
+    struct stat gone;
+    int64_t give_up = itest_now_ms() + 30000;
+    while (stat(dead_private, &gone) == 0 && itest_now_ms() < give_up)
+        usleep(100000);
+    assert_int_equal(stat(dead_private, &gone), -1);
+    const char *removed[] = {"removed", dead_private, "an instance that is gone", NULL};
+    assert_true(itest_log_wait(&old, removed, 1, 5000));
     assert_int_equal(itest_daemon_cleanup(&new), 0);
     assert_int_equal(itest_daemon_cleanup(&old), 0);
 }
@@ -221,17 +261,10 @@ static void test_surge_instance_stopped_first_hands_back(void **state)
 {
     (void)state;
     itest_daemon old, new;
-    pair_init(&old, &new);
-    assert_int_equal(itest_daemon_start(&old, NULL), 0);
     struct stat owner;
-    path_identity(old.socket, &owner);
-    clients_start();
-    wait_ok(50);
-    assert_int_equal(itest_daemon_start(&new, NULL), 0);
-    wait_ok(200);
-    int st = itest_daemon_stop(&new, SIGTERM, 30000);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
+    overlap(&old, &new, &owner);
+    wait_ok(150);
+    stop_clean(&new);
     wait_ok(200);
     clients_stop();
 
@@ -247,17 +280,11 @@ static void test_old_instance_stopped_first_keeps_new(void **state)
 {
     (void)state;
     itest_daemon old, new;
-    pair_init(&old, &new);
-    assert_int_equal(itest_daemon_start(&old, NULL), 0);
-    clients_start();
-    wait_ok(50);
-    assert_int_equal(itest_daemon_start(&new, NULL), 0);
-    struct stat owner;
+    struct stat old_id, owner;
+    overlap(&old, &new, &old_id);
     path_identity(new.socket, &owner);
-    wait_ok(200);
-    int st = itest_daemon_stop(&old, SIGTERM, 30000);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
+    wait_ok(150);
+    stop_clean(&old);
     wait_ok(200);
     clients_stop();
 
@@ -267,8 +294,7 @@ static void test_old_instance_stopped_first_keeps_new(void **state)
     /* The last one out removes the path: nothing is left to serve it. */
     char sock[sizeof new.socket];
     snprintf(sock, sizeof sock, "%s", new.socket);
-    st = itest_daemon_stop(&new, SIGTERM, 30000);
-    assert_true(WIFEXITED(st));
+    stop_clean(&new);
     struct stat gone;
     assert_int_equal(lstat(sock, &gone), -1);
     assert_int_equal(errno, ENOENT);

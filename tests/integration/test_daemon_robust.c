@@ -55,16 +55,8 @@ static itest_qex g_qex;
 static int setup(void **state)
 {
     (void)state;
-    if (geteuid() != 0) {
-        fprintf(stderr, "test_daemon_robust: needs root (clients as other uids, namespaces)\n");
-        return -1;
-    }
     /* Hundreds of client sockets at once. */
-    struct rlimit rl = {8192, 8192};
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return -1;
-    signal(SIGPIPE, SIG_IGN);
-    return itest_qex_open(&g_qex, "/nonexistent/aesm.socket");
+    return itest_root_setup("test_daemon_robust", 8192, &g_qex);
 }
 
 static int teardown(void **state)
