@@ -5,5 +5,7 @@
 
 int bench_quote_main(int argc, char **argv) __attribute__((weak));
 int bench_verify_main(int argc, char **argv) __attribute__((weak));
+/* `bench quote --tdx`: the QGS path beside the AESM path (bench_tdx.c). */
+int bench_tdx_main(int argc, char **argv) __attribute__((weak));
 
 #endif

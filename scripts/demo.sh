@@ -7,6 +7,7 @@
 # verified: by `sgx-quote verify`, and by @phala/dcap-qvl when
 # tests/node/node_modules is installed (`make check` installs it; that is the
 # only step that is ever skipped). Then the same through sgx-quote-helperd.
+# Then a TDX quote for a simulated TD through the daemon's QGS socket.
 # Non-interactive. Any step that fails, and any verification that does not
 # give the expected verdict (VERIFIED: UpToDate), stops the demo with a
 # "demo: FAILED" line and exit status 1.
@@ -115,9 +116,11 @@ fi
 # application's libsgx_quote_ex would.
 # ---------------------------------------------------------------------------
 dsock=$work/run/aesm.socket
+qsock=$work/run/tdx-qgs/qgs.socket
 dstate=$work/daemon-state
-step "8. Start sgx-quote-helperd on $dsock (simulated backend, state in $dstate)"
-"$daemon" --socket "$dsock" --state-dir "$dstate" --init-seed 2>"$work/daemon.log" &
+step "8. Start sgx-quote-helperd on $dsock and the TDX QGS socket $qsock (simulated backend)"
+"$daemon" --socket "$dsock" --qgs-socket "$qsock" --state-dir "$dstate" --init-seed \
+  2>"$work/daemon.log" &
 dpid=$!
 for _ in $(seq 1 100); do
   "$sq" ping --socket "$dsock" --quiet && break
@@ -147,7 +150,25 @@ else
   echo "(dcap-qvl skipped: $node_dir/node_modules is not installed)"
 fi
 
-step "12. Stop the daemon (SIGTERM: finish what is queued, exit 0); its log"
+# TDX (docs/tdx.md): a simulated TD guest's TDREPORT through the QGS socket,
+# as QEMU's quote-generation-socket or libtdx_attest would send it.
+step "12. TDX: a simulated TDREPORT, quoted by the daemon's QGS socket (framed qgs_msg)"
+"$sq" tdx report --state-dir "$dstate" \
+  --report-data "$(printf 'hello, TD' | od -An -tx1 | tr -d ' \n')" -o "$work/td.report"
+"$sq" get --tdx --qgs-socket "$qsock" --report "$work/td.report" -o "$work/td_quote.bin"
+"$sq" inspect "$work/td_quote.bin" | sed -n '1,12p'
+echo "  ..."
+
+step "13. Verify the TDX quote against the TDX collateral (TDX TCB info, TD_QE identity)"
+"$sq" collateral export --tdx --state-dir "$dstate" -o "$work/tdx-collateral"
+verify_ours "$work/td_quote.bin" "$work/tdx-collateral"
+if $have_qvl; then
+  verify_qvl "$work/td_quote.bin" "$work/tdx-collateral"
+else
+  echo "(dcap-qvl skipped: $node_dir/node_modules is not installed)"
+fi
+
+step "14. Stop the daemon (SIGTERM: finish what is queued, exit 0); its log"
 kill -TERM "$dpid"
 drc=0
 wait "$dpid" || drc=$?

@@ -3,7 +3,8 @@
 """Check every manifest under deploy/ without a cluster.
 
 1. yamllint (deploy/.yamllint.yaml) over deploy/.
-2. Render base, overlays/simulation and simulation + components/pod-attribution
+2. Render base, overlays/simulation, overlays/tdx-simulation and simulation +
+   components/pod-attribution
    with kustomize_lite; where kubectl exists, the same with `kubectl
    kustomize`, and the two renderings must be identical.
 3. Schema: every rendered object and example is validated against the
@@ -434,6 +435,7 @@ def renderings(tmp):
                         "components": [f"{rel}/components/pod-attribution"]}, f)
     return {"base": os.path.join(K8S, "base"),
             "overlays/simulation": os.path.join(K8S, "overlays", "simulation"),
+            "overlays/tdx-simulation": os.path.join(K8S, "overlays", "tdx-simulation"),
             "simulation+pod-attribution": combo}
 
 
@@ -501,7 +503,7 @@ def main(argv):
     if "base" in rendered:
         e = daemonset_policy(rendered["base"], hardware=True)
         check("policy base DaemonSet (hardware)", not e, "; ".join(e))
-    for name in ("overlays/simulation", "simulation+pod-attribution"):
+    for name in ("overlays/simulation", "overlays/tdx-simulation", "simulation+pod-attribution"):
         if name in rendered:
             e = daemonset_policy(rendered[name], hardware=False)
             check(f"policy {name} DaemonSet", not e, "; ".join(e))

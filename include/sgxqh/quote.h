@@ -164,6 +164,33 @@ int quote_v3_build(const quote_v3_spec *spec, uint8_t *out, size_t cap, size_t *
 #define QUOTE_V3_SIG_OFFSET 436u
 void quote_v3_set_signature(uint8_t *quote, const uint8_t sig[64]);
 
+/* ---- TDX v4/v5 builder (Intel TDX DCAP Quoting Library API, quote v4;
+ * sgx_quote_5.h for v5) ---- */
+typedef struct {
+    uint16_t version;             /* 4 (TD body 1.0, 584 bytes) or 5 (type 3, 648 bytes) */
+    const uint8_t *td_body;       /* 584 or 648 bytes, as tdx_report_quote_body makes it */
+    uint8_t qe_id[16];            /* goes to user_data[0..16) */
+    const sgx_report_body_t *qe_report; /* certified TD-QE report body */
+    const uint8_t *qe_report_sig;  /* 64, PCK signature over the QE report */
+    const uint8_t *attest_pub_key; /* 64 */
+    const uint8_t *qe_auth_data;
+    uint16_t qe_auth_data_len;
+    const uint8_t *cert_data;      /* type 5: PEM chain (+ NUL) */
+    uint32_t cert_data_len;
+} quote_td_spec;
+
+/* Size of the buffer the TD quoting library hands out, which is what QGS
+ * sends: always the v5 size (54 + 648 + 4 + signature data), so a v4 quote
+ * ends in 70 zero bytes. 0 on a bad spec or a quote over QUOTE_MAX_SIZE. */
+size_t quote_td_size(const quote_td_spec *spec);
+/* Bytes the signature covers: 632 (v4) or 702 (v5). */
+size_t quote_td_signed_len(const quote_td_spec *spec);
+/* Writes the quote with a zero attestation signature (the caller signs
+ * out[0, quote_td_signed_len) and stores r‖s with quote_td_set_signature),
+ * zero-padded to quote_td_size. *len as for quote_v3_build. */
+int quote_td_build(const quote_td_spec *spec, uint8_t *out, size_t cap, size_t *len);
+void quote_td_set_signature(const quote_td_spec *spec, uint8_t *quote, const uint8_t sig[64]);
+
 /* ---- reports ---- */
 /* quote-format §4.1: the target info an enclave's report describes. */
 void sgx_target_info_from_report(const sgx_report_body_t *body, sgx_target_info_t *ti);

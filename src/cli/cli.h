@@ -33,6 +33,9 @@ int cmd_ping(int argc, char **argv) __attribute__((weak));
 int cmd_doctor(int argc, char **argv) __attribute__((weak));
 int cmd_bench(int argc, char **argv) __attribute__((weak));
 int cmd_enclave(int argc, char **argv) __attribute__((weak));
+int cmd_tdx(int argc, char **argv) __attribute__((weak));
+/* `get --tdx` (cmd_tdx.c): cmd_get hands its arguments over unchanged. */
+int cli_get_tdx(int argc, char **argv) __attribute__((weak));
 
 /* Out-of-process quoting through our libsgx_quote_ex (src/client); used by
  * `get` without --in-process. socket_path NULL = the client's default

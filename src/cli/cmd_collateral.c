@@ -15,7 +15,7 @@
 static void export_usage(FILE *to)
 {
     fprintf(to,
-            "usage: sgx-quote collateral export [platform options] -o DIR\n"
+            "usage: sgx-quote collateral export [--tdx] [platform options] -o DIR\n"
             "  Writes the simulated platform's collateral into DIR (created if missing):\n"
             "  pck_chain.pem tcb_info.json tcb_chain.pem qe_identity.json qe_chain.pem\n"
             "  root_ca_crl.der pck_crl.der pck_crl_chain.pem root.pem collateral.json\n"
@@ -24,6 +24,8 @@ static void export_usage(FILE *to)
             "  Use the same platform options as for `sgx-quote get` (the TCB settings\n"
             "  must match the quotes'); trust DIR/root.pem only for testing.\n"
             "  -o, --out DIR        output directory\n"
+            "  --tdx                the set for TDX quotes: TDX TCB info v3 (tdxModule,\n"
+            "                       tdxModuleIdentities) and the TD_QE identity (docs/tdx.md)\n"
             "%s"
             "exit codes: 0 ok, 1 failed (seed refused, impossible TCB setting), 2 usage,\n"
             "            3 file I/O (output, unreadable seed, state directory)\n",
@@ -34,12 +36,14 @@ static int collateral_export(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},
+        {"tdx", no_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         SIM_PLATFORM_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "collateral export";
     const char *out = NULL;
+    bool tdx = false;
     cli_sim sim;
     cli_sim_init(&sim);
     int c;
@@ -47,6 +51,7 @@ static int collateral_export(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
+        case 't': tdx = true; break;
         case 'h': export_usage(stdout); return CLI_EXIT_OK;
         default: {
             int r = cli_sim_option(&sim, c, optarg, cmd);
@@ -72,14 +77,15 @@ static int collateral_export(int argc, char **argv)
     if (rc != CLI_EXIT_OK)
         return rc;
     char err[1024] = "";
-    int s = sim_collateral_export(p, out, err, sizeof err);
+    int s = tdx ? sim_collateral_export_tdx(p, out, err, sizeof err)
+                : sim_collateral_export(p, out, err, sizeof err);
     if (s != SIM_OK) {
         fprintf(stderr, "sgx-quote %s: %s\n", cmd, err[0] != '\0' ? err : sim_strerror(s));
         rc = s == SIM_E_IO ? CLI_EXIT_IO : CLI_EXIT_FAIL;
     } else {
-        printf("exported collateral for instance '%s' (TCB status %s) to %s; trust anchor: "
+        printf("exported %s collateral for instance '%s' (TCB status %s) to %s; trust anchor: "
                "%s/root.pem\n",
-               sim_instance(p), sim_tcb_status_name(sim_tcb(p)->tcb_status), out, out);
+               tdx ? "TDX" : "SGX", sim_instance(p), sim_tcb_status_name(sim_tcb(p)->tcb_status), out, out);
     }
     sim_platform_close(p);
     return rc;

@@ -28,7 +28,8 @@ const char SIM_PLATFORM_HELP[] =
     "  --sim-tcb-status S   UpToDate, SWHardeningNeeded, ConfigurationNeeded, OutOfDate\n"
     "                       or Revoked: the status the collateral gives this platform\n"
     "  --sim-tcb KEY=VALUE  TCB setting (repeatable): fmspc, pceid, tcb, pcesvn, pce-svn,\n"
-    "                       qe-svn, sgx-type (docs/simulation.md)\n"
+    "                       qe-svn, sgx-type; TDX: tee-tcb-svn, td-qe-svn,\n"
+    "                       tdx-module-status (docs/simulation.md, docs/tdx.md)\n"
     "  --now TIME           build certificates/collateral around this time: Unix\n"
     "                       seconds or RFC 3339 (2025-01-02T03:04:05Z); default: now\n";
 

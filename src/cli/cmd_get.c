@@ -28,6 +28,7 @@ static void get_usage(FILE *to)
             "                     (--report FILE | --sim-enclave [identity options])\n"
             "                     [--nonce HEX --qe-report-out FILE] -o QUOTE\n"
             "  Produces an SGX ECDSA (v3) quote for an enclave report.\n"
+            "  (TDX quotes: sgx-quote get --tdx --help)\n"
             "  --in-process         quote with the simulated platform in this process\n"
             "                       (default: ask the daemon through the aesm socket)\n"
             "  --socket PATH        daemon socket (default: SGX_AESM_ADDR if absolute, else\n"
@@ -193,6 +194,11 @@ static void print_json(const get_args *a, int rc, const char *error, size_t quot
 
 int cmd_get(int argc, char **argv)
 {
+    /* TDX quotes take other inputs (a TDREPORT) and another socket (QGS). */
+    for (int i = 1; i < argc && cli_get_tdx != NULL; i++) {
+        if (strcmp(argv[i], "--tdx") == 0)
+            return cli_get_tdx(argc, argv);
+    }
     get_args a;
     memset(&a, 0, sizeof a);
     cli_sim_init(&a.sim);

@@ -24,6 +24,7 @@ static const struct {
     {"verify", "verify a quote against collateral and a trusted root"},
     {"collateral", "export the simulated platform's collateral"},
     {"enclave", "make a simulated enclave report"},
+    {"tdx", "make a simulated TDX TDREPORT"},
     {"ping", "check that the daemon answers (health probe)"},
     {"doctor", "check this node's SGX set-up and explain problems"},
     {"bench", "measure quote and verify throughput"},
@@ -36,6 +37,7 @@ static cli_command_fn command_fn(const char *name)
     if (strcmp(name, "verify") == 0) return cmd_verify;
     if (strcmp(name, "collateral") == 0) return cmd_collateral;
     if (strcmp(name, "enclave") == 0) return cmd_enclave;
+    if (strcmp(name, "tdx") == 0) return cmd_tdx;
     if (strcmp(name, "ping") == 0) return cmd_ping;
     if (strcmp(name, "doctor") == 0) return cmd_doctor;
     if (strcmp(name, "bench") == 0) return cmd_bench;

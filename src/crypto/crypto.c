@@ -72,6 +72,27 @@ int crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
     return crypto_sha256_parts(&part, 1, out);
 }
 
+int crypto_sha384(const void *data, size_t len, uint8_t out[CRYPTO_SHA384_LEN])
+{
+    if (out == NULL || (data == NULL && len > 0))
+        return CRYPTO_E_INVALID;
+    return EVP_Digest(data, len, out, NULL, EVP_sha384(), NULL) == 1 ? CRYPTO_OK
+                                                                     : CRYPTO_E_OPENSSL;
+}
+
+int crypto_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
+                       uint8_t out[CRYPTO_SHA256_LEN])
+{
+    size_t outl = 0;
+    if (key == NULL || out == NULL || (data == NULL && len > 0))
+        return CRYPTO_E_INVALID;
+    if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, key_len, data, len, out,
+                  CRYPTO_SHA256_LEN, &outl) == NULL ||
+        outl != CRYPTO_SHA256_LEN)
+        return CRYPTO_E_OPENSSL;
+    return CRYPTO_OK;
+}
+
 int crypto_sha256_parts(const crypto_buf *parts, size_t n, uint8_t out[CRYPTO_SHA256_LEN])
 {
     int rc = CRYPTO_E_OPENSSL;

@@ -44,6 +44,14 @@ typedef struct {
 } crypto_buf;
 int crypto_sha256_parts(const crypto_buf *parts, size_t n, uint8_t out[CRYPTO_SHA256_LEN]);
 
+/* SHA-384 (TDX measurements and the TDREPORT hashes are SHA-384). */
+#define CRYPTO_SHA384_LEN 48
+int crypto_sha384(const void *data, size_t len, uint8_t out[CRYPTO_SHA384_LEN]);
+
+/* HMAC-SHA256 (RFC 2104); the simulated TDREPORT MAC (docs/tdx.md). */
+int crypto_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
+                       uint8_t out[CRYPTO_SHA256_LEN]);
+
 /* HKDF-SHA256 (RFC 5869). salt may be NULL/0. */
 int crypto_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
                        const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);

@@ -55,6 +55,8 @@ enum {
     OPT_LOG_FORMAT,
     OPT_LOG_LEVEL,
     OPT_HTTP_LISTEN,
+    OPT_QGS_SOCKET,
+    OPT_QGS_VSOCK_PORT,
     OPT_CONFIG,
     OPT_PROC_ROOT,
     OPT_FAULT_FILE,
@@ -124,6 +126,11 @@ static const opt_def OPTS[] = {
     {"log-level", OPT_LOG_LEVEL, "LEVEL", "error, warn, info or debug (default info)", NULL, true},
     {"http-listen", OPT_HTTP_LISTEN, "ADDR:PORT",
      "serve /metrics, /healthz, /readyz here (default: off)", NULL, false},
+    {"qgs-socket", OPT_QGS_SOCKET, "PATH",
+     "also serve TDX quotes (Intel QGS protocol) here, e.g. /var/run/tdx-qgs/qgs.socket "
+     "(default: off; needs --backend sim)", "tdx", false},
+    {"qgs-vsock-port", OPT_QGS_VSOCK_PORT, "N",
+     "... and on AF_VSOCK port N, any CID (QGS's default is 4050; default: off)", NULL, false},
     {"config", OPT_CONFIG, "FILE", "read settings from FILE (again on SIGHUP)", NULL, false},
     {"proc-root", OPT_PROC_ROOT, "DIR", "read callers' cgroups from DIR/PID/cgroup (default /proc)",
      NULL, false},
@@ -440,6 +447,17 @@ static int apply_option(daemon_config *cfg, int id, const char *value, const cha
             return -1;
         cfg->http_listen = s;
         return 0;
+    case OPT_QGS_SOCKET:
+        if (s[0] == '\0' || strcmp(s, "off") == 0) {
+            cfg->qgs_socket = NULL;
+            return 0;
+        }
+        if (s[0] != '/')
+            return fail(err, cap, "%s needs an absolute path, got '%s'", where, s);
+        cfg->qgs_socket = s;
+        return 0;
+    case OPT_QGS_VSOCK_PORT:
+        return parse_u32(where, s, 0, UINT32_MAX - 1, &cfg->qgs_vsock_port, err, cap);
     case OPT_CONFIG:
         cfg->config_file = s;
         return 0;
@@ -783,6 +801,8 @@ void daemon_config_reload(daemon_config *live, const daemon_config *fresh, char 
     DIFF(live->max_buf_size != fresh->max_buf_size, "max-buf-size");
     DIFF(live->workers != fresh->workers, "workers");
     DIFF(!same_str(live->http_listen, fresh->http_listen), "http-listen");
+    DIFF(!same_str(live->qgs_socket, fresh->qgs_socket), "qgs-socket");
+    DIFF(live->qgs_vsock_port != fresh->qgs_vsock_port, "qgs-vsock-port");
     DIFF(!same_str(live->proc_root, fresh->proc_root), "proc-root");
     DIFF(!same_str(live->fault_file, fresh->fault_file), "fault-file");
 #undef DIFF

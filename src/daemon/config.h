@@ -84,6 +84,8 @@ typedef struct {
     log_level log_lvl;
 
     const char *http_listen; /* "ADDR:PORT"; NULL = no HTTP endpoint */
+    const char *qgs_socket;  /* TDX QGS Unix socket; NULL = off (docs/tdx.md) */
+    uint32_t qgs_vsock_port; /* TDX QGS AF_VSOCK port, any CID; 0 = off */
 
     /* --allow-uid/--allow-gid as given ("" = not set) and the parsed ACL.
      * The server also admits the daemon's own effective uid, but only from

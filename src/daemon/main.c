@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <linux/vm_sockets.h>
 
 #include "backend/backend.h"
 #include "backend/backend_hw.h"
@@ -29,6 +31,7 @@
 #include "daemon/service.h"
 #include "ops/ops_metrics.h"
 #include "ops/ratelimit.h"
+#include "qgs/qgs_service.h"
 #include "sim/sim.h"
 #include "sgxqh/aesm_error.h"
 #include "sgxqh_config.h"
@@ -107,6 +110,47 @@ static void log_sim_platform(backend *inner, const backend_config *bc)
                           "format (docs/simulation.md \"The seed file\")", seed);
 }
 
+/* TDX QGS listeners (docs/tdx.md): the Unix socket (bound privately like
+ * the AESM one, published later) and the vsock port. The simulated TD
+ * quoting enclave is the only TDX backend: refuse to start otherwise rather
+ * than answer TDs with errors. 0, or -1 after logging why. */
+static int open_qgs_listeners(const daemon_config *cfg, backend *inner, qgs_backend *qgs,
+                              listen_socket *qls, int *vsock_fd)
+{
+    char err[512];
+    if (cfg->qgs_socket == NULL && cfg->qgs_vsock_port == 0)
+        return 0;
+    struct sim_platform *p = backend_sim_platform(inner);
+    if (p == NULL) {
+        log_msg(LOG_ERROR, "--qgs-socket/--qgs-vsock-port need --backend sim: the TDX "
+                           "hardware backend (Intel's TD quoting library) is not supported yet "
+                           "(docs/tdx.md)");
+        return -1;
+    }
+    qgs_backend_sim_init(qgs, p);
+    if (cfg->qgs_socket != NULL &&
+        listen_socket_open(qls, cfg->qgs_socket, cfg->socket_mode,
+                           cfg->socket_group_set ? (long long)cfg->socket_group : -1, err,
+                           sizeof err) != 0) {
+        log_msg(LOG_ERROR, "QGS socket: %s", err);
+        return -1;
+    }
+    if (cfg->qgs_vsock_port != 0) {
+        struct sockaddr_vm sa = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
+                                 .svm_port = cfg->qgs_vsock_port};
+        int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1024) != 0) {
+            log_msg(LOG_ERROR, "QGS vsock port %u: %s (is the vhost-vsock / vsock module "
+                               "loaded?)", cfg->qgs_vsock_port, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return -1;
+        }
+        *vsock_fd = fd;
+    }
+    return 0;
+}
+
 /* The first readiness check (a canary quote), off the main thread. */
 static void *first_readiness(void *arg)
 {
@@ -137,6 +181,10 @@ int main(int argc, char **argv)
     ops_metrics metrics;
     bool have_metrics = false;
     listen_socket ls = {.fd = -1};
+    listen_socket qls = {.fd = -1};
+    bool qgs_listening = false;
+    int vsock_fd = -1;
+    qgs_backend qgs;
     pthread_t warm;
     bool warm_started = false;
     bool listening = false;
@@ -255,6 +303,9 @@ int main(int argc, char **argv)
         goto out;
     }
     listening = true;
+    if (open_qgs_listeners(&cfg, inner, &qgs, &qls, &vsock_fd) != 0)
+        goto out;
+    qgs_listening = qls.fd >= 0;
 
     atomic_store(&shared.heartbeat_ms, daemon_mono_ms());
     char http_bound[128] = "";
@@ -269,6 +320,10 @@ int main(int argc, char **argv)
     }
     if (listen_socket_publish(&ls, err, sizeof err) != 0) {
         log_msg(LOG_ERROR, "socket: %s", err);
+        goto out;
+    }
+    if (qgs_listening && listen_socket_publish(&qls, err, sizeof err) != 0) {
+        log_msg(LOG_ERROR, "QGS socket: %s", err);
         goto out;
     }
 
@@ -286,6 +341,9 @@ int main(int argc, char **argv)
     logfmt_uint(&r, "max_connections_per_peer", cfg.max_connections_per_peer);
     logfmt_uint(&r, "max_buf_size", cfg.max_buf_size);
     logfmt_str_opt(&r, "http_listen", http_bound);
+    logfmt_str_opt(&r, "qgs_socket", cfg.qgs_socket);
+    if (cfg.qgs_vsock_port != 0)
+        logfmt_uint(&r, "qgs_vsock_port", cfg.qgs_vsock_port);
     logfmt_str_opt(&r, "allow_uid", cfg.allow_uid);
     logfmt_str_opt(&r, "allow_gid", cfg.allow_gid);
     if (cfg.rate_limit > 0) {
@@ -316,6 +374,9 @@ int main(int argc, char **argv)
         .rl = rl,
         .shared = &shared,
         .stats = &stats,
+        .qgs = qgs_listening || vsock_fd >= 0 ? &qgs : NULL,
+        .qgs_ls = qgs_listening ? &qls : NULL,
+        .qgs_vsock_fd = vsock_fd,
     };
     exit_code = server_run(&env);
 
@@ -349,6 +410,12 @@ out:
         listen_socket_remove_if_ours(&ls);
     if (ls.fd >= 0)
         close(ls.fd);
+    if (qgs_listening)
+        listen_socket_remove_if_ours(&qls);
+    if (qls.fd >= 0)
+        close(qls.fd);
+    if (vsock_fd >= 0)
+        close(vsock_fd);
     readiness_free(ready);
     ratelimit_free(rl);
     if (svc != NULL)

@@ -16,6 +16,10 @@
  * rejection is counted in the metrics and logged once with the peer's
  * identity (repeated rejections: one line per peer and reason per second,
  * plus a count of the lines left out).
+ * A second protocol, TDX QGS (src/qgs, docs/tdx.md), arrives on its own
+ * listeners (--qgs-socket, --qgs-vsock-port) and shares all of the above;
+ * only its framing (4-byte big-endian length, or a bare 1024-byte TDREPORT)
+ * and its service differ (the `qgs` branches below).
  */
 #include "daemon/server.h"
 
@@ -38,6 +42,7 @@
 #include "daemon/log.h"
 #include "ops/conncount.h"
 #include "ops/peer.h"
+#include "qgs/qgs_service.h"
 #include "sgxqh/aesm_error.h"
 #include "wire/wire.h"
 
@@ -136,6 +141,9 @@ typedef struct conn {
     bool slot_counted;     /* holds a connection slot under peer_key (srv->slots) */
     bool self;             /* the daemon's own uid from its own PID namespace */
     bool cut;              /* its reply was not read by the deadline (logged once) */
+    bool qgs;              /* came in on a QGS listener: QGS framing and service */
+    const char *qgs_result; /* QGS: "ok" or what failed (qgs_result.result) */
+    char qgs_detail[256];
     log_peer peer;
     unsigned long long peer_start; /* /proc/PID/stat start time, when peer_start_ok */
     bool peer_start_ok;
@@ -166,6 +174,8 @@ struct server {
     server_stats *stats;
     ops_metrics *metrics;
     uv_pipe_t listener;
+    uv_pipe_t qgs_listener, qgs_vsock; /* when env->qgs_ls / env->qgs_vsock_fd are given */
+    bool qgs_listening, vsock_listening;
     int sig_fd;          /* signalfd for SIGTERM, SIGINT, SIGHUP */
     uv_poll_t sig_poll;
     uv_timer_t drain_timer, heartbeat;
@@ -530,8 +540,10 @@ static void conn_finish_request(conn *c, bool delivered)
     bool replied = delivered && c->res.action == SERVICE_REPLY;
     double seconds = (double)(uv_hrtime() - c->t_request_ns) / 1e9;
     const char *op = c->res.op != NULL ? c->res.op : "unknown";
-    ops_metrics_request(srv->metrics, op, replied ? aesm_error_name(c->res.aesm_code) : "closed",
-                        seconds);
+    const char *result = replied ? aesm_error_name(c->res.aesm_code) : "closed";
+    if (c->qgs)
+        result = c->rate_limited ? "rate-limited" : c->qgs_result != NULL ? c->qgs_result : "closed";
+    ops_metrics_request(srv->metrics, op, result, seconds);
     if (c->res.has_svn && replied &&
         (!srv->have_svn || srv->qe_svn != c->res.qe_svn || srv->pce_svn != c->res.pce_svn)) {
         srv->have_svn = true;
@@ -543,6 +555,8 @@ static void conn_finish_request(conn *c, bool delivered)
         ops_metrics_rejected(srv->metrics, OPS_REJECT_RATELIMIT);
 
     bool ok = replied && c->res.aesm_code == AESM_SUCCESS && !c->rate_limited;
+    if (c->qgs)
+        ok = c->qgs_result != NULL && strcmp(c->qgs_result, "ok") == 0 && !c->rate_limited;
     log_level lv = ok ? LOG_INFO : LOG_WARN;
     if (!log_enabled(lv))
         return;
@@ -557,7 +571,13 @@ static void conn_finish_request(conn *c, bool delivered)
     logfmt_str(&r, "op", op);
     logfmt_str(&r, "peer", c->peer_key);
     logfmt_str(&r, "identity", ops_id_source_name(c->id_by));
-    if (c->res.action == SERVICE_REPLY) {
+    if (c->qgs) {
+        logfmt_str(&r, "protocol", "qgs");
+        logfmt_str(&r, "result", result);
+        if (c->res.action != SERVICE_REPLY)
+            logfmt_str(&r, "reply", "none");
+        logfmt_str_opt(&r, "detail", c->qgs_detail);
+    } else if (c->res.action == SERVICE_REPLY) {
         logfmt_str(&r, "result", aesm_error_name(c->res.aesm_code));
         logfmt_int(&r, "code", c->res.aesm_code);
     } else {
@@ -578,6 +598,8 @@ static void conn_finish_request(conn *c, bool delivered)
         logfmt_str(&r, "hint", reject_hint(OPS_REJECT_RATELIMIT));
     else if (c->res.action == SERVICE_REPLY && c->res.aesm_code != AESM_SUCCESS)
         logfmt_str_opt(&r, "hint", aesm_error_hint(c->res.aesm_code));
+    else if (c->qgs && !ok)
+        logfmt_str(&r, "hint", "QGS answers failures with 0x00012001 or a close; docs/tdx.md");
     else if (c->res.action != SERVICE_REPLY)
         logfmt_str(&r, "hint", "not a request this service knows (aesm §1.3): closed unanswered");
     log_emit(&r);
@@ -787,9 +809,44 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     }
 }
 
+/* QGS: the service wants the request as the client sent it (prefix and
+ * all); its reply, or its close, is handed on as an AESM service result so
+ * the write/unread/close path is shared. */
+static void conn_qgs_handle(conn *c)
+{
+    qgs_result q;
+    size_t len = WIRE_PREFIX_SIZE + c->body_len;
+    uint8_t *req = malloc(len);
+    memset(&c->res, 0, sizeof c->res);
+    c->res.action = SERVICE_CLOSE;
+    c->res.aesm_code = -1;
+    c->res.op = "Invalid";
+    c->qgs_result = "QGS_E_NOMEM";
+    if (req == NULL)
+        return;
+    memcpy(req, c->prefix, WIRE_PREFIX_SIZE);
+    if (c->body_len > 0)
+        memcpy(req + WIRE_PREFIX_SIZE, c->body, c->body_len);
+    qgs_service_handle(c->srv->env->qgs, req, len, &q);
+    free(req);
+    c->res.op = q.op; /* static strings */
+    c->qgs_result = q.result;
+    snprintf(c->qgs_detail, sizeof c->qgs_detail, "%s", q.detail);
+    if (q.reply != NULL) {
+        c->res.action = SERVICE_REPLY;
+        c->res.aesm_code = 0;
+        c->res.frame = q.reply;
+        c->res.frame_len = q.reply_len;
+    }
+}
+
 static void work_run(uv_work_t *w)
 {
     conn *c = w->data;
+    if (c->qgs) {
+        conn_qgs_handle(c);
+        return;
+    }
     service_handle(c->srv->env->svc, c->body, c->body_len, &c->res);
 }
 
@@ -920,6 +977,15 @@ static void conn_dispatch(conn *c)
         return;
     }
     c->state = CONN_WORKING;
+    if (c->qgs && c->rate_limited) {
+        /* QGS has no "busy" answer: closed unanswered, as it does on any
+         * failure it cannot put in a reply. */
+        memset(&c->res, 0, sizeof c->res);
+        c->res.action = SERVICE_CLOSE;
+        c->res.op = "RateLimited";
+        conn_after_service(c, false);
+        return;
+    }
     if (c->rate_limited) {
         /* Decode and answer AESM_BUSY in the matching sub-message: cheap,
          * no backend, so right here on the loop. */
@@ -927,7 +993,7 @@ static void conn_dispatch(conn *c)
         conn_after_service(c, false);
         return;
     }
-    if (!service_needs_backend(c->body, c->body_len)) {
+    if (!c->qgs && !service_needs_backend(c->body, c->body_len)) {
         /* GetSupportedAttKeyIDNum/IDs, SelectAttKeyID, the InitQuoteEx size
          * query, legacy and unknown requests: no backend, no crypto, a few
          * microseconds. Answered here, they never queue behind quotes that
@@ -989,8 +1055,21 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (c->prefix_got < WIRE_PREFIX_SIZE)
             return;
         uint32_t len = 0;
-        int rc = wire_prefix_decode(c->prefix, WIRE_PREFIX_SIZE, c->srv->cfg->max_request_bytes,
+        int rc = WIRE_OK;
+        if (c->qgs) {
+            /* Big-endian length, or the first bytes of a bare TDREPORT
+             * (then exactly 1020 more): qgs_frame_classify. */
+            size_t need = 0;
+            qgs_frame_kind k = qgs_frame_classify(c->prefix, WIRE_PREFIX_SIZE, &need);
+            if (k == QGS_FRAME_INVALID ||
+                need - WIRE_PREFIX_SIZE > c->srv->cfg->max_request_bytes)
+                rc = WIRE_E_TOO_LARGE;
+            else
+                len = (uint32_t)(need - WIRE_PREFIX_SIZE);
+        } else {
+            rc = wire_prefix_decode(c->prefix, WIRE_PREFIX_SIZE, c->srv->cfg->max_request_bytes,
                                     &len);
+        }
         if (rc != WIRE_OK) {
             /* aesm §9.3: oversize → close without replying. */
             conn_reject(c, OPS_REJECT_OVERSIZE, "length prefix above --max-request-bytes",
@@ -1082,6 +1161,7 @@ static void on_connection(uv_stream_t *listener, int status)
         log_msg(LOG_ERROR, "out of memory accepting a connection");
         return;
     }
+    c->qgs = listener != (uv_stream_t *)&srv->listener;
     if (uv_accept(listener, (uv_stream_t *)&c->pipe) != 0) {
         conn_close(c);
         return;
@@ -1202,6 +1282,8 @@ static void on_signal(server *srv, int signum)
             log_msg(LOG_WARN, "second SIGINT: exiting without waiting for %u connection(s)",
                     srv->active);
             listen_socket_remove_if_ours(srv->env->ls);
+            if (srv->env->qgs_ls != NULL)
+                listen_socket_remove_if_ours(srv->env->qgs_ls);
             (void)log_flush(1000);
             _exit(1);
         }
@@ -1219,6 +1301,13 @@ static void on_signal(server *srv, int signum)
     listen_socket_remove_if_ours(srv->env->ls);
     server_accept_backlog(srv);
     uv_close((uv_handle_t *)&srv->listener, on_handle_closed_noop);
+    if (srv->env->qgs_ls != NULL)
+        listen_socket_remove_if_ours(srv->env->qgs_ls);
+    if (srv->qgs_listening)
+        uv_close((uv_handle_t *)&srv->qgs_listener, on_handle_closed_noop);
+    if (srv->vsock_listening)
+        uv_close((uv_handle_t *)&srv->qgs_vsock, on_handle_closed_noop);
+    srv->qgs_listening = srv->vsock_listening = false;
     uv_timer_start(&srv->drain_timer, on_drain_timeout, srv->cfg->drain_timeout_ms, 0);
     uv_unref((uv_handle_t *)&srv->drain_timer);
     server_maybe_finish(srv);
@@ -1266,6 +1355,19 @@ static void on_heartbeat(uv_timer_t *t)
 }
 
 /* ---- entry point ------------------------------------------------------- */
+
+/* A further listener (QGS Unix socket, QGS vsock) in the same loop. */
+static int server_listen_extra(server *srv, uv_pipe_t *p, int fd, const char *what)
+{
+    uv_pipe_init(&srv->loop, p, 0);
+    p->data = srv;
+    int rc = uv_pipe_open(p, fd);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)p, 1024, on_connection);
+    if (rc != 0)
+        log_msg(LOG_ERROR, "cannot use the %s: %s", what, uv_strerror(rc));
+    return rc;
+}
 
 int server_run(const server_env *env)
 {
@@ -1338,6 +1440,16 @@ int server_run(const server_env *env)
         log_msg(LOG_ERROR, "listen: %s", uv_strerror(rc));
         goto out;
     }
+    if (env->qgs_ls != NULL &&
+        (rc = server_listen_extra(srv, &srv->qgs_listener, env->qgs_ls->fd, "QGS socket")) == 0) {
+        env->qgs_ls->fd = -1;
+        srv->qgs_listening = true;
+    }
+    if (rc == 0 && env->qgs_vsock_fd >= 0 &&
+        (rc = server_listen_extra(srv, &srv->qgs_vsock, env->qgs_vsock_fd, "QGS vsock")) == 0)
+        srv->vsock_listening = true;
+    if (rc != 0)
+        goto out;
     uv_poll_start(&srv->sig_poll, UV_READABLE, on_signalfd);
 
     /* Heartbeat for /healthz and the systemd watchdog (WatchdogSec=): a

@@ -18,6 +18,7 @@
 #include "daemon/http.h"
 #include "daemon/listen.h"
 #include "daemon/service.h"
+#include "qgs/qgs_service.h"
 #include "ops/ops_metrics.h"
 #include "ops/ratelimit.h"
 
@@ -51,6 +52,11 @@ typedef struct {
     ratelimit *rl;
     daemon_shared *shared;
     server_stats *stats;
+    /* TDX QGS (docs/tdx.md): its service backend and listeners; NULL / -1
+     * when --qgs-socket / --qgs-vsock-port are not given. */
+    const qgs_backend *qgs;
+    listen_socket *qgs_ls;
+    int qgs_vsock_fd;
 } server_env;
 
 /* Blocks SIGTERM, SIGINT and SIGHUP in the calling thread, so that every

@@ -31,6 +31,7 @@
 typedef struct {
     uint8_t comps[16];
     uint16_t pcesvn;
+    const uint8_t *tdx_comps; /* 16 tdxtcbcomponents (TDX TCB info), else NULL */
     const char *date;
     const char *status;
     const char *const *advisories; /* NULL-terminated, may be NULL */
@@ -56,7 +57,7 @@ static void hex_upper(const uint8_t *in, size_t len, char *out)
 /* The levels, highest first (both verifiers take the first level the
  * platform reaches, §6.3), so that the platform's own TCB lands on a level
  * whose status is exactly cfg->tcb_status. */
-static int tcb_levels(const sim_tcb_config *cfg, tcb_level levels[3], size_t *n)
+static int tcb_levels(const sim_tcb_config *cfg, tcb_level levels[4], size_t *n)
 {
     size_t k = 0;
     tcb_level plat = {.pcesvn = cfg->pcesvn, .date = TCB_DATE_PLATFORM};
@@ -140,6 +141,19 @@ static json_t *advisory_array(const char *const *adv)
     return a;
 }
 
+static json_t *svn_components(const uint8_t comps[16])
+{
+    json_t *arr = json_array();
+    for (int i = 0; arr != NULL && i < 16; i++) {
+        json_t *c = json_object();
+        if (json_array_append_new(arr, c) != 0 || set_new(c, "svn", json_integer(comps[i])) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
 static json_t *tcb_level_json(const tcb_level *l)
 {
     json_t *level = json_object();
@@ -161,6 +175,8 @@ static json_t *tcb_level_json(const tcb_level *l)
         bad |= bad || set_new(c, "svn", json_integer(l->comps[i])) != 0;
     }
     bad |= bad || set_new(tcb, "pcesvn", json_integer(l->pcesvn)) != 0;
+    if (!bad && l->tdx_comps != NULL)
+        bad |= set_new(tcb, "tdxtcbcomponents", svn_components(l->tdx_comps)) != 0;
     bad |= bad || set_new(level, "tcbDate", json_string(l->date)) != 0;
     bad |= bad || set_new(level, "tcbStatus", json_string(l->status)) != 0;
     if (!bad && l->advisories != NULL)
@@ -179,14 +195,66 @@ static int dump_body(json_t *obj, char **out)
     return *out != NULL ? SIM_OK : SIM_E_CRYPTO;
 }
 
-/* quote-format §6.2, Intel's key order. */
-int sim_tcb_info_body(const sim_platform *p, time_t now, char **out)
+static json_t *tdx_module_json(void);
+
+/* A module SVN below the newest one, said in a way both verifiers hear: QVL
+ * skips tdxtcbcomponents[0..1] when the module has a major version and asks
+ * the module identity (OutOfDate / Revoked there, tdx_module_identities_json);
+ * dcap-qvl compares all 16 bytes and ignores module identities. So a level
+ * for the next module SVN keeps the platform's status (QVL matches it), and
+ * the platform's own level gets the status QVL converges to (dcap-qvl
+ * matches that one). */
+static int module_status_levels(const sim_tcb_config *cfg, const uint8_t comps[16],
+                                uint8_t newer_comps[16], tcb_level levels[4], size_t *n)
 {
-    tcb_level levels[3];
+    size_t plat = 0;
+    while (plat < *n && strcmp(levels[plat].date, TCB_DATE_PLATFORM) != 0)
+        plat++;
+    if (plat == *n || *n >= 4 || comps[0] == 255)
+        return SIM_E_CONFIG; /* nothing is newer than module SVN 255 */
+    memcpy(newer_comps, comps, 16);
+    newer_comps[0]++;
+    memmove(&levels[plat + 1], &levels[plat], (*n - plat) * sizeof levels[0]);
+    (*n)++;
+    levels[plat].tdx_comps = newer_comps;
+    levels[plat].date = TCB_DATE_NEWER;
+    tcb_level *l = &levels[plat + 1];
+    if (cfg->tdx_module_status == SIM_TCB_REVOKED) {
+        l->status = "Revoked";
+        l->advisories = ADV_REVOKED;
+    } else if (strcmp(l->status, "ConfigurationNeeded") == 0) {
+        l->status = "OutOfDateConfigurationNeeded";
+        l->advisories = ADV_OUT_OF_DATE;
+    } else if (strcmp(l->status, "Revoked") != 0) {
+        l->status = "OutOfDate";
+        l->advisories = ADV_OUT_OF_DATE;
+    }
+    return SIM_OK;
+}
+static json_t *tdx_module_identities_json(const sim_tcb_config *cfg);
+
+/* Intel PCS API v4 "TCB Info" key order; TDX ("TDX TCB
+ * Info"): id "TDX", tdxModule and tdxModuleIdentities before the levels,
+ * and 16 tdxtcbcomponents in every level. */
+static int tcb_info_body(const sim_platform *p, time_t now, bool tdx, char **out)
+{
+    tcb_level levels[4];
     size_t n = 0;
     char issue[21], next[21], fmspc[13], pceid[5];
+    uint8_t tdx_comps[16], tdx_newer[16];
     int rc = tcb_levels(&p->tcb, levels, &n);
     if (rc != SIM_OK)
+        return rc;
+    /* The module's own SVN and major version (bytes 0 and 1) are judged by
+     * its module identity; the level asks for module major 0 so that a
+     * verifier comparing all 16 bytes (dcap-qvl) and one skipping the first
+     * two (QVL) pick the same level. */
+    memcpy(tdx_comps, p->tcb.tee_tcb_svn, sizeof tdx_comps);
+    tdx_comps[1] = 0;
+    for (size_t i = 0; tdx && i < n; i++)
+        levels[i].tdx_comps = tdx_comps;
+    if (tdx && p->tcb.tdx_module_status != SIM_TCB_UP_TO_DATE &&
+        (rc = module_status_levels(&p->tcb, tdx_comps, tdx_newer, levels, &n)) != SIM_OK)
         return rc;
     time_format_iso8601(sim_issue_time(now), issue); /* backdated: clock skew */
     time_format_iso8601(now + SIM_COLLATERAL_LIFETIME, next);
@@ -198,7 +266,7 @@ int sim_tcb_info_body(const sim_platform *p, time_t now, char **out)
     int bad = o == NULL || arr == NULL;
     for (size_t i = 0; !bad && i < n; i++)
         bad |= json_array_append_new(arr, tcb_level_json(&levels[i])) != 0;
-    bad |= bad || set_new(o, "id", json_string("SGX")) != 0;
+    bad |= bad || set_new(o, "id", json_string(tdx ? "TDX" : "SGX")) != 0;
     bad |= bad || set_new(o, "version", json_integer(3)) != 0;
     bad |= bad || set_new(o, "issueDate", json_string(issue)) != 0;
     bad |= bad || set_new(o, "nextUpdate", json_string(next)) != 0;
@@ -207,6 +275,10 @@ int sim_tcb_info_body(const sim_platform *p, time_t now, char **out)
     bad |= bad || set_new(o, "tcbType", json_integer(0)) != 0;
     bad |= bad || set_new(o, "tcbEvaluationDataNumber",
                           json_integer(TCB_EVALUATION_DATA_NUMBER)) != 0;
+    if (tdx) {
+        bad |= bad || set_new(o, "tdxModule", tdx_module_json()) != 0;
+        bad |= bad || set_new(o, "tdxModuleIdentities", tdx_module_identities_json(&p->tcb)) != 0;
+    }
     if (bad) {
         json_decref(arr);
         json_decref(o);
@@ -217,6 +289,16 @@ int sim_tcb_info_body(const sim_platform *p, time_t now, char **out)
         return SIM_E_CRYPTO;
     }
     return dump_body(o, out);
+}
+
+int sim_tcb_info_body(const sim_platform *p, time_t now, char **out)
+{
+    return tcb_info_body(p, now, false, out);
+}
+
+int sim_tdx_tcb_info_body(const sim_platform *p, time_t now, char **out)
+{
+    return tcb_info_body(p, now, true, out);
 }
 
 static json_t *qe_level_json(uint16_t isvsvn, const char *date, const char *status,
@@ -242,34 +324,27 @@ static json_t *qe_level_json(uint16_t isvsvn, const char *date, const char *stat
     return level;
 }
 
-/* quote-format §6.4. The QE itself is always up to date, so the merged
- * verdict equals the platform status chosen with --sim-tcb-status. */
-int sim_qe_identity_body(const sim_platform *p, time_t now, char **out)
+/* An enclave identity document (QE, TD_QE): Intel's key order; levels
+ * isvsvn UpToDate, then isvsvn - 1 OutOfDate. The quoting enclave itself is
+ * always up to date, so the merged verdict is the platform's status. */
+static int identity_body(time_t now, const char *id, const uint8_t mr_signer[32],
+                         uint16_t isvprodid, uint16_t isvsvn, const char *attributes,
+                         const char *mask, char **out)
 {
-    char issue[21], next[21], mrsigner[65], attributes[33], mask[33];
-    uint8_t attr[16] = {0}, attr_mask[16];
+    char issue[21], next[21], mrsigner[65];
     time_format_iso8601(sim_issue_time(now), issue); /* backdated: clock skew */
     time_format_iso8601(now + SIM_COLLATERAL_LIFETIME, next);
-    hex_upper(p->qe_self.mr_signer, 32, mrsigner);
-    /* Expected attributes ⊆ mask (dcap-qvl masks both sides, QVL only the
-     * report): flags of our QE with MODE64BIT masked out, xfrm ignored. */
-    uint64_t flags_mask = ~(uint64_t)SGX_FLAGS_MODE64BIT;
-    le_put_u64(attr, p->qe_self.flags & flags_mask);
-    le_put_u64(attr_mask, flags_mask);
-    memset(attr_mask + 8, 0, 8);
-    hex_upper(attr, 16, attributes);
-    hex_upper(attr_mask, 16, mask);
+    hex_upper(mr_signer, 32, mrsigner);
 
     json_t *o = json_object();
     json_t *arr = json_array();
     int bad = o == NULL || arr == NULL;
-    bad |= bad || json_array_append_new(arr, qe_level_json(p->tcb.qe_svn, TCB_DATE_PLATFORM,
+    bad |= bad || json_array_append_new(arr, qe_level_json(isvsvn, TCB_DATE_PLATFORM,
                                                           "UpToDate", NULL)) != 0;
-    if (!bad && p->tcb.qe_svn > 0)
-        bad |= json_array_append_new(arr, qe_level_json((uint16_t)(p->tcb.qe_svn - 1),
-                                                        TCB_DATE_OLDER, "OutOfDate",
-                                                        ADV_QE_OLDER)) != 0;
-    bad |= bad || set_new(o, "id", json_string("QE")) != 0;
+    if (!bad && isvsvn > 0)
+        bad |= json_array_append_new(arr, qe_level_json((uint16_t)(isvsvn - 1), TCB_DATE_OLDER,
+                                                        "OutOfDate", ADV_QE_OLDER)) != 0;
+    bad |= bad || set_new(o, "id", json_string(id)) != 0;
     bad |= bad || set_new(o, "version", json_integer(2)) != 0;
     bad |= bad || set_new(o, "issueDate", json_string(issue)) != 0;
     bad |= bad || set_new(o, "nextUpdate", json_string(next)) != 0;
@@ -280,7 +355,7 @@ int sim_qe_identity_body(const sim_platform *p, time_t now, char **out)
     bad |= bad || set_new(o, "attributes", json_string(attributes)) != 0;
     bad |= bad || set_new(o, "attributesMask", json_string(mask)) != 0;
     bad |= bad || set_new(o, "mrsigner", json_string(mrsigner)) != 0;
-    bad |= bad || set_new(o, "isvprodid", json_integer(p->qe_self.isv_prod_id)) != 0;
+    bad |= bad || set_new(o, "isvprodid", json_integer(isvprodid)) != 0;
     if (bad) {
         json_decref(arr);
         json_decref(o);
@@ -291,6 +366,95 @@ int sim_qe_identity_body(const sim_platform *p, time_t now, char **out)
         return SIM_E_CRYPTO;
     }
     return dump_body(o, out);
+}
+
+/* QE3's identity (Intel PCS API v4, "QE Identity"). */
+int sim_qe_identity_body(const sim_platform *p, time_t now, char **out)
+{
+    char attributes[33], mask[33];
+    uint8_t attr[16] = {0}, attr_mask[16];
+    /* Expected attributes ⊆ mask (dcap-qvl masks both sides, QVL only the
+     * report): flags of our QE with MODE64BIT masked out, xfrm ignored. */
+    uint64_t flags_mask = ~(uint64_t)SGX_FLAGS_MODE64BIT;
+    le_put_u64(attr, p->qe_self.flags & flags_mask);
+    le_put_u64(attr_mask, flags_mask);
+    memset(attr_mask + 8, 0, 8);
+    hex_upper(attr, 16, attributes);
+    hex_upper(attr_mask, 16, mask);
+    return identity_body(now, "QE", p->qe_self.mr_signer, p->qe_self.isv_prod_id,
+                         p->tcb.qe_svn, attributes, mask, out);
+}
+
+/* Module signer and attributes: Intel signs its TDX modules with an
+ * all-zero MRSIGNERSEAM and zero SEAM attributes, and the TD-QE never copies
+ * either into the quote, so zeros are the only values that verify. */
+#define TDX_MODULE_MRSIGNER_HEX                                                                    \
+    "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+#define TDX_MODULE_ATTRIBUTES_HEX "0000000000000000"
+#define TDX_MODULE_ATTRIBUTES_MASK_HEX "FFFFFFFFFFFFFFFF"
+
+static json_t *tdx_module_json(void)
+{
+    return json_pack("{s:s, s:s, s:s}", "mrsigner", TDX_MODULE_MRSIGNER_HEX, "attributes",
+                     TDX_MODULE_ATTRIBUTES_HEX, "attributesMask", TDX_MODULE_ATTRIBUTES_MASK_HEX);
+}
+
+/* One identity "TDX_<major as 2 hex digits>" for the simulated module,
+ * levels highest first so that its SVN (tee_tcb_svn[0]) lands on the
+ * status chosen with --sim-tcb tdx-module-status. */
+static json_t *tdx_module_identities_json(const sim_tcb_config *cfg)
+{
+    uint8_t svn = cfg->tee_tcb_svn[0];
+    char id[8];
+    snprintf(id, sizeof id, "TDX_%02X", cfg->tee_tcb_svn[1]);
+    json_t *levels = json_array();
+    json_t *ident = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "mrsigner",
+                              TDX_MODULE_MRSIGNER_HEX, "attributes", TDX_MODULE_ATTRIBUTES_HEX,
+                              "attributesMask", TDX_MODULE_ATTRIBUTES_MASK_HEX);
+    json_t *arr = json_array();
+    int bad = levels == NULL || ident == NULL || arr == NULL;
+    switch (cfg->tdx_module_status) {
+    case SIM_TCB_OUT_OF_DATE:
+        /* A newer module SVN exists; an all-maximum SVN has nothing newer. */
+        bad |= bad || svn == 255;
+        bad |= bad || json_array_append_new(levels, qe_level_json((uint16_t)(svn + 1),
+                                                                  TCB_DATE_NEWER, "UpToDate",
+                                                                  NULL)) != 0;
+        bad |= bad || json_array_append_new(levels, qe_level_json(svn, TCB_DATE_PLATFORM,
+                                                                  "OutOfDate",
+                                                                  ADV_OUT_OF_DATE)) != 0;
+        break;
+    case SIM_TCB_REVOKED:
+        bad |= bad || json_array_append_new(levels, qe_level_json(svn, TCB_DATE_PLATFORM,
+                                                                  "Revoked", ADV_REVOKED)) != 0;
+        break;
+    default:
+        bad |= bad || json_array_append_new(levels, qe_level_json(svn, TCB_DATE_PLATFORM,
+                                                                  "UpToDate", NULL)) != 0;
+        break;
+    }
+    if (bad) {
+        json_decref(levels);
+        json_decref(ident);
+        json_decref(arr);
+        return NULL;
+    }
+    if (set_new(ident, "tcbLevels", levels) != 0 || json_array_append_new(arr, ident) != 0) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+/* The TD_QE enclave identity (Intel PCS API v4, "TD QE Identity"): the
+ * simulated TD-QE's signer, ISVPRODID 2 and ISVSVN; attributes
+ * INIT|PROVISIONKEY under Intel's mask FBFF..., which ignores MODE64BIT
+ * (our TD-QE's flags masked give exactly 0x11). */
+int sim_td_qe_identity_body(const sim_platform *p, time_t now, char **out)
+{
+    return identity_body(now, "TD_QE", p->tdqe_self.mr_signer, p->tdqe_self.isv_prod_id,
+                         p->tcb.td_qe_svn, "11000000000000000000000000000000",
+                         "FBFFFFFFFFFFFFFF0000000000000000", out);
 }
 
 /* ---- export ---- */
@@ -409,7 +573,7 @@ static const char *expected_verdict(sim_tcb_status s)
     return s == SIM_TCB_REVOKED ? "rejected: TCB status Revoked" : sim_tcb_status_name(s);
 }
 
-static char *meta_json(const sim_platform *p, time_t now, const uint8_t root_sha[32])
+static char *meta_json(const sim_platform *p, time_t now, const uint8_t root_sha[32], bool tdx)
 {
     char fmspc[13], iso[21], sha[65];
     hex_upper(p->tcb.fmspc, 6, fmspc);
@@ -422,8 +586,9 @@ static char *meta_json(const sim_platform *p, time_t now, const uint8_t root_sha
                           "tcbInfo.nextUpdate", "consistent", 1);
     json_t *m = json_pack(
         "{s:s, s:i, s:s, s:i, s:i, s:s, s:s, s:s, s:I, s:s, s:o, s:s, s:s, s:s, s:s}", "source",
-        "sgx-quote-helper simulated platform (sgx-quote collateral export)", "quote_version", 3,
-        "tee_type", "0x0", "cert_type_in_quote", 5, "tcb_info_version", 3, "tcb_info_id", "SGX",
+        "sgx-quote-helper simulated platform (sgx-quote collateral export)", "quote_version",
+        tdx ? 4 : 3, "tee_type", tdx ? "0x81" : "0x0", "cert_type_in_quote", tdx ? 6 : 5,
+        "tcb_info_version", 3, "tcb_info_id", tdx ? "TDX" : "SGX",
         "fmspc", fmspc, "root_sha256", sha, "pinned_time", (json_int_t)now, "pinned_time_iso",
         iso, "validity_window", w, "instance", p->instance, "sim_tcb_status",
         sim_tcb_status_name(p->tcb.tcb_status), "expected_dcapqvl",
@@ -436,16 +601,101 @@ static char *meta_json(const sim_platform *p, time_t now, const uint8_t root_sha
     return s;
 }
 
-int sim_collateral_export(const sim_platform *p, const char *dir, char *errbuf, size_t errcap)
+void sim_collateral_set_free(sim_collateral_set *set)
+{
+    if (set == NULL)
+        return;
+    free(set->pck_crl_issuer_chain);
+    free(set->root_ca_crl);
+    free(set->pck_crl);
+    free(set->tcb_info_issuer_chain);
+    free(set->tcb_info);
+    free(set->qe_identity_issuer_chain);
+    free(set->qe_identity);
+    memset(set, 0, sizeof *set);
+}
+
+/* Everything but the files: the signed documents, CRLs and chains, plus the
+ * bare bodies and signatures collateral.json needs (when the caller asks). */
+static int build_set(const sim_platform *p, bool tdx, time_t now, sim_collateral_set *set,
+                     char **tcb_body_out, char **qe_body_out, char tcb_sig[129],
+                     char qe_sig[129], char *errbuf, size_t errcap)
+{
+    export_ctx x = {.dir = "", .errbuf = errbuf, .errcap = errcap};
+    char *tcb_body = NULL, *qe_body = NULL;
+    x509_crl *root_crl = NULL, *pck_crl = NULL;
+    int rc;
+
+    memset(set, 0, sizeof *set);
+    rc = tdx ? sim_tdx_tcb_info_body(p, now, &tcb_body) : sim_tcb_info_body(p, now, &tcb_body);
+    if (rc != SIM_OK) {
+        export_err(&x, rc, "cannot build TCB Info for status %s: %s",
+                   sim_tcb_status_name(p->tcb.tcb_status), sim_strerror(rc));
+        goto out;
+    }
+    rc = tdx ? sim_td_qe_identity_body(p, now, &qe_body) : sim_qe_identity_body(p, now, &qe_body);
+    if (rc != SIM_OK) {
+        export_err(&x, rc, "cannot build the %s identity: %s", tdx ? "TD_QE" : "QE",
+                   sim_strerror(rc));
+        goto out;
+    }
+    rc = SIM_E_CRYPTO;
+    if (sign_hex(p, tcb_body, tcb_sig) != SIM_OK || sign_hex(p, qe_body, qe_sig) != SIM_OK ||
+        sim_pki_root_crl(p, now, &root_crl) != SIM_OK ||
+        sim_pki_pck_crl(p, now, &pck_crl) != SIM_OK ||
+        x509_crl_to_der(root_crl, &set->root_ca_crl, &set->root_ca_crl_len) != 0 ||
+        x509_crl_to_der(pck_crl, &set->pck_crl, &set->pck_crl_len) != 0) {
+        export_err(&x, rc, "signing the simulated collateral failed");
+        goto out;
+    }
+    rc = SIM_E_IO; /* the rest can only fail on memory */
+    set->tcb_info = envelope("tcbInfo", tcb_body, tcb_sig);
+    set->qe_identity = envelope("enclaveIdentity", qe_body, qe_sig);
+    set->tcb_info_issuer_chain = concat3(p->tcb_pem, p->root_pem, NULL);
+    set->qe_identity_issuer_chain = concat3(p->tcb_pem, p->root_pem, NULL);
+    set->pck_crl_issuer_chain = concat3(p->ca_pem, p->root_pem, NULL);
+    if (set->tcb_info == NULL || set->qe_identity == NULL || set->tcb_info_issuer_chain == NULL ||
+        set->qe_identity_issuer_chain == NULL || set->pck_crl_issuer_chain == NULL) {
+        export_err(&x, rc, "out of memory while exporting collateral");
+        goto out;
+    }
+    rc = SIM_OK;
+out:
+    if (rc == SIM_OK && tcb_body_out != NULL) {
+        *tcb_body_out = tcb_body;
+        tcb_body = NULL;
+    }
+    if (rc == SIM_OK && qe_body_out != NULL) {
+        *qe_body_out = qe_body;
+        qe_body = NULL;
+    }
+    if (rc != SIM_OK)
+        sim_collateral_set_free(set);
+    free(tcb_body);
+    free(qe_body);
+    x509_crl_free(root_crl);
+    x509_crl_free(pck_crl);
+    return rc;
+}
+
+int sim_collateral_build(const sim_platform *p, bool tdx, time_t now, sim_collateral_set *out)
+{
+    char tcb_sig[129], qe_sig[129];
+    if (p == NULL || out == NULL)
+        return SIM_E_INVALID_ARG;
+    if (now == 0)
+        now = p->now_fixed != 0 ? p->now_fixed : time(NULL);
+    return build_set(p, tdx, now, out, NULL, NULL, tcb_sig, qe_sig, NULL, 0);
+}
+
+static int export_set(const sim_platform *p, bool tdx, const char *dir, char *errbuf,
+                      size_t errcap)
 {
     export_ctx x = {.dir = dir, .errbuf = errbuf, .errcap = errcap};
     time_t now = p != NULL && p->now_fixed != 0 ? p->now_fixed : time(NULL);
-    char *tcb_body = NULL, *qe_body = NULL, *tcb_doc = NULL, *qe_doc = NULL;
-    char *pck_chain = NULL, *tcb_chain = NULL, *crl_chain = NULL;
+    sim_collateral_set set = {0};
+    char *tcb_body = NULL, *qe_body = NULL, *pck_chain = NULL;
     char *root_crl_hex = NULL, *pck_crl_hex = NULL, *meta = NULL, *coll_text = NULL;
-    uint8_t *root_crl_der = NULL, *pck_crl_der = NULL;
-    size_t root_crl_len = 0, pck_crl_len = 0;
-    x509_crl *root_crl = NULL, *pck_crl = NULL;
     json_t *coll = NULL;
     char tcb_sig[129], qe_sig[129];
     uint8_t root_sha[32];
@@ -457,44 +707,30 @@ int sim_collateral_export(const sim_platform *p, const char *dir, char *errbuf, 
         return SIM_E_INVALID_ARG;
     if ((rc = make_dir(&x)) != SIM_OK)
         goto out;
-
-    if ((rc = sim_tcb_info_body(p, now, &tcb_body)) != SIM_OK) {
-        export_err(&x, rc, "cannot build TCB Info for status %s: %s",
-                   sim_tcb_status_name(p->tcb.tcb_status), sim_strerror(rc));
+    if ((rc = build_set(p, tdx, now, &set, &tcb_body, &qe_body, tcb_sig, qe_sig, errbuf,
+                        errcap)) != SIM_OK)
         goto out;
-    }
-    rc = SIM_E_CRYPTO;
-    if (sim_qe_identity_body(p, now, &qe_body) != SIM_OK ||
-        sign_hex(p, tcb_body, tcb_sig) != SIM_OK || sign_hex(p, qe_body, qe_sig) != SIM_OK ||
-        sim_pki_root_crl(p, now, &root_crl) != SIM_OK ||
-        sim_pki_pck_crl(p, now, &pck_crl) != SIM_OK ||
-        x509_crl_to_der(root_crl, &root_crl_der, &root_crl_len) != 0 ||
-        x509_crl_to_der(pck_crl, &pck_crl_der, &pck_crl_len) != 0 ||
-        x509_cert_sha256(p->root, root_sha) != 0) {
-        export_err(&x, rc, "signing the simulated collateral failed");
+    if (x509_cert_sha256(p->root, root_sha) != 0) {
+        rc = export_err(&x, SIM_E_CRYPTO, "hashing the simulated root failed");
         goto out;
     }
     rc = SIM_E_IO; /* the rest can only fail on memory */
-    tcb_doc = envelope("tcbInfo", tcb_body, tcb_sig);
-    qe_doc = envelope("enclaveIdentity", qe_body, qe_sig);
     pck_chain = concat3(p->pck_pem, p->ca_pem, p->root_pem);
-    tcb_chain = concat3(p->tcb_pem, p->root_pem, NULL);
-    crl_chain = concat3(p->ca_pem, p->root_pem, NULL);
-    root_crl_hex = hex_alloc(root_crl_der, root_crl_len);
-    pck_crl_hex = hex_alloc(pck_crl_der, pck_crl_len);
-    meta = meta_json(p, now, root_sha);
-    if (tcb_doc == NULL || qe_doc == NULL || pck_chain == NULL || tcb_chain == NULL ||
-        crl_chain == NULL || root_crl_hex == NULL || pck_crl_hex == NULL || meta == NULL) {
+    root_crl_hex = hex_alloc(set.root_ca_crl, set.root_ca_crl_len);
+    pck_crl_hex = hex_alloc(set.pck_crl, set.pck_crl_len);
+    meta = meta_json(p, now, root_sha, tdx);
+    if (pck_chain == NULL || root_crl_hex == NULL || pck_crl_hex == NULL || meta == NULL) {
         export_err(&x, rc, "out of memory while exporting collateral");
         goto out;
     }
     /* dcap-qvl QuoteCollateralV3 (quote-format §6.1): CRLs and signatures
      * as hex, tcb_info / qe_identity as the exact signed body text. */
     coll = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "pck_crl_issuer_chain",
-                     crl_chain, "root_ca_crl", root_crl_hex, "pck_crl", pck_crl_hex,
-                     "tcb_info_issuer_chain", tcb_chain, "tcb_info", tcb_body,
-                     "tcb_info_signature", tcb_sig, "qe_identity_issuer_chain", tcb_chain,
-                     "qe_identity", qe_body, "qe_identity_signature", qe_sig);
+                     set.pck_crl_issuer_chain, "root_ca_crl", root_crl_hex, "pck_crl",
+                     pck_crl_hex, "tcb_info_issuer_chain", set.tcb_info_issuer_chain,
+                     "tcb_info", tcb_body, "tcb_info_signature", tcb_sig,
+                     "qe_identity_issuer_chain", set.qe_identity_issuer_chain, "qe_identity",
+                     qe_body, "qe_identity_signature", qe_sig);
     coll_text = coll != NULL ? json_dumps(coll, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
     if (coll_text == NULL) {
         export_err(&x, rc, "out of memory while exporting collateral");
@@ -502,34 +738,39 @@ int sim_collateral_export(const sim_platform *p, const char *dir, char *errbuf, 
     }
 
     if ((rc = write_str(&x, "pck_chain.pem", pck_chain)) != SIM_OK ||
-        (rc = write_str(&x, "tcb_info.json", tcb_doc)) != SIM_OK ||
-        (rc = write_str(&x, "tcb_chain.pem", tcb_chain)) != SIM_OK ||
-        (rc = write_str(&x, "qe_identity.json", qe_doc)) != SIM_OK ||
-        (rc = write_str(&x, "qe_chain.pem", tcb_chain)) != SIM_OK ||
-        (rc = write_file(&x, "root_ca_crl.der", root_crl_der, root_crl_len)) != SIM_OK ||
-        (rc = write_file(&x, "pck_crl.der", pck_crl_der, pck_crl_len)) != SIM_OK ||
-        (rc = write_str(&x, "pck_crl_chain.pem", crl_chain)) != SIM_OK ||
+        (rc = write_str(&x, "tcb_info.json", set.tcb_info)) != SIM_OK ||
+        (rc = write_str(&x, "tcb_chain.pem", set.tcb_info_issuer_chain)) != SIM_OK ||
+        (rc = write_str(&x, "qe_identity.json", set.qe_identity)) != SIM_OK ||
+        (rc = write_str(&x, "qe_chain.pem", set.qe_identity_issuer_chain)) != SIM_OK ||
+        (rc = write_file(&x, "root_ca_crl.der", set.root_ca_crl, set.root_ca_crl_len)) !=
+            SIM_OK ||
+        (rc = write_file(&x, "pck_crl.der", set.pck_crl, set.pck_crl_len)) != SIM_OK ||
+        (rc = write_str(&x, "pck_crl_chain.pem", set.pck_crl_issuer_chain)) != SIM_OK ||
         (rc = write_str(&x, "root.pem", p->root_pem)) != SIM_OK ||
         (rc = write_str(&x, "collateral.json", coll_text)) != SIM_OK ||
         (rc = write_str(&x, "meta.json", meta)) != SIM_OK)
         goto out;
     rc = SIM_OK;
 out:
+    sim_collateral_set_free(&set);
     free(tcb_body);
     free(qe_body);
-    free(tcb_doc);
-    free(qe_doc);
     free(pck_chain);
-    free(tcb_chain);
-    free(crl_chain);
     free(root_crl_hex);
     free(pck_crl_hex);
     free(meta);
     free(coll_text);
-    free(root_crl_der);
-    free(pck_crl_der);
-    x509_crl_free(root_crl);
-    x509_crl_free(pck_crl);
     json_decref(coll);
     return rc;
+}
+
+int sim_collateral_export(const sim_platform *p, const char *dir, char *errbuf, size_t errcap)
+{
+    return export_set(p, false, dir, errbuf, errcap);
+}
+
+int sim_collateral_export_tdx(const sim_platform *p, const char *dir, char *errbuf,
+                              size_t errcap)
+{
+    return export_set(p, true, dir, errbuf, errcap);
 }

@@ -38,6 +38,13 @@ const char *sim_strerror(int err)
     case SIM_E_INVALID_ARG: return "SIM_E_INVALID_ARG: invalid argument";
     case SIM_E_IO: return "SIM_E_IO: writing an exported file failed";
     case SIM_E_CONFIG: return "SIM_E_CONFIG: invalid simulated TCB configuration";
+    case SIM_E_TD_REPORT:
+        return "SIM_E_TD_REPORT: the TDREPORT fails the TD quoting enclave's structural checks";
+    case SIM_E_TD_REPORT_MAC:
+        return "SIM_E_TD_REPORT_MAC: the TDREPORT was not made by this simulated platform";
+    case SIM_E_TD_REPORT_HASH:
+        return "SIM_E_TD_REPORT_HASH: TEE_TCB_INFO or TDINFO does not match its SHA-384 in the "
+               "TDREPORT";
     default: return "unknown sim error";
     }
 }
@@ -62,6 +69,12 @@ const char *sim_remedy(int err)
     case SIM_E_INVALID_REPORT:
         return "make the enclave report with the QE target info from this platform";
     case SIM_E_CONFIG: return "see docs/simulation.md for the TCB settings";
+    case SIM_E_TD_REPORT:
+    case SIM_E_TD_REPORT_HASH:
+        return "send the 1024 bytes of TDREPORT_STRUCT unchanged (docs/tdx.md)";
+    case SIM_E_TD_REPORT_MAC:
+        return "a simulated platform quotes only its own reports (sgx-quote tdx report with the "
+               "same seed and instance); real TDREPORTs need the hardware backend (docs/tdx.md)";
     default: return "";
     }
 }
@@ -109,6 +122,12 @@ void sim_tcb_config_default(sim_tcb_config *cfg)
     cfg->pceid[0] = cfg->pceid[1] = 0;
     cfg->sgx_type = 0;
     cfg->tcb_status = SIM_TCB_UP_TO_DATE;
+    /* TDX module 1.5 SVN 5 with SEAM patch 2; TD-QE ISVSVN 4 (Intel's
+     * published TDX collateral has the same numbers). */
+    static const uint8_t tee_svn[16] = {5, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(cfg->tee_tcb_svn, tee_svn, sizeof tee_svn);
+    cfg->td_qe_svn = 4;
+    cfg->tdx_module_status = SIM_TCB_UP_TO_DATE;
 }
 
 static int config_err(char *err, size_t cap, const char *fmt, ...)
@@ -202,6 +221,22 @@ int sim_tcb_config_apply(sim_tcb_config *cfg, const char *setting, char *err, si
         if (parse_uint(v, 65535, &n) != 0)
             return config_err(err, errcap, "qe-svn '%s' is not 0-65535", v);
         cfg->qe_svn = (uint16_t)n;
+    } else if (KEY_IS("tee-tcb-svn")) {
+        if (parse_comps(v, cfg->tee_tcb_svn) != 0)
+            return config_err(err, errcap,
+                              "tee-tcb-svn '%s' is not 16 comma-separated SVNs (0-255) or 32 "
+                              "hex digits", v);
+    } else if (KEY_IS("td-qe-svn")) {
+        if (parse_uint(v, 65535, &n) != 0)
+            return config_err(err, errcap, "td-qe-svn '%s' is not 0-65535", v);
+        cfg->td_qe_svn = (uint16_t)n;
+    } else if (KEY_IS("tdx-module-status")) {
+        sim_tcb_status st;
+        if (sim_tcb_status_parse(v, &st) != SIM_OK ||
+            (st != SIM_TCB_UP_TO_DATE && st != SIM_TCB_OUT_OF_DATE && st != SIM_TCB_REVOKED))
+            return config_err(err, errcap,
+                              "tdx-module-status '%s' is not UpToDate, OutOfDate or Revoked", v);
+        cfg->tdx_module_status = st;
     } else if (KEY_IS("sgx-type")) {
         if (parse_uint(v, 2, &n) != 0)
             return config_err(err, errcap, "sgx-type '%s' is not 0, 1 or 2", v);
@@ -209,7 +244,8 @@ int sim_tcb_config_apply(sim_tcb_config *cfg, const char *setting, char *err, si
     } else {
         return config_err(err, errcap,
                           "unknown TCB setting '%s' (status, fmspc, pceid, tcb, pcesvn, pce-svn, "
-                          "qe-svn, sgx-type)", setting);
+                          "qe-svn, sgx-type, tee-tcb-svn, td-qe-svn, tdx-module-status)",
+                          setting);
     }
 #undef KEY_IS
     return SIM_OK;
@@ -267,6 +303,9 @@ static int derive_all(sim_platform *p, const uint8_t seed[SIM_SEED_LEN])
         (rc = derive_key(seed, SIM_LABEL_TCB_SIGNING_KEY, NULL, &p->tcb_key)) != SIM_OK ||
         (rc = derive_key(seed, SIM_LABEL_PCK_KEY, inst, &p->pck_key)) != SIM_OK ||
         (rc = derive_key(seed, SIM_LABEL_ATTESTATION_KEY, inst, &p->att_key)) != SIM_OK ||
+        (rc = derive_key(seed, SIM_LABEL_TD_ATTESTATION_KEY, inst, &p->td_att_key)) != SIM_OK ||
+        (rc = derive(seed, SIM_LABEL_TD_REPORT_MAC_KEY, inst, p->td_report_mac_key,
+                     sizeof p->td_report_mac_key)) != SIM_OK ||
         (rc = derive(seed, SIM_LABEL_PPID, inst, p->ppid, sizeof p->ppid)) != SIM_OK ||
         (rc = derive(seed, SIM_LABEL_QE_ID, inst, p->qe_id, sizeof p->qe_id)) != SIM_OK ||
         (rc = derive_serial(seed, SIM_LABEL_SERIAL_ROOT, NULL, p->serial_root)) != SIM_OK ||
@@ -275,7 +314,8 @@ static int derive_all(sim_platform *p, const uint8_t seed[SIM_SEED_LEN])
         (rc = derive_serial(seed, SIM_LABEL_SERIAL_DECOY, NULL, p->serial_decoy)) != SIM_OK ||
         (rc = derive_serial(seed, SIM_LABEL_SERIAL_PCK, inst, p->serial_pck)) != SIM_OK)
         return rc;
-    if (crypto_p256_pub(p->att_key, p->att_pub) != 0)
+    if (crypto_p256_pub(p->att_key, p->att_pub) != 0 ||
+        crypto_p256_pub(p->td_att_key, p->td_att_pub) != 0)
         return SIM_E_CRYPTO;
     return SIM_OK;
 }
@@ -346,6 +386,8 @@ int sim_platform_open(const sim_options *opt, sim_platform **out, char *errbuf, 
         rc = sim_pki_build(p, opt->now != 0 ? opt->now : time(NULL));
     if (rc == SIM_OK)
         rc = sim_qe_init(p);
+    if (rc == SIM_OK)
+        rc = sim_tdqe_init(p);
     if (rc != SIM_OK) {
         if (errbuf != NULL && errcap > 0)
             snprintf(errbuf, errcap, "building the simulated platform failed: %s",
@@ -388,6 +430,7 @@ void sim_platform_close(sim_platform *p)
     crypto_p256_free(p->tcb_key);
     crypto_p256_free(p->pck_key);
     crypto_p256_free(p->att_key);
+    crypto_p256_free(p->td_att_key);
     x509_cert_free(p->root);
     x509_cert_free(p->ca);
     x509_cert_free(p->tcb_signer);

@@ -46,12 +46,42 @@ static int pce_certify(const sim_platform *p, const sgx_target_info_t *pce_ti,
     return crypto_p256_sign(p->pck_key, raw, sizeof raw, sig) == 0 ? SIM_OK : SIM_E_CRYPTO;
 }
 
+/* The PCE's certification of a quoting enclave (QE3 or TD-QE): a report
+ * from `qe` targeted at the PCE with report_data = key_id ‖ 0^32, checked
+ * and signed with the PCK (Intel ECDSA Quote Library Reference, QE certification). */
+int sim_qe_certify(const sim_platform *p, const sim_enclave_identity *qe,
+                   const uint8_t key_id[32], sgx_report_body_t *body,
+                   uint8_t sig[CRYPTO_P256_SIG_LEN])
+{
+    sim_enclave_identity pce, qe_now = *qe;
+    sgx_target_info_t pce_ti;
+    sgx_report_t report;
+    int rc;
+
+    memset(&pce, 0, sizeof pce);
+    crypto_sha256(SIM_PCE_MRENCLAVE_LABEL, strlen(SIM_PCE_MRENCLAVE_LABEL), pce.mr_enclave);
+    pce.flags = SIM_QE_FLAGS;
+    pce.xfrm = SIM_QE_XFRM;
+    enclave_target_info(&pce, &pce_ti);
+    memcpy(qe_now.report_data, key_id, 32);
+    memset(qe_now.report_data + 32, 0, 32);
+    if ((rc = sim_ereport(&qe_now, &pce_ti, &report)) != SIM_OK)
+        return rc;
+    if ((rc = pce_certify(p, &pce_ti, &report, sig)) != SIM_OK)
+        return rc;
+    *body = report.body;
+    return SIM_OK;
+}
+
+void sim_qe_auth_data(uint8_t out[SIM_QE_AUTH_DATA_LEN])
+{
+    qe_auth_data(out);
+}
+
 int sim_qe_init(sim_platform *p)
 {
     sim_enclave_identity *qe = &p->qe_self;
     uint8_t auth[SIM_QE_AUTH_DATA_LEN];
-    sgx_report_t report;
-    int rc;
 
     memset(qe, 0, sizeof *qe);
     crypto_sha256(SIM_QE_MRENCLAVE_LABEL, strlen(SIM_QE_MRENCLAVE_LABEL), qe->mr_enclave);
@@ -71,24 +101,8 @@ int sim_qe_init(sim_platform *p)
     crypto_buf parts[2] = {{p->att_pub, sizeof p->att_pub}, {auth, sizeof auth}};
     if (crypto_sha256_parts(parts, 2, p->pub_key_id) != 0)
         return SIM_E_CRYPTO;
-
-    sim_enclave_identity pce;
-    memset(&pce, 0, sizeof pce);
-    crypto_sha256(SIM_PCE_MRENCLAVE_LABEL, strlen(SIM_PCE_MRENCLAVE_LABEL), pce.mr_enclave);
-    pce.flags = SIM_QE_FLAGS;
-    pce.xfrm = SIM_QE_XFRM;
-    sgx_target_info_t pce_ti;
-    enclave_target_info(&pce, &pce_ti);
-
     /* quote-format §3: report_data = ECDSA_ID ‖ 0^32, report targeted at the PCE. */
-    sim_enclave_identity qe_now = *qe;
-    memcpy(qe_now.report_data, p->pub_key_id, sizeof p->pub_key_id);
-    if ((rc = sim_ereport(&qe_now, &pce_ti, &report)) != SIM_OK)
-        return rc;
-    if ((rc = pce_certify(p, &pce_ti, &report, p->qe_report_sig)) != SIM_OK)
-        return rc;
-    p->qe_report = report.body;
-    return SIM_OK;
+    return sim_qe_certify(p, qe, p->pub_key_id, &p->qe_report, p->qe_report_sig);
 }
 
 void sim_qe_target_info(const sim_platform *p, sgx_target_info_t *ti)

@@ -33,6 +33,9 @@ typedef enum {
     SIM_E_SEED_CORRUPT = -11,    /* v1 seed: unknown version, bad encoding or checksum */
     SIM_E_SEED_ABSENT = -12,     /* no seed, and creating one was not asked for */
     SIM_E_SEED_OWNER = -13,      /* seed or its directory is another user's, or writable by others */
+    SIM_E_TD_REPORT = -14,       /* TDREPORT fails the TD-QE's structural checks */
+    SIM_E_TD_REPORT_MAC = -15,   /* TDREPORT MAC is not this simulated platform's */
+    SIM_E_TD_REPORT_HASH = -16,  /* TEE_TCB_INFO or TDINFO does not match its SHA-384 */
 } sim_err;
 
 const char *sim_strerror(int err);
@@ -59,6 +62,12 @@ typedef struct {
     uint8_t pceid[2];
     int sgx_type;
     sim_tcb_status tcb_status; /* status the collateral assigns to this TCB */
+    /* TDX (docs/tdx.md): the TDX module's TEE_TCB_SVN ([0] module SVN,
+     * [1] module major version, [2] SEAM last-patch SVN), the TD-QE's ISVSVN,
+     * and the status the TDX module identity gives this module SVN. */
+    uint8_t tee_tcb_svn[16];
+    uint16_t td_qe_svn;
+    sim_tcb_status tdx_module_status;
 } sim_tcb_config;
 
 /* Sane defaults (documented in docs/simulation.md). */
@@ -137,6 +146,62 @@ int sim_root_fingerprint(const sim_platform *p, char out[65]);
 /* True when the seed was a legacy raw 32-byte file (no version, no
  * checksum); docs/simulation.md says how to convert it. */
 bool sim_seed_is_legacy(const sim_platform *p);
+
+/* ---- Simulated TD quoting enclave (docs/tdx.md) ----
+ * A TDREPORT is authenticated by a MAC only the CPU can check. The simulated
+ * platform replaces it with HMAC-SHA256 under a per-platform key derived
+ * from the seed and instance, so it quotes only reports its own
+ * sim_td_report() made: a real TDREPORT (or one from another simulated
+ * platform) is refused with SIM_E_TD_REPORT_MAC, never silently signed. */
+typedef struct {
+    uint8_t version;          /* REPORTTYPE.VERSION: 0 (TDX 1.0) or 1 (TDX 1.5) */
+    uint64_t td_attributes;   /* default SEPT_VE_DISABLE (0x10000000) */
+    uint64_t xfam;            /* default 0x61ae7 (x87, SSE, AVX, AVX-512, PK, ...) */
+    uint8_t mr_td[48], mr_config_id[48], mr_owner[48], mr_owner_config[48];
+    uint8_t rtmr[4][48];
+    uint8_t servtd_hash[48];  /* version 1 only */
+    uint8_t report_data[64];
+} sim_td_identity;
+void sim_td_identity_default(sim_td_identity *id);
+/* TDG.MR.REPORT as this simulated platform's TDX module would answer it. */
+int sim_td_report(const sim_platform *p, const sim_td_identity *id, uint8_t out[1024]);
+/* Bytes sim_td_get_quote writes (the v5-sized buffer, see quote_td_size). */
+size_t sim_td_quote_size(const sim_platform *p);
+/* Checks the report (structure, MAC, both SHA-384 hashes) and builds the
+ * signed v4 or v5 TDX quote. On a refused report, err gets the reason. */
+int sim_td_get_quote(const sim_platform *p, const uint8_t *report, size_t report_len,
+                     uint8_t *out, size_t cap, size_t *len, char *err, size_t errcap);
+typedef struct {
+    uint8_t qe_id[16];
+    uint8_t cpu_svn[16];     /* raw CPUSVN: the PCK certificate's TCB components */
+    uint16_t tdqe_isvsvn;
+    uint16_t pce_isvsvn;
+} sim_td_platform_info;
+void sim_td_platform_info_get(const sim_platform *p, sim_td_platform_info *out);
+/* The TD-QE's attestation public key (X‖Y). */
+void sim_td_attestation_pub_key(const sim_platform *p, uint8_t out[64]);
+
+/* The collateral set in the order of Intel's GET_COLLATERAL response
+ * (qgs_msg_lib.h: qgs_msg_get_collateral_resp_t), for SGX or TDX, valid at
+ * now (0 = the platform's time). Strings are NUL-terminated PEM / JSON;
+ * tcb_info and qe_identity are the signed documents. */
+typedef struct {
+    char *pck_crl_issuer_chain;
+    uint8_t *root_ca_crl;
+    size_t root_ca_crl_len;
+    uint8_t *pck_crl;
+    size_t pck_crl_len;
+    char *tcb_info_issuer_chain;
+    char *tcb_info;
+    char *qe_identity_issuer_chain;
+    char *qe_identity;
+} sim_collateral_set;
+int sim_collateral_build(const sim_platform *p, bool tdx, time_t now, sim_collateral_set *out);
+void sim_collateral_set_free(sim_collateral_set *set);
+/* sim_collateral_export's layout for TDX quotes: TDX TCB info v3 and the
+ * TD_QE identity instead of the SGX ones (docs/tdx.md). */
+int sim_collateral_export_tdx(const sim_platform *p, const char *dir, char *errbuf,
+                              size_t errcap);
 
 /* ---- Appended by the sim module (not part of the original contract) ---- */
 

@@ -31,6 +31,8 @@
 #define SIM_LABEL_PCK_KEY SIM_LABEL_PREFIX "pck-key"
 #define SIM_LABEL_QE_ID SIM_LABEL_PREFIX "qe-id"
 #define SIM_LABEL_ATTESTATION_KEY SIM_LABEL_PREFIX "attestation-key"
+#define SIM_LABEL_TD_ATTESTATION_KEY SIM_LABEL_PREFIX "td-attestation-key"
+#define SIM_LABEL_TD_REPORT_MAC_KEY SIM_LABEL_PREFIX "td-report-mac-key"
 #define SIM_LABEL_SERIAL_ROOT SIM_LABEL_PREFIX "serial/root-ca"
 #define SIM_LABEL_SERIAL_PLATFORM_CA SIM_LABEL_PREFIX "serial/platform-ca"
 #define SIM_LABEL_SERIAL_TCB_SIGNING SIM_LABEL_PREFIX "serial/tcb-signing"
@@ -40,6 +42,10 @@
 #define SIM_QE_MRENCLAVE_LABEL SIM_LABEL_PREFIX "qe3-mrenclave"
 #define SIM_PCE_MRENCLAVE_LABEL SIM_LABEL_PREFIX "pce-mrenclave"
 #define SIM_DEMO_MRENCLAVE_LABEL SIM_LABEL_PREFIX "demo-enclave-mrenclave"
+#define SIM_TDQE_MRENCLAVE_LABEL SIM_LABEL_PREFIX "tdqe-mrenclave"
+#define SIM_TDQE_MRSIGNER_LABEL SIM_LABEL_PREFIX "tdqe-mrsigner"
+#define SIM_TDX_MRSEAM_LABEL SIM_LABEL_PREFIX "tdx-module-mrseam"
+#define SIM_DEMO_MRTD_LABEL SIM_LABEL_PREFIX "demo-td-mrtd"
 #define SIM_DEMO_MRSIGNER_LABEL SIM_LABEL_PREFIX "demo-enclave-mrsigner"
 
 #define SIM_SERIAL_LEN 20 /* quote-format §5.3: <= 20 bytes, top bit clear */
@@ -85,6 +91,7 @@ static inline time_t sim_issue_time(time_t now)
 #define SIM_QE_XFRM 0xE7u
 #define SIM_QE_ISV_PROD_ID 1
 #define SIM_PCE_ISV_PROD_ID 2
+#define SIM_TDQE_ISV_PROD_ID 2 /* Intel's TD_QE identity: isvprodid 2 */
 
 struct sim_platform {
     char instance[SIM_INSTANCE_MAX + 1];
@@ -113,6 +120,15 @@ struct sim_platform {
     sgx_target_info_t qe_ti;
     sgx_report_body_t qe_report;  /* certified by the PCE at open */
     uint8_t qe_report_sig[CRYPTO_P256_SIG_LEN];
+
+    /* The TD quoting enclave (tdqe.c): own identity and attestation key,
+     * certified by the same PCE/PCK; the simulated TDREPORT MAC key. */
+    crypto_p256_key *td_att_key;
+    uint8_t td_att_pub[CRYPTO_P256_PUB_LEN];
+    uint8_t td_report_mac_key[32];
+    sim_enclave_identity tdqe_self;
+    sgx_report_body_t tdqe_report;
+    uint8_t tdqe_report_sig[CRYPTO_P256_SIG_LEN];
 };
 
 /* seed.c */
@@ -130,6 +146,13 @@ int sim_pki_pck_crl(const sim_platform *p, time_t now, x509_crl **out);
 
 /* qe.c */
 int sim_qe_init(sim_platform *p);
+int sim_qe_certify(const sim_platform *p, const sim_enclave_identity *qe,
+                   const uint8_t key_id[32], sgx_report_body_t *body,
+                   uint8_t sig[CRYPTO_P256_SIG_LEN]);
+void sim_qe_auth_data(uint8_t out[SIM_QE_AUTH_DATA_LEN]);
+
+/* tdqe.c */
+int sim_tdqe_init(sim_platform *p);
 
 /* report.c: the 192-byte REPORT key derivation data (quote-format §4.5). */
 #define SIM_REPORT_DERIVATION_LEN 192
@@ -148,5 +171,7 @@ int sim_make_dirs(const char *path, mode_t mode, char *failed_at);
 /* collateral.c: the signed JSON bodies (exact bytes, NUL-terminated, free()). */
 int sim_tcb_info_body(const sim_platform *p, time_t now, char **out);
 int sim_qe_identity_body(const sim_platform *p, time_t now, char **out);
+int sim_tdx_tcb_info_body(const sim_platform *p, time_t now, char **out);
+int sim_td_qe_identity_body(const sim_platform *p, time_t now, char **out);
 
 #endif
