@@ -54,7 +54,7 @@ def test_ping_messages():
 def test_ping_and_get_json_with_daemon():
     sock = os.path.join(TMP, "aesm.sock")
     d = subprocess.Popen([DAEMON, "--socket", sock, "--state-dir", os.path.join(TMP, "state"),
-                          "--log-format", "text"], stdout=subprocess.DEVNULL,
+                          "--init-seed", "--log-format", "text"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     try:
         rc, out, err = run("ping", "--socket", sock, "--retry-ms", "30000", "--json")

@@ -596,7 +596,7 @@ def test_messages():
     tmp = tempfile.mkdtemp()
     try:
         rc, _, _, err = sgxq("collateral", "export", "--state-dir", os.path.join(tmp, "s"),
-                             "--now", iso, "-o", os.path.join(tmp, "c"))
+                             "--init-seed", "--now", iso, "-o", os.path.join(tmp, "c"))
         assert rc == 0, err
         with open(os.path.join(tmp, "c", "tcb_info.json")) as f:
             assert json.load(f)["tcbInfo"]["issueDate"] <= iso
