@@ -421,7 +421,7 @@ def main():
 
 def report(vectors, mutants, mine, theirs, tmp):
     tests = []   # (ok, title, diagnostics)
-    # the baseline: the intact vectors, as shared/vectors/README.md expects
+    # the baseline: the intact vectors, as tests/vectors/README.md expects
     for idx, v in enumerate(vectors):
         o, t = mine[f"base-{idx}"], theirs[f"base-{idx}"]
         m = Mutant(v.name, "intact", "intact", v.quote, v.coll)
