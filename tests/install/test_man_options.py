@@ -4,9 +4,13 @@
 
 Every long option that `sgx-quote-helperd --help` and `sgx-quote [COMMAND
 [SUBCOMMAND]] --help` print must appear in the scdoc source of that program's
-man page, every daemon option (but --config, --help, --version) must be a key
+man page (including mode variants that a --help points to, such as
+`sgx-quote get --tdx --help` and `sgx-quote bench quote --tdx [OPTIONS]`;
+every command and subcommand the top-level --help lists, e.g. `tdx report`,
+is followed), every daemon option (but --config, --help, --version) must be a key
 in sgx-quote-helperd.conf(5), and every option a page documents must exist in
-some --help of its program (no stale options). TAP output.
+some --help of its program (no stale options). Every --help must exit 0, so
+a renamed command or mode flag cannot pass as an error message. TAP output.
 Usage: test_man_options.py DAEMON SGX_QUOTE MAN_SOURCE_DIR
 """
 import os
@@ -16,11 +20,19 @@ import sys
 
 DAEMON, CLI, MAN = sys.argv[1:4]
 OPT = re.compile(r"--[a-z][a-z0-9-]*[a-z0-9]")
+# "sgx-quote get --tdx --help", "sgx-quote bench quote --tdx [OPTIONS]": a mode
+# flag with its own --help text.
+MODE = re.compile(r"sgx-quote ([a-z][a-z-]*(?: [a-z][a-z-]*)?) (--[a-z][a-z0-9-]*) "
+                  r"(?:--help|\[OPTIONS\])")
+HELP_FAILED = []
 
 
 def help_text(*argv):
     r = subprocess.run(list(argv) + ["--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=30)
+    if r.returncode != 0:
+        HELP_FAILED.append(" ".join([os.path.basename(argv[0])] + list(argv[1:])) +
+                           f" --help (exit {r.returncode})")
     return r.stdout.decode()
 
 
@@ -37,6 +49,11 @@ def cli_helps():
             subs |= set(re.findall(r"^  ([a-z][a-z-]*)  ", text, re.M))
         for sub in sorted(subs):
             helps[f"sgx-quote {cmd} {sub}"] = help_text(CLI, cmd, sub)
+    for text in list(helps.values()):
+        for words, flag in MODE.findall(text):
+            where = f"sgx-quote {words} {flag}"
+            if flag != "--help" and where not in helps:
+                helps[where] = help_text(CLI, *words.split(), flag)
     return helps
 
 
@@ -82,6 +99,7 @@ def main():
                             [] if re.search(rf"\*(sgx-quote )?{re.escape(cmd)}\b", page1) else [cmd]))
     results.append(("sgx-quote.1.scd documents no option any --help lacks",
                      sorted(doc1 - all_cli)))
+    results.append((f"every --help exits 0 ({len(helps) + 1} texts read)", HELP_FAILED))
 
     print(f"1..{len(results)}")
     failed = 0
