@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Builds a LOCAL apt repository of stand-in packages for Intel's DCAP runtime
+# and Microsoft's Azure DCAP client, for `make e2e` only. We cannot reach SGX
+# hardware, Intel's repository or Microsoft's here; these packages carry the
+# real package names, file paths and sonames, with our ABI test doubles
+# (tests/hwdouble) inside, so the image build installs them exactly as it
+# would install the real ones (deploy/container/Containerfile, PROVIDER=intel
+# or azure, with the repository build arguments pointed here).
+#
+#   package                  installs (stand-in content)
+#   libsgx-pce-logic         /usr/lib/x86_64-linux-gnu/libsgx_pce_logic.so.1 (PCE double)
+#   libsgx-qe3-logic         /usr/lib/x86_64-linux-gnu/libsgx_qe3_logic.so    (QE3 double;
+#                            Intel ships it without .so.1)
+#   libsgx-ae-pce/-qe3/-id-enclave  the signed enclave files next to them (placeholders)
+#   libsgx-dcap-default-qpl  /usr/lib/x86_64-linux-gnu/libdcap_quoteprov.so.1 (QPL double)
+#                            + /etc/sgx_default_qcnl.conf
+#   az-dcap-client           /usr/lib/libdcap_quoteprov.so (QPL double; Microsoft's
+#                            package installs the unversioned name under /usr/lib)
+#
+# The repository is signed with a throwaway GPG key made here (never reused,
+# never trusted outside this directory): apt checks the signature exactly as
+# it checks Intel's and Microsoft's, through `signed-by=` the key file
+# served next to it (key.asc). No `[trusted=yes]`.
+#
+# Usage: deploy/standins/build-repo.sh [--out DIR] [--build-dir DIR]
+#   --out DIR        repository directory (default build-e2e/standin-repo)
+#   --build-dir DIR  meson build tree with the doubles (default: build/ when it is
+#                    configured (`make e2e` builds it first), else build-e2e/standins-build,
+#                    configured here; the host is Debian 12, like the image)
+# Prints the repository directory. Serve it with
+#   python3 -m http.server --bind 127.0.0.1 PORT --directory DIR
+# and build with --sgx-repo http://127.0.0.1:PORT (deploy/container/build.sh).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+out=$repo/build-e2e/standin-repo
+bdir=$repo/build-e2e/standins-build
+[ -f "$repo/build/build.ninja" ] && bdir=$repo/build
+while [ $# -gt 0 ]; do
+  case $1 in
+    --out) out=$2; shift 2 ;;
+    --build-dir) bdir=$2; shift 2 ;;
+    -h|--help) sed -n '3,32p' "$0"; exit 0 ;;
+    *) echo "build-repo.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+for tool in dpkg-deb dpkg-scanpackages gpg meson ninja patchelf; do
+  command -v "$tool" >/dev/null 2>&1 ||
+    { echo "build-repo.sh: $tool is missing (apt-get install dpkg-dev gnupg meson ninja-build patchelf)" >&2; exit 1; }
+done
+
+# Version of every stand-in: sorts below any real release, says what it is.
+VERSION=0.0~standin1
+ARCH=amd64
+MULTIARCH=x86_64-linux-gnu
+
+# ---- 1. the doubles (release build, no sanitizers) ----
+if [ ! -f "$bdir/build.ninja" ]; then
+  meson setup "$bdir" "$repo" --buildtype=release -Dtests=true >"$bdir.setup.log" 2>&1 ||
+    { tail -20 "$bdir.setup.log" >&2; exit 1; }
+fi
+targets=(tests/hwdouble/libsgx_pce_logic.so.1 tests/hwdouble/libsgx_qe3_logic.so.1)
+# The QPL double (libdcap_quoteprov.so.1) when this tree has it.
+have_qpl=0
+if ninja -C "$bdir" -t targets all 2>/dev/null | grep -q '^tests/hwdouble/libdcap_quoteprov.so.1:'; then
+  targets+=(tests/hwdouble/libdcap_quoteprov.so.1)
+  have_qpl=1
+fi
+ninja -C "$bdir" "${targets[@]}" >"$bdir.ninja.log" 2>&1 ||
+  { tail -20 "$bdir.ninja.log" >&2; exit 1; }
+
+# ---- 2. the packages ----
+work=$(mktemp -d "${TMPDIR:-/tmp}/sqh-standins.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+rm -rf "$out"
+mkdir -p "$out/pool/main" "$out/dists/stable/main/binary-$ARCH"
+
+# pkg NAME DEPENDS DESCRIPTION SRC:DEST[:MODE] ... ; DEST is absolute.
+pkg() {
+  local name=$1 depends=$2 desc=$3; shift 3
+  local root=$work/$name spec src dest mode
+  mkdir -p "$root/DEBIAN" "$root/usr/share/doc/$name"
+  for spec in "$@"; do
+    IFS=: read -r src dest mode <<<"$spec"
+    install -D -m "${mode:-0644}" "$src" "$root$dest"
+  done
+  {
+    echo "Package: $name"
+    echo "Version: $VERSION"
+    echo "Architecture: $ARCH"
+    echo "Maintainer: sgx-quote-helper e2e <noreply@invalid>"
+    [ -n "$depends" ] && echo "Depends: $depends"
+    echo "Section: libs"
+    echo "Priority: optional"
+    echo "Description: STAND-IN for $desc (sgx-quote-helper e2e tests only)"
+    echo " Not Intel's or Microsoft's package: a test double with the real name,"
+    echo " paths and sonames. It cannot make genuine quotes."
+  } >"$root/DEBIAN/control"
+  if [ -d "$root/etc" ]; then
+    (cd "$root" && find etc -type f -printf '/%p\n') >"$root/DEBIAN/conffiles"
+  fi
+  printf 'Stand-in package built by deploy/standins/build-repo.sh.\n' \
+    >"$root/usr/share/doc/$name/README.standin"
+  dpkg-deb --root-owner-group -Zxz --build "$root" "$out/pool/main/${name}_${VERSION}_$ARCH.deb" >/dev/null
+}
+
+lib=/usr/lib/$MULTIARCH
+placeholder() { printf 'stand-in for %s: not an enclave\n' "$1" >"$work/$1"; echo "$work/$1"; }
+pkg libsgx-ae-pce "" "Intel(R) SGX PCE enclave" \
+  "$(placeholder libsgx_pce.signed.so.1):$lib/libsgx_pce.signed.so.1"
+pkg libsgx-ae-qe3 "" "Intel(R) SGX QE3 enclave" \
+  "$(placeholder libsgx_qe3.signed.so.1):$lib/libsgx_qe3.signed.so.1"
+pkg libsgx-ae-id-enclave "" "Intel(R) SGX ID enclave" \
+  "$(placeholder libsgx_id_enclave.signed.so.1):$lib/libsgx_id_enclave.signed.so.1"
+pkg libsgx-pce-logic "libsgx-ae-pce (= $VERSION)" "Intel(R) SGX PCE logic library" \
+  "$bdir/tests/hwdouble/libsgx_pce_logic.so.1:$lib/libsgx_pce_logic.so.1"
+# Intel's package has no libsgx_qe3_logic.so.1: give the double the
+# unversioned soname too, or ldconfig in the image would make a .so.1 link
+# from the double's DT_SONAME and hide the daemon's fallback to the .so name.
+cp "$bdir/tests/hwdouble/libsgx_qe3_logic.so.1" "$work/libsgx_qe3_logic.so"
+patchelf --set-soname libsgx_qe3_logic.so "$work/libsgx_qe3_logic.so"
+pkg libsgx-qe3-logic "libsgx-ae-qe3 (= $VERSION), libsgx-ae-id-enclave (= $VERSION), libsgx-pce-logic (= $VERSION)" \
+  "Intel(R) SGX QE3 logic library" \
+  "$work/libsgx_qe3_logic.so:$lib/libsgx_qe3_logic.so"
+
+# Intel's default QCNL configuration, as the real package installs it
+# (JSON; the deployment replaces it: ConfigMap in the intel-device-plugin overlay).
+cat >"$work/sgx_default_qcnl.conf" <<'EOF'
+{
+  "pccs_url": "https://localhost:8081/sgx/certification/v4/",
+  "use_secure_cert": true,
+  "retry_times": 6,
+  "retry_delay": 10,
+  "pck_cache_expire_hours": 168,
+  "verify_collateral_cache_expire_hours": 168,
+  "local_cache_only": false
+}
+EOF
+qpl_files=("$work/sgx_default_qcnl.conf:/etc/sgx_default_qcnl.conf")
+az_files=()
+if [ "$have_qpl" -eq 1 ]; then
+  qpl_files+=("$bdir/tests/hwdouble/libdcap_quoteprov.so.1:$lib/libdcap_quoteprov.so.1")
+  # Microsoft's library is named (and has the soname) libdcap_quoteprov.so.
+  cp "$bdir/tests/hwdouble/libdcap_quoteprov.so.1" "$work/libdcap_quoteprov.so"
+  patchelf --set-soname libdcap_quoteprov.so "$work/libdcap_quoteprov.so"
+  az_files+=("$work/libdcap_quoteprov.so:/usr/lib/libdcap_quoteprov.so")
+else
+  echo "build-repo.sh: note: no QPL double in $bdir (tests/hwdouble/libdcap_quoteprov.so.1);" \
+       "libsgx-dcap-default-qpl and az-dcap-client carry no library" >&2
+  az_files+=("$(placeholder az-dcap-client.README):/usr/share/doc/az-dcap-client/README.nolib")
+fi
+pkg libsgx-dcap-default-qpl "" "Intel(R) SGX DCAP default quote provider library" "${qpl_files[@]}"
+pkg az-dcap-client "" "Azure DCAP client (quote provider library)" "${az_files[@]}"
+
+# ---- 3. the index and its signature ----
+(cd "$out" && dpkg-scanpackages --multiversion pool /dev/null 2>/dev/null) \
+  >"$out/dists/stable/main/binary-$ARCH/Packages"
+gzip -9nk "$out/dists/stable/main/binary-$ARCH/Packages"
+{
+  echo "Origin: sgx-quote-helper stand-ins"
+  echo "Label: sgx-quote-helper stand-ins (tests only)"
+  echo "Suite: stable"
+  echo "Codename: stable"
+  echo "Architectures: $ARCH"
+  echo "Components: main"
+  echo "Date: $(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S UTC')"
+  for sum in MD5Sum:md5sum SHA256:sha256sum; do
+    echo "${sum%%:*}:"
+    for f in main/binary-$ARCH/Packages main/binary-$ARCH/Packages.gz; do
+      printf ' %s %s %s\n' "$("${sum#*:}" "$out/dists/stable/$f" | cut -d' ' -f1)" \
+        "$(stat -c %s "$out/dists/stable/$f")" "$f"
+    done
+  done
+} >"$out/dists/stable/Release"
+
+export GNUPGHOME=$work/gnupg
+mkdir -m 0700 "$GNUPGHOME"
+gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+  --quick-gen-key 'sgx-quote-helper stand-in repository (throwaway) <noreply@invalid>' \
+  ed25519 sign 1d 2>/dev/null
+gpg --batch --quiet --armor --export >"$out/key.asc"
+gpg --batch --quiet --yes --clearsign -o "$out/dists/stable/InRelease" "$out/dists/stable/Release"
+gpg --batch --quiet --yes --armor --detach-sign -o "$out/dists/stable/Release.gpg" \
+  "$out/dists/stable/Release"
+echo "$out"
