@@ -16,8 +16,9 @@
 #   --provider       the quote provider in the image (Containerfile PROVIDER;
 #                    default sim); the repository options override the
 #                    Containerfile's defaults (Intel's and Microsoft's)
-#   --standin-repo   all repositories = URL (suite "stable", key URL/key.asc):
-#                    the local stand-in repository of deploy/standins/build-repo.sh
+#   --standin-repo   the local stand-in repositories of deploy/standins/build-repo.sh
+#                    served at URL: URL/intel and URL/microsoft (suite "stable",
+#                    keys URL/intel/key.asc, URL/microsoft/key.asc)
 #   --file           another Containerfile with the same context (the sample app)
 # A repository on 127.0.0.1 is reached with `--network host` during the build.
 # Environment: SGXQH_E2E_CACHE (cache dir, default <repo>/build-e2e/cache),
@@ -49,10 +50,10 @@ while [ $# -gt 0 ]; do
     --az-repo-suite) repo_arg AZ_REPO_SUITE "$2"; shift 2 ;;
     --az-repo-key) repo_arg AZ_REPO_KEY_URL "$2"; shift 2 ;;
     --standin-repo)
-      for p in SGX AZ; do
-        repo_arg "${p}_REPO_URL" "$2"
-        repo_arg "${p}_REPO_SUITE" stable
-        repo_arg "${p}_REPO_KEY_URL" "$2/key.asc"
+      for p in SGX:intel AZ:microsoft; do
+        repo_arg "${p%%:*}_REPO_URL" "$2/${p#*:}"
+        repo_arg "${p%%:*}_REPO_SUITE" stable
+        repo_arg "${p%%:*}_REPO_KEY_URL" "$2/${p#*:}/key.asc"
       done
       shift 2 ;;
     --file) containerfile=$2; shift 2 ;;

@@ -18,10 +18,11 @@
 #   az-dcap-client           /usr/lib/libdcap_quoteprov.so (QPL double; Microsoft's
 #                            package installs the unversioned name under /usr/lib)
 #
-# The repository is signed with a throwaway GPG key made here (never reused,
-# never trusted outside this directory): apt checks the signature exactly as
-# it checks Intel's and Microsoft's, through `signed-by=` the key file
-# served next to it (key.asc). No `[trusted=yes]`.
+# Two repositories, as in the real world: DIR/intel (Intel's packages) and
+# DIR/microsoft (az-dcap-client), each signed with its own throwaway GPG key
+# made here (never reused, never trusted outside this directory): apt checks
+# the signatures exactly as it checks Intel's and Microsoft's, through
+# `signed-by=` the key file served next to each (key.asc). No `[trusted=yes]`.
 #
 # Usage: deploy/standins/build-repo.sh [--out DIR] [--build-dir DIR]
 #   --out DIR        repository directory (default build-e2e/standin-repo)
@@ -30,7 +31,7 @@
 #                    configured here; the host is Debian 12, like the image)
 # Prints the repository directory. Serve it with
 #   python3 -m http.server --bind 127.0.0.1 PORT --directory DIR
-# and build with --sgx-repo http://127.0.0.1:PORT (deploy/container/build.sh).
+# and build with --standin-repo http://127.0.0.1:PORT (deploy/container/build.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -60,23 +61,26 @@ if [ ! -f "$bdir/build.ninja" ]; then
   meson setup "$bdir" "$repo" --buildtype=release -Dtests=true >"$bdir.setup.log" 2>&1 ||
     { tail -20 "$bdir.setup.log" >&2; exit 1; }
 fi
-targets=(tests/hwdouble/libsgx_pce_logic.so.1 tests/hwdouble/libsgx_qe3_logic.so.1)
-# The QPL double (libdcap_quoteprov.so.1) when this tree has it.
-have_qpl=0
-if ninja -C "$bdir" -t targets all 2>/dev/null | grep -q '^tests/hwdouble/libdcap_quoteprov.so.1:'; then
-  targets+=(tests/hwdouble/libdcap_quoteprov.so.1)
-  have_qpl=1
-fi
+# Every library target under tests/hwdouble (the QE3, PCE and, once built
+# there, the QPL doubles in Intel's and Azure's flavours).
+mapfile -t targets < <(ninja -C "$bdir" -t targets all 2>/dev/null |
+  sed -n 's#^\(tests/hwdouble/\(azure/\)\{0,1\}lib[a-z0-9_]*\.so[.0-9]*\): .*#\1#p')
+[ ${#targets[@]} -gt 0 ] || { echo "build-repo.sh: no test doubles in $bdir (-Dtests=true?)" >&2; exit 1; }
 ninja -C "$bdir" "${targets[@]}" >"$bdir.ninja.log" 2>&1 ||
   { tail -20 "$bdir.ninja.log" >&2; exit 1; }
+dbl=$bdir/tests/hwdouble
+have_qpl=0
+[ -e "$dbl/libdcap_quoteprov.so.1" ] && have_qpl=1
 
 # ---- 2. the packages ----
 work=$(mktemp -d "${TMPDIR:-/tmp}/sqh-standins.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 rm -rf "$out"
-mkdir -p "$out/pool/main" "$out/dists/stable/main/binary-$ARCH"
+for r in intel microsoft; do mkdir -p "$out/$r/pool/main" "$out/$r/dists/stable/main/binary-$ARCH"; done
 
 # pkg NAME DEPENDS DESCRIPTION SRC:DEST[:MODE] ... ; DEST is absolute.
+# Into repository $r (intel or microsoft).
+r=intel
 pkg() {
   local name=$1 depends=$2 desc=$3; shift 3
   local root=$work/$name spec src dest mode
@@ -102,7 +106,7 @@ pkg() {
   fi
   printf 'Stand-in package built by deploy/standins/build-repo.sh.\n' \
     >"$root/usr/share/doc/$name/README.standin"
-  dpkg-deb --root-owner-group -Zxz --build "$root" "$out/pool/main/${name}_${VERSION}_$ARCH.deb" >/dev/null
+  dpkg-deb --root-owner-group -Zxz --build "$root" "$out/$r/pool/main/${name}_${VERSION}_$ARCH.deb" >/dev/null
 }
 
 lib=/usr/lib/$MULTIARCH
@@ -114,11 +118,15 @@ pkg libsgx-ae-qe3 "" "Intel(R) SGX QE3 enclave" \
 pkg libsgx-ae-id-enclave "" "Intel(R) SGX ID enclave" \
   "$(placeholder libsgx_id_enclave.signed.so.1):$lib/libsgx_id_enclave.signed.so.1"
 pkg libsgx-pce-logic "libsgx-ae-pce (= $VERSION)" "Intel(R) SGX PCE logic library" \
-  "$bdir/tests/hwdouble/libsgx_pce_logic.so.1:$lib/libsgx_pce_logic.so.1"
+  "$dbl/libsgx_pce_logic.so.1:$lib/libsgx_pce_logic.so.1"
 # Intel's package has no libsgx_qe3_logic.so.1: give the double the
 # unversioned soname too, or ldconfig in the image would make a .so.1 link
 # from the double's DT_SONAME and hide the daemon's fallback to the .so name.
-cp "$bdir/tests/hwdouble/libsgx_qe3_logic.so.1" "$work/libsgx_qe3_logic.so"
+if [ -f "$dbl/libsgx_qe3_logic.so" ] && [ ! -L "$dbl/libsgx_qe3_logic.so" ]; then
+  cp "$dbl/libsgx_qe3_logic.so" "$work/libsgx_qe3_logic.so"
+else
+  cp -L "$dbl/libsgx_qe3_logic.so.1" "$work/libsgx_qe3_logic.so"
+fi
 patchelf --set-soname libsgx_qe3_logic.so "$work/libsgx_qe3_logic.so"
 pkg libsgx-qe3-logic "libsgx-ae-qe3 (= $VERSION), libsgx-ae-id-enclave (= $VERSION), libsgx-pce-logic (= $VERSION)" \
   "Intel(R) SGX QE3 logic library" \
@@ -140,9 +148,14 @@ EOF
 qpl_files=("$work/sgx_default_qcnl.conf:/etc/sgx_default_qcnl.conf")
 az_files=()
 if [ "$have_qpl" -eq 1 ]; then
-  qpl_files+=("$bdir/tests/hwdouble/libdcap_quoteprov.so.1:$lib/libdcap_quoteprov.so.1")
-  # Microsoft's library is named (and has the soname) libdcap_quoteprov.so.
-  cp "$bdir/tests/hwdouble/libdcap_quoteprov.so.1" "$work/libdcap_quoteprov.so"
+  qpl_files+=("$dbl/libdcap_quoteprov.so.1:$lib/libdcap_quoteprov.so.1")
+  # Microsoft's library is named (and has the soname) libdcap_quoteprov.so;
+  # the double's Azure flavour when built, else the Intel one renamed.
+  if [ -e "$dbl/azure/libdcap_quoteprov.so" ]; then
+    cp -L "$dbl/azure/libdcap_quoteprov.so" "$work/libdcap_quoteprov.so"
+  else
+    cp -L "$dbl/libdcap_quoteprov.so.1" "$work/libdcap_quoteprov.so"
+  fi
   patchelf --set-soname libdcap_quoteprov.so "$work/libdcap_quoteprov.so"
   az_files+=("$work/libdcap_quoteprov.so:/usr/lib/libdcap_quoteprov.so")
 else
@@ -151,36 +164,40 @@ else
   az_files+=("$(placeholder az-dcap-client.README):/usr/share/doc/az-dcap-client/README.nolib")
 fi
 pkg libsgx-dcap-default-qpl "" "Intel(R) SGX DCAP default quote provider library" "${qpl_files[@]}"
+r=microsoft
 pkg az-dcap-client "" "Azure DCAP client (quote provider library)" "${az_files[@]}"
 
-# ---- 3. the index and its signature ----
-(cd "$out" && dpkg-scanpackages --multiversion pool /dev/null 2>/dev/null) \
-  >"$out/dists/stable/main/binary-$ARCH/Packages"
-gzip -9nk "$out/dists/stable/main/binary-$ARCH/Packages"
-{
-  echo "Origin: sgx-quote-helper stand-ins"
-  echo "Label: sgx-quote-helper stand-ins (tests only)"
-  echo "Suite: stable"
-  echo "Codename: stable"
-  echo "Architectures: $ARCH"
-  echo "Components: main"
-  echo "Date: $(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S UTC')"
-  for sum in MD5Sum:md5sum SHA256:sha256sum; do
-    echo "${sum%%:*}:"
-    for f in main/binary-$ARCH/Packages main/binary-$ARCH/Packages.gz; do
-      printf ' %s %s %s\n' "$("${sum#*:}" "$out/dists/stable/$f" | cut -d' ' -f1)" \
-        "$(stat -c %s "$out/dists/stable/$f")" "$f"
-    done
-  done
-} >"$out/dists/stable/Release"
-
+# ---- 3. the indexes and their signatures ----
 export GNUPGHOME=$work/gnupg
 mkdir -m 0700 "$GNUPGHOME"
-gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
-  --quick-gen-key 'sgx-quote-helper stand-in repository (throwaway) <noreply@invalid>' \
-  ed25519 sign 1d 2>/dev/null
-gpg --batch --quiet --armor --export >"$out/key.asc"
-gpg --batch --quiet --yes --clearsign -o "$out/dists/stable/InRelease" "$out/dists/stable/Release"
-gpg --batch --quiet --yes --armor --detach-sign -o "$out/dists/stable/Release.gpg" \
-  "$out/dists/stable/Release"
+for r in intel microsoft; do
+  rd=$out/$r
+  (cd "$rd" && dpkg-scanpackages --multiversion pool /dev/null 2>/dev/null) \
+    >"$rd/dists/stable/main/binary-$ARCH/Packages"
+  gzip -9nk "$rd/dists/stable/main/binary-$ARCH/Packages"
+  {
+    echo "Origin: sgx-quote-helper stand-ins ($r)"
+    echo "Label: sgx-quote-helper stand-ins for $r (tests only)"
+    echo "Suite: stable"
+    echo "Codename: stable"
+    echo "Architectures: $ARCH"
+    echo "Components: main"
+    echo "Date: $(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S UTC')"
+    for sum in MD5Sum:md5sum SHA256:sha256sum; do
+      echo "${sum%%:*}:"
+      for f in main/binary-$ARCH/Packages main/binary-$ARCH/Packages.gz; do
+        printf ' %s %s %s\n' "$("${sum#*:}" "$rd/dists/stable/$f" | cut -d' ' -f1)" \
+          "$(stat -c %s "$rd/dists/stable/$f")" "$f"
+      done
+    done
+  } >"$rd/dists/stable/Release"
+  uid="sgx-quote-helper stand-in $r repository (throwaway) <noreply@invalid>"
+  gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+    --quick-gen-key "$uid" ed25519 sign 1d 2>/dev/null
+  gpg --batch --quiet --armor --export "$uid" >"$rd/key.asc"
+  gpg --batch --quiet --yes -u "$uid" --clearsign -o "$rd/dists/stable/InRelease" \
+    "$rd/dists/stable/Release"
+  gpg --batch --quiet --yes -u "$uid" --armor --detach-sign -o "$rd/dists/stable/Release.gpg" \
+    "$rd/dists/stable/Release"
+done
 echo "$out"
