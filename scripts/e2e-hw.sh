@@ -59,7 +59,7 @@ daemon_pod() {
   [ "$ov" = intel-device-plugin ] && cm=(--configmap "sgx-quote-helper-qcnl=$d/qcnl")
   python3 deploy/tools/pod_from_template.py --kustomize "deploy/kubernetes/overlays/$ov" \
     --kind DaemonSet --name "$name" --host-path "/var/run/aesmd=$d/aesmd" \
-    --node-name e2e-node --no-probes --restart-policy Never --volume-prefix "$name-" "${cm[@]}" \
+    --node-name e2e-node --no-probes --no-ports --restart-policy Never --volume-prefix "$name-" "${cm[@]}" \
     --image "localhost/sgx-quote-helper:dev-${PROVIDER[$ov]}=$HW_IMAGE:dev-${PROVIDER[$ov]}" \
     --env "sgx-quote-helperd:SGXQH_HWDOUBLE_STATE_DIR=/run/hwdouble" \
     --mount "sgx-quote-helperd:$d/hwstate:/run/hwdouble" "$@" \

@@ -57,17 +57,19 @@ ARCH=amd64
 MULTIARCH=x86_64-linux-gnu
 
 # ---- 1. the doubles (release build, no sanitizers) ----
+logs=$repo/build-e2e
+mkdir -p "$logs"
 if [ ! -f "$bdir/build.ninja" ]; then
-  meson setup "$bdir" "$repo" --buildtype=release -Dtests=true >"$bdir.setup.log" 2>&1 ||
-    { tail -20 "$bdir.setup.log" >&2; exit 1; }
+  meson setup "$bdir" "$repo" --buildtype=release -Dtests=true >"$logs/standins-setup.log" 2>&1 ||
+    { tail -20 "$logs/standins-setup.log" >&2; exit 1; }
 fi
 # Every library target under tests/hwdouble (the QE3, PCE and, once built
 # there, the QPL doubles in Intel's and Azure's flavours).
 mapfile -t targets < <(ninja -C "$bdir" -t targets all 2>/dev/null |
   sed -n 's#^\(tests/hwdouble/\(azure/\)\{0,1\}lib[a-z0-9_]*\.so[.0-9]*\): .*#\1#p')
 [ ${#targets[@]} -gt 0 ] || { echo "build-repo.sh: no test doubles in $bdir (-Dtests=true?)" >&2; exit 1; }
-ninja -C "$bdir" "${targets[@]}" >"$bdir.ninja.log" 2>&1 ||
-  { tail -20 "$bdir.ninja.log" >&2; exit 1; }
+ninja -C "$bdir" "${targets[@]}" >"$logs/standins-ninja.log" 2>&1 ||
+  { tail -20 "$logs/standins-ninja.log" >&2; exit 1; }
 dbl=$bdir/tests/hwdouble
 have_qpl=0
 [ -e "$dbl/libdcap_quoteprov.so.1" ] && have_qpl=1

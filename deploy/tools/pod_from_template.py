@@ -26,6 +26,9 @@ stderr so the test log shows exactly what differed from Kubernetes):
                           the node or a test double needs; never the daemon's
                           own configuration)
   --mount CTR:HOSTDIR:PATH[:ro]  an extra hostPath mount in container CTR
+  --no-ports              drop containerPorts: podman kube play publishes each
+                          on the host, so two pods of one template (a rolling
+                          update) would collide; tests reach the pod's IP
 Usage: pod_from_template.py (--kustomize DIR | --file FILE) --kind KIND --name NAME [options]
 """
 import argparse
@@ -124,6 +127,8 @@ def convert(obj, args):
             if len(kept) != len(c.get("args", [])):
                 note(f"{c['name']}: dropped args starting with {prefix}")
                 c["args"] = kept
+        if args.no_ports and c.pop("ports", None) is not None:
+            note(f"{c['name']}: dropped ports (reached on the pod's IP)")
         if args.no_probes:
             for p in ("livenessProbe", "readinessProbe", "startupProbe"):
                 if c.pop(p, None) is not None:
@@ -159,6 +164,7 @@ def main():
     ap.add_argument("--node-name", default="e2e-node")
     ap.add_argument("--drop-arg", action="append", default=[])
     ap.add_argument("--no-probes", action="store_true")
+    ap.add_argument("--no-ports", action="store_true")
     ap.add_argument("--restart-policy")
     ap.add_argument("--volume-prefix")
     ap.add_argument("--configmap", action="append", default=[])
