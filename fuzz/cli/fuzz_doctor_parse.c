@@ -2,7 +2,8 @@
 /*
  * libFuzzer target for src/cli/doctor_parse.c: the node files `sgx-quote
  * doctor` reads (/etc/group, mountinfo and /proc/mounts, /proc/net/unix,
- * comm, /proc/1/cgroup, the QCNL config, library file names) and what it
+ * comm, /proc/1/cgroup, the QCNL config, dpkg's status file, library file
+ * names) and what it
  * prints. Every parser sees the same input, and the header's contracts are
  * checked as well as memory safety: results are NUL-terminated within their
  * fields, outputs are empty on failure, answers are consistent with the
@@ -186,6 +187,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_comm(text, size);
     fuzz_cgroup(text, size);
     fuzz_qcnl(text, size);
+    {
+        char ver[64];
+        int rc = doctor_dpkg_version(text, size, "libsgx-qe3-logic", ver, sizeof(ver));
+        CHECK(rc == DOCTOR_PARSE_OK ? ver[0] != '\0' : ver[0] == '\0');
+        CHECK(strlen(ver) < sizeof(ver));
+    }
 
     if (size > 0)
         memcpy(str, data, size);

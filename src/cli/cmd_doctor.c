@@ -89,6 +89,7 @@ typedef struct {
     bool ping_ok;
     daemon_mode mode;
     char mode_how[400];
+    int cert_type; /* of the daemon's quote: 5, 3, or 0 when none was made */
 
     doc_check checks[DOCTOR_MAX_CHECKS];
     size_t n;
@@ -371,6 +372,11 @@ static void check_dev_noexec(doctor *d)
 
 /* ---- Intel libraries ---- */
 
+/* Older DCAP releases than this predate the QPL logging callback
+ * (sgx_ql_set_logging_callback, DCAP 1.14) that the hardware backend
+ * installs through the QE3 logic's exported QPL handle. */
+#define DOCTOR_MIN_DCAP_VERSION "1.14"
+
 /* Finds base.so* in the library dirs under root; the version is the suffix
  * after ".so." of the file (or of the symlink's target), the longest one
  * wins. Returns false when nothing matches. */
@@ -474,11 +480,41 @@ static void check_libs(doctor *d, bool *qpl_found)
                 hw_present(d) ? "" : " (not needed for simulation)");
         }
     }
+    /* libsgx_qe3_logic.so carries no version in its name and the PCE's
+     * soname version never moves: the packages' versions tell releases
+     * apart. File-name versions are the fallback (other distributions). */
+    {
+        size_t len = 0;
+        char *status = rread(d, "/var/lib/dpkg/status", DOCTOR_DPKG_STATUS_TEXT_MAX, &len);
+        char pkg_ver[2][64] = {"", ""};
+        if (status != NULL) {
+            (void)doctor_dpkg_version(status, len, "libsgx-qe3-logic", pkg_ver[0],
+                                      sizeof(pkg_ver[0]));
+            (void)doctor_dpkg_version(status, len, "libsgx-pce-logic", pkg_ver[1],
+                                      sizeof(pkg_ver[1]));
+            free(status);
+        }
+        for (int i = 0; i < 2; i++) {
+            if (pkg_ver[i][0] != '\0')
+                snprintf(vers[i], sizeof(vers[i]), "%s", pkg_ver[i]);
+        }
+    }
     if (vers[0][0] != '\0' && vers[1][0] != '\0' && strcmp(vers[0], vers[1]) != 0)
         add(d, "lib_versions", ST_WARN,
             "install libsgx-qe3-logic and libsgx-pce-logic from the same DCAP release",
             "libsgx_qe3_logic %s and libsgx_pce_logic %s come from different DCAP releases",
             vers[0], vers[1]);
+    else if (vers[0][0] != '\0' && doctor_version_cmp(vers[0], DOCTOR_MIN_DCAP_VERSION) < 0)
+        add(d, "lib_versions", ST_WARN,
+            "install a current DCAP release (libsgx-qe3-logic, libsgx-pce-logic)",
+            "libsgx_qe3_logic %s is older than DCAP %s: its QE3 logic and QPL may lack the "
+            "exports the daemon uses (load_qe, sgx_set_qpl_path, get_qpl_handle, the QPL "
+            "logging callback), so QE3 loads late, the provider cannot be chosen and QPL log "
+            "lines are lost",
+            vers[0], DOCTOR_MIN_DCAP_VERSION);
+    else if (vers[0][0] != '\0')
+        add(d, "lib_versions", ST_OK, NULL, "libsgx_qe3_logic %s, libsgx_pce_logic %s", vers[0],
+            vers[1][0] != '\0' ? vers[1] : "(unknown)");
 }
 
 /* ---- environment, QPL config, PCCS ---- */
@@ -938,6 +974,7 @@ static void probe_mode(doctor *d)
         if (reader_init(&r, quote, size) == READER_OK && reader_skip(&r, 1046) == READER_OK &&
             reader_u16le(&r, &type) == READER_OK && reader_u32le(&r, &clen) == READER_OK &&
             reader_bytes(&r, clen, &cdata) == READER_OK && type == 5) {
+            d->cert_type = 5;
             x509_cert *leaf = NULL;
             char cn[256] = "";
             if (x509_cert_from_pem((const char *)cdata, clen, &leaf) == 0 &&
@@ -949,6 +986,7 @@ static void probe_mode(doctor *d)
             }
             x509_cert_free(leaf);
         } else if (type == 3) {
+            d->cert_type = 3;
             d->mode = MODE_HW;
             snprintf(d->mode_how, sizeof(d->mode_how),
                      "asked the daemon for a quote: cert data type 3 (encrypted PPID) comes "
@@ -975,6 +1013,23 @@ static void check_mode(doctor *d)
                                                                      : "the daemon did not answer",
             hw_present(d) ? "SGX device present, so --backend auto would use the hardware"
                           : "no SGX device, so --backend auto would run simulated");
+}
+
+/* What the daemon's quotes carry: the PCK chain (5), or the encrypted PPID
+ * (3) that QE3 falls back to without a usable quote provider. */
+static void check_cert_type(doctor *d)
+{
+    if (d->cert_type == 5)
+        add(d, "daemon_cert_type", ST_OK, NULL,
+            "the daemon's quotes carry the PCK certificate chain (certification data type 5)");
+    else if (d->cert_type == 3)
+        add(d, "daemon_cert_type", ST_FAIL,
+            "give the daemon a quote provider: install libsgx-dcap-default-qpl (or "
+            "az-dcap-client) in its image and check its config; the daemon's log names the "
+            "provider it found at start (\"quote provider library ...\" or \"NO QUOTE "
+            "PROVIDER\")",
+            "the daemon's quotes carry certification data type 3 (encrypted PPID): its QE3 "
+            "logic has no usable quote provider, and most verifiers reject these quotes");
 }
 
 /* ---- output ---- */
@@ -1138,6 +1193,7 @@ int cmd_doctor(int argc, char **argv)
             d->checks[d->n++] = sock_checks[i];
         check_sgx_aesm_addr(d);
         check_mode(d);
+        check_cert_type(d);
     }
 #if DOCTOR_HAVE_CURL
     curl_global_cleanup();

@@ -377,6 +377,62 @@ int doctor_cgroup_container_mark(const char *text, size_t len, const char **mark
     return DOCTOR_PARSE_E_NOT_FOUND;
 }
 
+/* ---- dpkg's package database (/var/lib/dpkg/status) ---- */
+
+int doctor_dpkg_version(const char *text, size_t len, const char *package, char *version,
+                        size_t cap)
+{
+    reader r;
+    span ver = {NULL, 0};
+    bool in_pkg = false, installed = false, found = false;
+    int rc;
+
+    if (version != NULL && cap > 0)
+        version[0] = '\0';
+    if (package == NULL || version == NULL || cap == 0)
+        return DOCTOR_PARSE_E_INVALID_ARG;
+    if ((rc = text_open(text, len, DOCTOR_DPKG_STATUS_TEXT_MAX, &r)) != DOCTOR_PARSE_OK)
+        return rc;
+    /* Stanzas of "Field: value" lines, separated by empty lines. */
+    for (;;) {
+        size_t n;
+        const uint8_t *p;
+        bool end = reader_remaining(&r) == 0;
+        span line = {NULL, 0};
+        if (!end) {
+            if (reader_find(&r, "\n", 1, &n) != READER_OK)
+                n = reader_remaining(&r);
+            if (reader_bytes(&r, n, &p) != READER_OK)
+                return DOCTOR_PARSE_E_INVALID_ARG;
+            (void)reader_skip(&r, 1);
+            line.p = (const char *)p;
+            line.n = n;
+        }
+        if (end || span_trim(line).n == 0) {
+            if (in_pkg && installed && ver.n > 0) {
+                span_copy(version, cap, ver);
+                found = true;
+            }
+            in_pkg = installed = false;
+            ver.n = 0;
+            if (end || found)
+                break;
+            continue;
+        }
+        if (line.n > 8 && memcmp(line.p, "Package:", 8) == 0) {
+            span v = {line.p + 8, line.n - 8};
+            in_pkg = span_eq(span_trim(v), package);
+        } else if (line.n > 7 && memcmp(line.p, "Status:", 7) == 0) {
+            span v = {line.p + 7, line.n - 7};
+            installed = span_eq(span_trim(v), "install ok installed");
+        } else if (line.n > 8 && memcmp(line.p, "Version:", 8) == 0) {
+            span v = {line.p + 8, line.n - 8};
+            ver = span_trim(v);
+        }
+    }
+    return found ? DOCTOR_PARSE_OK : DOCTOR_PARSE_E_NOT_FOUND;
+}
+
 /* ---- library file names ---- */
 
 /* Past "<base>.so" at the start of name, or NULL. */

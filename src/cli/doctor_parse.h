@@ -141,6 +141,18 @@ int doctor_lib_version(const char *file, const char *base, const char *link_targ
  * rest byte by byte. <0, 0 or >0 like strcmp. Both are C strings. */
 int doctor_version_cmp(const char *a, const char *b);
 
+/* ---- dpkg's package database (/var/lib/dpkg/status) ---- */
+
+#define DOCTOR_DPKG_STATUS_TEXT_MAX ((size_t)32 * 1024 * 1024)
+
+/* The Version of `package` when a stanza says "Package: <package>" and
+ * "Status: install ok installed", copied (truncated) into version; the
+ * package versions are what tells DCAP releases apart, since
+ * libsgx_qe3_logic.so carries none in its file name. NOT_FOUND (version
+ * "") when no such stanza exists. */
+int doctor_dpkg_version(const char *text, size_t len, const char *package, char *version,
+                        size_t cap);
+
 /* ---- QCNL config (/etc/sgx_default_qcnl.conf) ---- */
 
 #define DOCTOR_QCNL_TEXT_MAX ((size_t)64 * 1024)

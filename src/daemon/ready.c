@@ -227,6 +227,12 @@ bool readiness_check(readiness *r, char *reason, size_t cap)
         /* Operator-facing facts about the platform (QPL, QCNL, last error). */
         char notes[1024];
         size_t nl = backend_hw_notes(r->inner, notes, sizeof notes);
+        backend_hw_status st;
+        if (r->metrics != NULL && backend_hw_status_get(r->inner, &st))
+            ops_metrics_backend_info(r->metrics, st.provider,
+                                     st.cert_type == 5   ? "5"
+                                     : st.cert_type == 3 ? "3"
+                                                         : "unknown");
         size_t used = strlen(why);
         if (nl > 0 && !ok && used + 1 + nl < sizeof why) {
             why[used] = '\n';

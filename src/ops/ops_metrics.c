@@ -7,6 +7,7 @@
  */
 #include "ops/ops_metrics.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const REJECT_NAMES[OPS_REJECT_COUNT_] = {
@@ -60,6 +61,14 @@ int ops_metrics_init(ops_metrics *m, const char *version, const char *backend_na
         "1 when the quoting backend is initialised and its canary quote path works.", NULL, 0,
         &rc);
     if (rc != METRICS_OK) goto out;
+    {
+        static const char *const info_labels[] = {"provider", "cert_type"};
+        m->backend_info = metrics_gauge_new(m->reg, "sgx_quote_helper_backend_info",
+            "1 for the hardware backend's quote provider library (intel, azure, unknown, none) "
+            "and the certification data type its quotes carry (5 PCK chain, 3 encrypted PPID).",
+            info_labels, 2, &rc);
+        if (rc != METRICS_OK) goto out;
+    }
     m->qe_svn = metrics_gauge_new(m->reg, "sgx_quote_helper_qe_svn",
         "ISVSVN of the Quoting Enclave in use.", NULL, 0, &rc);
     if (rc != METRICS_OK) goto out;
@@ -127,6 +136,22 @@ void ops_metrics_rejected(ops_metrics *m, ops_reject_reason reason)
 void ops_metrics_backend_ready(ops_metrics *m, bool ready)
 {
     (void)metrics_gauge_set(m->backend_ready, NULL, ready ? 1 : 0);
+}
+
+void ops_metrics_backend_info(ops_metrics *m, const char *provider, const char *cert_type)
+{
+    const char *now[] = {provider, cert_type};
+
+    if (strcmp(m->backend_info_last[0], provider) == 0 &&
+        strcmp(m->backend_info_last[1], cert_type) == 0)
+        return;
+    if (m->backend_info_last[0][0] != '\0') {
+        const char *was[] = {m->backend_info_last[0], m->backend_info_last[1]};
+        (void)metrics_gauge_set(m->backend_info, was, 0);
+    }
+    (void)metrics_gauge_set(m->backend_info, now, 1);
+    snprintf(m->backend_info_last[0], sizeof m->backend_info_last[0], "%s", provider);
+    snprintf(m->backend_info_last[1], sizeof m->backend_info_last[1], "%s", cert_type);
 }
 
 void ops_metrics_svn(ops_metrics *m, unsigned qe_svn, unsigned pce_svn)

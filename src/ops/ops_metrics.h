@@ -12,6 +12,7 @@
  *       (all present from start)
  *   sgx_quote_helper_log_lines_dropped_total             counter
  *   sgx_quote_helper_backend_ready                       gauge 0/1
+ *   sgx_quote_helper_backend_info{provider,cert_type}    gauge 1 (hardware backend)
  *   sgx_quote_helper_qe_svn / sgx_quote_helper_pce_svn   gauge (0 until the backend reports)
  *   sgx_quote_helper_build_info{version,backend}         gauge 1
  *   process_start_time_seconds                           gauge (Unix time)
@@ -53,6 +54,8 @@ typedef struct {
     metric_family *active;
     metric_family *rejected;
     metric_family *backend_ready;
+    metric_family *backend_info;
+    char backend_info_last[2][16]; /* labels of the series now at 1 */
     metric_family *qe_svn;
     metric_family *pce_svn;
     metric_family *build_info;
@@ -72,6 +75,11 @@ void ops_metrics_connection_opened(ops_metrics *m);
 void ops_metrics_connection_closed(ops_metrics *m);
 void ops_metrics_rejected(ops_metrics *m, ops_reject_reason reason);
 void ops_metrics_backend_ready(ops_metrics *m, bool ready);
+/* The hardware backend's quote provider ("intel", "azure", "unknown",
+ * "none") and the certification data type of its quotes ("5", "3", or
+ * "unknown"): one series at 1, the previous one set to 0. Called with the
+ * readiness lock held (one caller at a time). */
+void ops_metrics_backend_info(ops_metrics *m, const char *provider, const char *cert_type);
 /* SVNs as reported by the backend (QE ISVSVN, PCE ISVSVN). */
 void ops_metrics_svn(ops_metrics *m, unsigned qe_svn, unsigned pce_svn);
 

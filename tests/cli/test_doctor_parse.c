@@ -620,6 +620,46 @@ static void test_cgroup_limits_and_arguments(void **state)
 
 /* ---- library names ---- */
 
+/* dpkg's status file: the installed stanza's Version, nothing from other
+ * packages or removed ones, cut to the buffer, and limits. */
+static void test_dpkg_version(void **state)
+{
+    static const char STATUS[] =
+        "Package: libsgx-qe3-logic-dev\nStatus: install ok installed\nVersion: 9.9\n\n"
+        "Package: libsgx-qe3-logic\nStatus: deinstall ok config-files\nVersion: 1.1\n\n\n"
+        "Package: libsgx-qe3-logic\nVersion:   1.22.100.3-jammy1  \nStatus: install ok installed\n"
+        "Package: ignored-after-a-missing-blank-line\n";
+    char v[64], small[5];
+
+    (void)state;
+    assert_int_equal(doctor_dpkg_version(STATUS, sizeof(STATUS) - 1, "libsgx-qe3-logic", v,
+                                         sizeof(v)),
+                     DOCTOR_PARSE_E_NOT_FOUND); /* the Package line after it wins the stanza */
+    {
+        static const char OK[] =
+            "Package: libsgx-qe3-logic\nStatus: deinstall ok config-files\nVersion: 1.1\n\n"
+            "Package: libsgx-qe3-logic\nVersion:   1.22.100.3-jammy1  \nStatus: install ok "
+            "installed\n";
+        assert_int_equal(doctor_dpkg_version(OK, sizeof(OK) - 1, "libsgx-qe3-logic", v,
+                                             sizeof(v)),
+                         DOCTOR_PARSE_OK);
+        assert_string_equal(v, "1.22.100.3-jammy1");
+        assert_int_equal(doctor_dpkg_version(OK, sizeof(OK) - 1, "libsgx-qe3-logic", small,
+                                             sizeof(small)),
+                         DOCTOR_PARSE_OK);
+        assert_string_equal(small, "1.22");
+        assert_int_equal(doctor_dpkg_version(OK, sizeof(OK) - 1, "libsgx-pce-logic", v,
+                                             sizeof(v)),
+                         DOCTOR_PARSE_E_NOT_FOUND);
+        assert_string_equal(v, "");
+    }
+    assert_int_equal(doctor_dpkg_version("", 0, "x", v, sizeof(v)), DOCTOR_PARSE_E_NOT_FOUND);
+    assert_int_equal(doctor_dpkg_version(NULL, 1, "x", v, sizeof(v)), DOCTOR_PARSE_E_INVALID_ARG);
+    assert_int_equal(doctor_dpkg_version("x", 1, NULL, v, sizeof(v)), DOCTOR_PARSE_E_INVALID_ARG);
+    assert_int_equal(doctor_dpkg_version("x", DOCTOR_DPKG_STATUS_TEXT_MAX + 1, "x", v, sizeof(v)),
+                     DOCTOR_PARSE_E_TOO_LARGE);
+}
+
 static void test_lib_version_from_names(void **state)
 {
     const char *v = "unset";
@@ -1010,6 +1050,7 @@ int main(void)
         cmocka_unit_test(test_comm),
         cmocka_unit_test(test_cgroup_marks),
         cmocka_unit_test(test_cgroup_limits_and_arguments),
+        cmocka_unit_test(test_dpkg_version),
         cmocka_unit_test(test_lib_version_from_names),
         cmocka_unit_test(test_lib_version_from_link_targets),
         cmocka_unit_test(test_lib_version_huge_name),

@@ -516,6 +516,42 @@ static void test_stand_in_device_mode(void **state)
     g_fake_devices = saved;
 }
 
+/* E: the package layout Intel ships: libsgx_qe3_logic.so has no version
+ * in its name and the PCE's soname version never moves, so releases are
+ * told apart by the packages' versions in dpkg's database. */
+static void test_lib_versions_from_packages(void **state)
+{
+    static const char *const STATUS_FMT =
+        "Package: libsgx-urts\nStatus: install ok installed\nVersion: 2.25.100.3-jammy1\n\n"
+        "Package: libsgx-qe3-logic\nStatus: install ok installed\nVersion: %s\n"
+        "Description: qe3\n\n"
+        "Package: libsgx-pce-logic\nStatus: deinstall ok config-files\nVersion: 0.1\n\n"
+        "Package: libsgx-pce-logic\nStatus: install ok installed\nVersion: %s\n";
+    static const struct {
+        const char *qe3, *pce, *status, *msg;
+    } cases[] = {
+        {"1.22.100.3-jammy1", "1.21.100.3-jammy1", "WARN", "different DCAP releases"},
+        {"1.12.100.3-focal1", "1.12.100.3-focal1", "WARN", "older than DCAP 1.14"},
+        {"1.22.100.3-jammy1", "1.22.100.3-jammy1", "OK", "libsgx_qe3_logic 1.22.100.3-jammy1"},
+    };
+    char root[PATH_MAX], status[1024];
+    doctor_run r;
+
+    (void)state;
+    PJOIN(root, "%s/rootE", g_tmp);
+    put(root, "usr/lib/x86_64-linux-gnu/libsgx_qe3_logic.so", "x");
+    put(root, "usr/lib/x86_64-linux-gnu/libsgx_pce_logic.so.1.0.0", "x");
+    link_to(root, "usr/lib/x86_64-linux-gnu/libsgx_pce_logic.so.1", "libsgx_pce_logic.so.1.0.0");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        PJOIN(status, STATUS_FMT, cases[i].qe3, cases[i].pce);
+        put(root, "var/lib/dpkg/status", status);
+        run_doctor(&r, root, NULL, NULL, true);
+        expect(&r, "lib_qe3_logic", "OK", "libsgx_qe3_logic.so");
+        expect(&r, "lib_versions", cases[i].status, cases[i].msg);
+        free_run(&r);
+    }
+}
+
 static int group_setup(void **state)
 {
     char probe[PATH_MAX];
@@ -558,6 +594,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_laptop_without_sgx_or_daemon),
         cmocka_unit_test(test_other_aesmd_and_permissions),
         cmocka_unit_test(test_stand_in_device_mode),
+        cmocka_unit_test(test_lib_versions_from_packages),
     };
     if (argc < 3) {
         fprintf(stderr, "usage: %s SGX_QUOTE DAEMON\n", argv[0]);

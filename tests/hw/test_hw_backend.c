@@ -21,12 +21,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "backend/backend.h"
 #include "backend/backend_hw.h"
+#include "backend/backend_hw_abi.h"
 #include "crypto/crypto.h"
 #include "hw_tutil.h"
 #include "sgxqh/quote.h"
@@ -45,6 +47,12 @@ static void clear_faults(void)
     unsetenv("SGXQH_HWDOUBLE_FAIL");
     unsetenv("SGXQH_HWDOUBLE_FAIL_ON");
     unsetenv("QCNL_CONF_PATH");
+    unsetenv("SGXQH_QPL_FAIL");
+    unsetenv("SGXQH_QPL_INIT_FAIL");
+    unsetenv("SGXQH_QPL_DELAY_MS");
+    unsetenv("SGXQH_QPL_PCESVN");
+    unsetenv("SGXQH_HWDOUBLE_LOAD_STATUS");
+    unsetenv("SGXQH_HWDOUBLE_LOSE_ENCLAVE");
 }
 
 static backend *open_hw(const char *dir, char *err, size_t errcap)
@@ -108,7 +116,7 @@ static void test_qe3_needs_pce_loaded_global(void **state)
     int st = 0;
 
     (void)state;
-    PJOIN(qe3, "%s/libsgx_qe3_logic.so.1", g_dbl_dir);
+    PJOIN(qe3, "%s/libsgx_qe3_logic.so", g_dbl_dir);
     PJOIN(pce, "%s/libsgx_pce_logic.so.1", g_dbl_dir);
     pid = fork();
     assert_true(pid >= 0);
@@ -147,7 +155,7 @@ static void test_double_detects_sgx_aesm_addr(void **state)
     int st = 0;
 
     (void)state;
-    PJOIN(qe3, "%s/libsgx_qe3_logic.so.1", g_dbl_dir);
+    PJOIN(qe3, "%s/libsgx_qe3_logic.so", g_dbl_dir);
     PJOIN(pce, "%s/libsgx_pce_logic.so.1", g_dbl_dir);
     unlink(g_log);
     pid = fork();
@@ -198,6 +206,7 @@ static void test_open_sequence_and_quote(void **state)
     assert_null(getenv("SGX_AESM_ADDR"));
     assert_string_equal(b->ops->name, "hw");
     assert_false(b->ops->thread_safe);
+    assert_true(backend_hw_wait_warm(b, 60000));
 
     {
         char *log = hwt_read_text(g_log);
@@ -326,6 +335,7 @@ static void test_injected_errors_per_call(void **state)
     /* The last failure is in the notes with Intel's name and a hint. */
     setenv("SGXQH_HWDOUBLE_FAIL", "0xE011", 1);
     unsetenv("SGXQH_HWDOUBLE_FAIL_ON");
+    assert_true(backend_hw_refresh(b, 60000));
     assert_int_equal(b->ops->health(b), AESM_NO_PLATFORM_CERT_DATA);
     {
         char notes[2048];
@@ -335,6 +345,7 @@ static void test_injected_errors_per_call(void **state)
         assert_non_null(strstr(notes, "PCCS"));
     }
     clear_faults();
+    assert_true(backend_hw_refresh(b, 60000));
     assert_int_equal(b->ops->health(b), AESM_SUCCESS);
     backend_close(b);
 }
@@ -414,6 +425,8 @@ static void test_warm_failure_is_not_fatal(void **state)
     setenv("SGXQH_HWDOUBLE_FAIL_ON", "init", 1);
     b = open_hw(g_dbl_dir, err, sizeof(err));
     assert_non_null(b);
+    assert_true(backend_hw_wait_warm(b, 60000));
+    assert_int_equal(b->ops->health(b), AESM_NETWORK_ERROR);
     assert_true(backend_hw_notes(b, notes, sizeof(notes)) > 0);
     assert_non_null(strstr(notes, "last error: sgx_ql_init_quote: 0xe019 SGX_QL_NETWORK_ERROR"));
     assert_null(strstr(notes, "attestation key: initialised at start"));
@@ -444,8 +457,57 @@ static void test_missing_libraries(void **state)
     }
     err[0] = '\0';
     assert_null(open_hw(empty, err, sizeof(err)));
-    assert_non_null(strstr(err, "libsgx_qe3_logic.so.1"));
+    assert_non_null(strstr(err, "libsgx_qe3_logic.so"));
     assert_non_null(strstr(err, "libsgx-qe3-logic"));
+}
+
+/* Opens the backend on `dir` in a child (Intel's libraries keep process
+ * state: a QE3 logic once told a QPL path keeps it), waits for the
+ * warm-up, and returns 0 when the notes contain `want` (and, when given,
+ * health() answers want_health). */
+static int child_notes_main(const char *dir, const char *want, int want_health)
+{
+    char err[512] = "", notes[4096];
+    backend *b = open_hw(dir, err, sizeof(err));
+    if (want_health == -2) { /* open must fail, naming `want` */
+        fprintf(stderr, "child open: %s\n", err);
+        return b == NULL && strstr(err, want) != NULL ? 0 : 34;
+    }
+    if (b == NULL) {
+        fprintf(stderr, "child open: %s\n", err);
+        return 30;
+    }
+    if (!backend_hw_wait_warm(b, 60000))
+        return 31;
+    backend_hw_notes(b, notes, sizeof(notes));
+    fprintf(stderr, "child notes:\n%s", notes);
+    if (strstr(notes, want) == NULL)
+        return 32;
+    if (want_health >= 0 && (int)b->ops->health(b) != want_health)
+        return 33;
+    backend_close(b);
+    return 0;
+}
+
+static int notes_in_child(const char *dir, const char *want, int want_health)
+{
+    char health[16];
+    pid_t pid;
+    int st = 0;
+
+    snprintf(health, sizeof(health), "%d", want_health);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* A fresh process: nothing of Intel's (or ours) loaded yet. */
+        char *const args[] = {(char *)"test_hw_backend", (char *)"--child-notes", (char *)dir,
+                              (char *)want, health, NULL};
+        execv("/proc/self/exe", args);
+        _exit(40);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
 }
 
 /* The QPL and its config are only looked at, never loaded; their presence
@@ -472,7 +534,8 @@ static void test_qpl_and_qcnl_notes(void **state)
     }
     unsetenv("LD_LIBRARY_PATH");
 
-    /* 1: doubles only, no QCNL config at the configured path. */
+    /* 1: the doubles' dir holds the QPL double: QE3 logic is told its path,
+     * it is Intel's kind, and there is no QCNL config at the set path. */
     PJOIN(conf, "%s/no-such-qcnl.conf", g_tmp);
     setenv("QCNL_CONF_PATH", conf, 1);
     b = open_hw(g_dbl_dir, err, sizeof(err));
@@ -481,33 +544,363 @@ static void test_qpl_and_qcnl_notes(void **state)
     print_message("%s", notes);
     PJOIN(want, "qcnl: %s missing", conf);
     assert_non_null(strstr(notes, want));
-    if (!system_qpl)
-        assert_non_null(strstr(notes, "qpl: libdcap_quoteprov.so.1 not found"));
+    PJOIN(want, "qpl: %s/libdcap_quoteprov.so.1 (intel)", g_dbl_dir);
+    assert_non_null(strstr(notes, want));
+    assert_true(backend_hw_wait_warm(b, 60000));
     backend_close(b);
 
-    /* 2: a lib dir that also holds a QPL, and a QCNL config that exists. */
-    PJOIN(dir, "%s/libdir-with-qpl", g_tmp);
+    /* 2: a lib dir of links to PCE and QE3 with no QPL: none usable (unless
+     * this machine has a real one), and the links are loaded through. */
+    PJOIN(dir, "%s/libdir-no-qpl", g_tmp);
     assert_int_equal(mkdir(dir, 0700), 0);
     for (int i = 0; i < 2; i++) {
-        const char *name = i == 0 ? "libsgx_pce_logic.so.1" : "libsgx_qe3_logic.so.1";
+        const char *name = i == 0 ? "libsgx_pce_logic.so.1" : "libsgx_qe3_logic.so";
         PJOIN(path, "%s/%s", dir, name);
         PJOIN(target, "%s/%s", g_dbl_dir, name);
         assert_int_equal(symlink(target, path), 0);
     }
+    if (!system_qpl)
+        assert_int_equal(
+            notes_in_child(dir, "qpl: none usable", AESM_PLATFORM_LIB_UNAVAILABLE), 0);
+
+    /* 3: a file named like the QPL that is not a library: named, and QE3
+     * logic (told that path) goes on without it; a QCNL config present. */
     PJOIN(path, "%s/libdcap_quoteprov.so.1", dir);
-    assert_int_equal(hwt_write_text(path, "not a library: never loaded\n"), 0);
+    assert_int_equal(hwt_write_text(path, "not a library\n"), 0);
     PJOIN(conf, "%s/qcnl.conf", g_tmp);
     assert_int_equal(hwt_write_text(conf, "{\"pccs_url\": \"https://pccs:8081/sgx/certification/v4/\"}\n"), 0);
     setenv("QCNL_CONF_PATH", conf, 1);
-    b = open_hw(dir, err, sizeof(err));
-    assert_non_null(b);
-    assert_true(backend_hw_notes(b, notes, sizeof(notes)) > 0);
-    PJOIN(want, "qpl: %s found", path);
-    assert_non_null(strstr(notes, want));
-    PJOIN(want, "qcnl: %s present", conf);
-    assert_non_null(strstr(notes, want));
-    backend_close(b);
+    assert_int_equal(notes_in_child(dir, "qpl: none usable", AESM_PLATFORM_LIB_UNAVAILABLE), 0);
     clear_faults();
+}
+
+/* ---- the backend against Intel's own code (issue: hardware backend) ---- */
+
+static char g_lines[16384];
+static void capture_log(void *ctx, const char *level, const char *message)
+{
+    size_t used = strlen(g_lines);
+    (void)ctx;
+    snprintf(g_lines + used, sizeof(g_lines) - used, "%s: %s\n", level, message);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* QE3 logic loads the provider by the path the backend reports (set with
+ * sgx_set_qpl_path), fetches the PCK chain from it, and the QPL's own log
+ * lines arrive in ours through the callback installed on its handle. */
+static void test_provider_is_the_one_qe3_loads(void **state)
+{
+    char err[512] = "", want[PATH_MAX + 64];
+    sgx_att_key_id_ext_t kid;
+    sgx_target_info_t ti, app_ti;
+    sgx_report_t report;
+    uint8_t pub[32], quote[8192];
+    uint32_t len = 0;
+    backend_hw_status st;
+    backend *b;
+    char *log;
+
+    (void)state;
+    clear_faults();
+    unlink(g_log);
+    g_lines[0] = '\0';
+    backend_hw_set_logger(capture_log, NULL);
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_non_null(b);
+    assert_true(backend_hw_wait_warm(b, 60000));
+    assert_int_equal(b->ops->key_ids(b, &kid, 1), 1);
+    assert_int_equal(b->ops->init_quote(b, &kid, &ti, pub), AESM_SUCCESS);
+    make_app_report(&ti, &report, &app_ti);
+    assert_int_equal(b->ops->get_quote(b, &kid, &report, NULL, quote, sizeof(quote), &len),
+                     AESM_SUCCESS);
+    assert_int_equal(hwt_le16(quote + 1046), 5);
+    assert_true(backend_hw_status_get(b, &st));
+    assert_string_equal(st.provider, "intel");
+    PJOIN(want, "%s/libdcap_quoteprov.so.1", g_dbl_dir);
+    assert_string_equal(st.provider_path, want);
+    assert_int_equal(st.cert_type, 5);
+    assert_int_equal(st.state, BACKEND_HW_READY);
+    log = hwt_read_text(g_log);
+    assert_non_null(log);
+    PJOIN(want, "qe3 set_qpl_path %s/libdcap_quoteprov.so.1", g_dbl_dir);
+    {
+        const char *const order[] = {want, "qpl intel set_logging_callback level=1",
+                                     "qe3 init_quote", "qpl intel get_quote_config", NULL};
+        assert_true(hwt_lines_in_order(log, order));
+    }
+    free(log);
+    backend_close(b);
+    backend_hw_set_logger(NULL, NULL);
+    print_message("%s", g_lines);
+    assert_non_null(strstr(g_lines, "info: qpl: [QPL] Retrieving the PCK certificate chain"));
+    PJOIN(want, "quote provider library %s/libdcap_quoteprov.so.1 (intel)", g_dbl_dir);
+    assert_non_null(strstr(g_lines, want));
+}
+
+/* az-dcap-client installs libdcap_quoteprov.so only and exports the older
+ * logging entry point: found, told to QE3 logic, reported as azure. */
+static void test_azure_provider(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX], target[PATH_MAX], want[PATH_MAX + 64];
+
+    (void)state;
+    clear_faults();
+    PJOIN(dir, "%s/libdir-azure", g_tmp);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    for (int i = 0; i < 3; i++) {
+        const char *name = i == 0   ? "libsgx_pce_logic.so.1"
+                           : i == 1 ? "libsgx_qe3_logic.so"
+                                    : "azure/libdcap_quoteprov.so";
+        PJOIN(path, "%s/%s", dir, i == 2 ? "libdcap_quoteprov.so" : name);
+        PJOIN(target, "%s/%s", g_dbl_dir, name);
+        assert_int_equal(symlink(target, path), 0);
+    }
+    PJOIN(want, "qpl: %s/libdcap_quoteprov.so (azure)", dir);
+    assert_int_equal(notes_in_child(dir, want, AESM_SUCCESS), 0);
+}
+
+/* A provider that fails is named, and readiness says so: the QPL's own
+ * error (PCCS unreachable), and a QCNL config its global init rejects. */
+static void test_broken_provider_is_named(void **state)
+{
+    char err[512] = "", notes[4096];
+    backend *b;
+
+    (void)state;
+    clear_faults();
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_non_null(b);
+    assert_true(backend_hw_wait_warm(b, 60000));
+    setenv("SGXQH_QPL_FAIL", "0xE019", 1);
+    assert_true(backend_hw_refresh(b, 60000));
+    assert_int_equal(b->ops->health(b), AESM_NETWORK_ERROR);
+    backend_hw_notes(b, notes, sizeof(notes));
+    assert_non_null(strstr(notes, "0xe019 SGX_QL_NETWORK_ERROR"));
+    assert_non_null(strstr(notes, "status: failed"));
+    unsetenv("SGXQH_QPL_FAIL");
+    assert_true(backend_hw_refresh(b, 60000));
+    assert_int_equal(b->ops->health(b), AESM_SUCCESS);
+    backend_close(b);
+
+    setenv("SGXQH_QPL_INIT_FAIL", "0xE067", 1);
+    assert_int_equal(notes_in_child(g_dbl_dir,
+                                    "qpl: sgx_qpl_global_init failed: 0xe067 "
+                                    "SGX_QL_CONFIG_INVALID_JSON",
+                                    AESM_UNEXPECTED_ERROR),
+                     0);
+    unsetenv("SGXQH_QPL_INIT_FAIL");
+}
+
+/* Intel's QE3 logic, loading the QPL by its default name, drops it when
+ * its sgx_qpl_global_init fails and certifies with the encrypted PPID:
+ * the double does the same (checked on the double itself, in a child). */
+static void test_double_global_init_failure_means_type3(void **state)
+{
+    char qe3[PATH_MAX], pce[PATH_MAX], qpl[PATH_MAX];
+    pid_t pid;
+    int st = 0;
+
+    (void)state;
+    clear_faults();
+    PJOIN(qe3, "%s/libsgx_qe3_logic.so", g_dbl_dir);
+    PJOIN(pce, "%s/libsgx_pce_logic.so.1", g_dbl_dir);
+    PJOIN(qpl, "%s/libdcap_quoteprov.so.1", g_dbl_dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        void *q;
+        uint32_t (*init)(sgx_ql_att_key_id_t *, sgx_target_info_t *, bool, size_t *, uint8_t *);
+        uint32_t (*size_fn)(sgx_ql_att_key_id_t *, uint32_t *);
+        uint32_t (*keyid)(sgx_att_key_id_ext_t *);
+        sgx_att_key_id_ext_t kid;
+        sgx_target_info_t ti;
+        uint8_t pub[32];
+        size_t pub_size = 32;
+        uint32_t size = 0;
+        /* Loaded by path first, so QE3's dlopen by soname finds it. */
+        if (dlopen(qpl, RTLD_NOW | RTLD_LOCAL) == NULL ||
+            dlopen(pce, RTLD_NOW | RTLD_GLOBAL) == NULL || (q = dlopen(qe3, RTLD_NOW)) == NULL)
+            _exit(20);
+        *(void **)&init = dlsym(q, "sgx_ql_init_quote");
+        *(void **)&size_fn = dlsym(q, "sgx_ql_get_quote_size");
+        *(void **)&keyid = dlsym(q, "sgx_ql_get_keyid");
+        if (init == NULL || size_fn == NULL || keyid == NULL || keyid(&kid) != 0)
+            _exit(21);
+        setenv("SGXQH_QPL_INIT_FAIL", "0xE067", 1);
+        if (init(&kid.base, &ti, false, &pub_size, pub) != 0 || size_fn(&kid.base, &size) != 0)
+            _exit(22);
+        if (size != 1456)
+            _exit(23); /* type 3 */
+        unsetenv("SGXQH_QPL_INIT_FAIL");
+        if (init(&kid.base, &ti, false, &pub_size, pub) != 0 || size_fn(&kid.base, &size) != 0)
+            _exit(24);
+        _exit(size > 1456 ? 0 : 25);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* An EPC loss: under PERSISTENT the double (like Intel's load_qe) keeps
+ * the dead enclave, so every call fails until it is unloaded; the backend
+ * resets the policy, reloads and retries once, and the client never sees
+ * AESM 46. */
+static void test_lost_enclave_is_reloaded(void **state)
+{
+    char err[512] = "", lose[PATH_MAX];
+    sgx_att_key_id_ext_t kid;
+    sgx_target_info_t ti, app_ti;
+    sgx_report_t report;
+    uint8_t pub[32], quote[8192];
+    uint32_t len = 0, size = 0;
+    backend *b;
+    char *log;
+
+    (void)state;
+    clear_faults();
+    PJOIN(lose, "%s/lose-enclave", g_tmp);
+    setenv("SGXQH_HWDOUBLE_LOSE_ENCLAVE", lose, 1);
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_non_null(b);
+    assert_true(backend_hw_wait_warm(b, 60000));
+    assert_int_equal(b->ops->key_ids(b, &kid, 1), 1);
+    assert_int_equal(b->ops->init_quote(b, &kid, &ti, pub), AESM_SUCCESS);
+    make_app_report(&ti, &report, &app_ti);
+
+    unlink(g_log);
+    assert_int_equal(hwt_write_text(lose, "x"), 0);
+    assert_int_equal(b->ops->get_quote(b, &kid, &report, NULL, quote, sizeof(quote), &len),
+                     AESM_SUCCESS);
+    assert_int_equal(hwt_write_text(lose, "x"), 0);
+    assert_int_equal(b->ops->quote_size(b, &kid, &size), AESM_SUCCESS);
+    assert_int_equal(hwt_write_text(lose, "x"), 0);
+    assert_int_equal(b->ops->init_quote(b, &kid, &ti, pub), AESM_SUCCESS);
+    log = hwt_read_text(g_log);
+    assert_non_null(log);
+    {
+        const char *const order[] = {"qe3 enclave lost", "qe3 set_policy 1", "qe3 unloaded",
+                                     "qe3 set_policy 0", "qe3 get_quote", NULL};
+        assert_true(hwt_lines_in_order(log, order));
+    }
+    free(log);
+    assert_true(backend_hw_refresh(b, 60000));
+    assert_int_equal(b->ops->health(b), AESM_SUCCESS);
+    unsetenv("SGXQH_HWDOUBLE_LOSE_ENCLAVE");
+    backend_close(b);
+}
+
+/* Start-up never waits for the PCCS: open returns at once while the key
+ * is made in the background, health says "warming" (not ready) without
+ * waiting, and becomes ready when the QPL answers. */
+static void test_open_does_not_wait_for_pccs(void **state)
+{
+    char err[512] = "", notes[4096];
+    uint64_t t0, took;
+    backend *b;
+
+    (void)state;
+    clear_faults();
+    setenv("SGXQH_QPL_DELAY_MS", "4000", 1);
+    t0 = now_ms();
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    took = now_ms() - t0;
+    assert_non_null(b);
+    print_message("open took %llu ms\n", (unsigned long long)took);
+    assert_true(took < 3000);
+    t0 = now_ms();
+    assert_int_equal(b->ops->health(b), AESM_BUSY);
+    assert_true(now_ms() - t0 < 1000);
+    backend_hw_notes(b, notes, sizeof(notes));
+    assert_non_null(strstr(notes, "status: warming"));
+    assert_true(backend_hw_wait_warm(b, 60000));
+    assert_int_equal(b->ops->health(b), AESM_SUCCESS);
+    unsetenv("SGXQH_QPL_DELAY_MS");
+    backend_close(b);
+}
+
+/* load_qe's raw sgx_status_t values stop the start with their own name
+ * and fix, not SGX_QL_UNKNOWN_ERROR (each in a fresh process: the QE3
+ * double only loads once per process, as Intel's does under PERSISTENT). */
+static void test_load_status_is_named(void **state)
+{
+    static const struct {
+        const char *status, *want;
+    } cases[] = {
+        {"0x4004", "0x4004 SGX_ERROR_SERVICE_INVALID_PRIVILEGE: QE3 needs the provisioning key"},
+        {"0x200F", "0x200f SGX_ERROR_ENCLAVE_FILE_ACCESS"},
+        {"0x2006", "0x2006 SGX_ERROR_NO_DEVICE"},
+    };
+
+    (void)state;
+    clear_faults();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        setenv("SGXQH_HWDOUBLE_LOAD_STATUS", cases[i].status, 1);
+        assert_int_equal(notes_in_child(g_dbl_dir, cases[i].want, -2), 0);
+    }
+    unsetenv("SGXQH_HWDOUBLE_LOAD_STATUS");
+}
+
+/* Intel's QE3 logic answers AESM 42 again when the QPL's TCBm no longer
+ * matches the one that certified the key (a TCB recovery at the PCCS);
+ * the next probe makes a new key and the daemon is ready again. */
+static void test_stale_key_is_remade(void **state)
+{
+    char err[512] = "";
+    sgx_att_key_id_ext_t kid;
+    uint32_t size = 0;
+    backend *b;
+
+    (void)state;
+    clear_faults();
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_non_null(b);
+    assert_true(backend_hw_wait_warm(b, 60000));
+    assert_int_equal(b->ops->key_ids(b, &kid, 1), 1);
+    assert_int_equal(b->ops->quote_size(b, &kid, &size), AESM_SUCCESS);
+    setenv("SGXQH_QPL_PCESVN", "99", 1);
+    assert_int_equal(b->ops->quote_size(b, &kid, &size), AESM_ATT_KEY_NOT_INITIALIZED);
+    assert_true(backend_hw_refresh(b, 60000));
+    assert_int_equal(b->ops->health(b), AESM_SUCCESS);
+    assert_int_equal(b->ops->quote_size(b, &kid, &size), AESM_SUCCESS);
+    unsetenv("SGXQH_QPL_PCESVN");
+    assert_int_equal(b->ops->quote_size(b, &kid, &size), AESM_ATT_KEY_NOT_INITIALIZED);
+    assert_true(backend_hw_refresh(b, 60000));
+    assert_int_equal(b->ops->quote_size(b, &kid, &size), AESM_SUCCESS);
+    backend_close(b);
+}
+
+/* QE3 marshals the whole quote buffer into its 0x24000-byte enclave heap:
+ * a client's large buf_size must not reach it. */
+static void test_big_buffer_is_capped(void **state)
+{
+    char err[512] = "";
+    sgx_att_key_id_ext_t kid;
+    sgx_target_info_t ti, app_ti;
+    sgx_report_t report;
+    uint8_t pub[32];
+    uint32_t cap = 0x30000, len = 0;
+    uint8_t *quote = calloc(1, cap);
+    backend *b;
+
+    (void)state;
+    clear_faults();
+    assert_non_null(quote);
+    b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_non_null(b);
+    assert_true(backend_hw_wait_warm(b, 60000));
+    assert_int_equal(b->ops->key_ids(b, &kid, 1), 1);
+    assert_int_equal(b->ops->init_quote(b, &kid, &ti, pub), AESM_SUCCESS);
+    make_app_report(&ti, &report, &app_ti);
+    assert_int_equal(b->ops->get_quote(b, &kid, &report, NULL, quote, cap, &len), AESM_SUCCESS);
+    assert_in_range(len, 1052 + 500, BACKEND_HW_MAX_BUF_SIZE);
+    backend_close(b);
+    free(quote);
 }
 
 int main(int argc, char **argv)
@@ -522,7 +915,18 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_warm_failure_is_not_fatal),
         cmocka_unit_test(test_missing_libraries),
         cmocka_unit_test(test_qpl_and_qcnl_notes),
+        cmocka_unit_test(test_provider_is_the_one_qe3_loads),
+        cmocka_unit_test(test_azure_provider),
+        cmocka_unit_test(test_broken_provider_is_named),
+        cmocka_unit_test(test_double_global_init_failure_means_type3),
+        cmocka_unit_test(test_lost_enclave_is_reloaded),
+        cmocka_unit_test(test_open_does_not_wait_for_pccs),
+        cmocka_unit_test(test_load_status_is_named),
+        cmocka_unit_test(test_stale_key_is_remade),
+        cmocka_unit_test(test_big_buffer_is_capped),
     };
+    if (argc == 5 && strcmp(argv[1], "--child-notes") == 0)
+        return child_notes_main(argv[2], argv[3], atoi(argv[4]));
     if (argc < 2) {
         fprintf(stderr, "usage: %s DOUBLES_DIR\n", argv[0]);
         return 2;

@@ -11,7 +11,7 @@
  * --http-listen, a broken QE3 or missing PCK data turns /readyz 503 with
  * the aesm code, and a healthy platform answers 200.
  *
- * argv: DAEMON_EXE DOUBLES_DIR LIBSGX_QUOTE_EX_SO
+ * argv: DAEMON_EXE DOUBLES_DIR LIBSGX_QUOTE_EX_SO SGX_QUOTE_EXE
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -47,6 +47,7 @@
 static const char *g_daemon;
 static char g_dbl_dir[PATH_MAX];
 static const char *g_quote_ex_so;
+static const char *g_cli; /* sgx-quote, for doctor */
 static char g_tmp[PATH_MAX];
 static char g_state[PATH_MAX];
 
@@ -68,6 +69,10 @@ static pid_t g_live_daemon;
 
 /* Set: the next daemon_start also passes --http-listen with this value. */
 static const char *g_http_listen;
+/* Set: one more "KEY=VALUE" for the daemon's environment (the QPL
+ * double's knobs), and another --hw-lib-dir than the doubles' own. */
+static const char *g_extra_env;
+static const char *g_lib_dir;
 
 /* ---- a daemon per scenario ---- */
 typedef struct {
@@ -137,6 +142,13 @@ static int daemon_start(daemon_run *d, const char *tag, const char *fail, const 
         env_add(envp, &n, "SGXQH_HWDOUBLE_FAIL_ON", on);
     if (aesm_addr != NULL)
         env_add(envp, &n, "SGX_AESM_ADDR", aesm_addr);
+    if (g_extra_env != NULL) {
+        char key[64];
+        const char *eq = strchr(g_extra_env, '=');
+        assert_non_null(eq);
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - g_extra_env), g_extra_env);
+        env_add(envp, &n, key, eq + 1);
+    }
     /* Sanitizer settings pass through so the ASan run checks the daemon too. */
     if (getenv("ASAN_OPTIONS") != NULL)
         env_add(envp, &n, "ASAN_OPTIONS", getenv("ASAN_OPTIONS"));
@@ -154,7 +166,8 @@ static int daemon_start(daemon_run *d, const char *tag, const char *fail, const 
             dup2(fd, 2);
             dup2(fd, 1);
         }
-        char *const argv[] = {(char *)g_daemon, "--backend", "hw", "--hw-lib-dir", g_dbl_dir,
+        char *const argv[] = {(char *)g_daemon, "--backend", "hw", "--hw-lib-dir",
+                              g_lib_dir != NULL ? (char *)g_lib_dir : g_dbl_dir,
                               "--socket", d->socket,
                               g_http_listen != NULL ? "--http-listen" : NULL,
                               (char *)g_http_listen, NULL};
@@ -601,6 +614,23 @@ static int http_get(int port, const char *path, char **body)
     return status;
 }
 
+/* /readyz once the hardware backend's background warm-up has answered:
+ * while it is making the key, /readyz says "warming" (and is cached by
+ * the daemon for a second). */
+static int readyz_settled(int port, char **body)
+{
+    int status = 0;
+    for (int i = 0; i < 600; i++) {
+        status = http_get(port, "/readyz", body);
+        if (status != 503 || strstr(*body, "status: warming") == NULL)
+            return status;
+        free(*body);
+        *body = NULL;
+        sleep_ms(100);
+    }
+    return status;
+}
+
 /* A broken quote path on hardware (QE3 gone, PCK data unavailable) turns
  * /readyz 503 with the aesm code and its name, while /healthz stays 200
  * (alive: no restart); the same platform healthy answers 200. The doubles
@@ -623,7 +653,7 @@ static void test_readyz_with_hw_backend(void **state)
     for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
         assert_int_equal(daemon_start(&d, "readyz", broken[i].fail, NULL, NULL), 0);
         port = http_port_of(&d);
-        assert_int_equal(http_get(port, "/readyz", &body), 503);
+        assert_int_equal(readyz_settled(port, &body), 503);
         print_message("%s: /readyz: %s", broken[i].fail, body);
         assert_non_null(strstr(body, "not ready: "));
         assert_non_null(strstr(body, broken[i].want));
@@ -635,10 +665,156 @@ static void test_readyz_with_hw_backend(void **state)
     /* Fault cleared. */
     assert_int_equal(daemon_start(&d, "readyz", NULL, NULL, NULL), 0);
     port = http_port_of(&d);
-    assert_int_equal(http_get(port, "/readyz", &body), 200);
+    assert_int_equal(readyz_settled(port, &body), 200);
     assert_string_equal(body, "ready\n");
     free(body);
     daemon_stop(&d);
+    g_http_listen = NULL;
+}
+
+static uint64_t mono_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A PCCS that does not answer for 60 s (the QPL's default retries): the
+ * daemon still binds and serves at once, liveness is fine, readiness says
+ * "warming" without waiting, and SIGTERM still stops it promptly. */
+static void test_startup_with_pccs_outage(void **state)
+{
+    daemon_run d;
+    char *body = NULL;
+    uint64_t t0, took;
+    int port;
+
+    (void)state;
+    g_http_listen = "127.0.0.1:0";
+    g_extra_env = "SGXQH_QPL_DELAY_MS=60000";
+    t0 = mono_now_ms();
+    assert_int_equal(daemon_start(&d, "pccs-outage", NULL, NULL, NULL), 0);
+    port = http_port_of(&d);
+    assert_int_equal(http_get(port, "/healthz", &body), 200);
+    took = mono_now_ms() - t0;
+    free(body);
+    print_message("socket and /healthz after %llu ms\n", (unsigned long long)took);
+    assert_true(took < 20000); /* far below the 60 s outage */
+    t0 = mono_now_ms();
+    assert_int_equal(http_get(port, "/readyz", &body), 503);
+    assert_true(mono_now_ms() - t0 < 5000); /* the canary did not wait either */
+    print_message("/readyz: %s", body);
+    assert_non_null(strstr(body, "status: warming"));
+    free(body);
+    daemon_stop(&d);
+
+    /* A short outage: ready once the QPL answered. */
+    g_extra_env = "SGXQH_QPL_DELAY_MS=1500";
+    assert_int_equal(daemon_start(&d, "pccs-slow", NULL, NULL, NULL), 0);
+    port = http_port_of(&d);
+    assert_int_equal(readyz_settled(port, &body), 200);
+    free(body);
+    /* The provider and the certification type, as a metric. */
+    assert_int_equal(http_get(port, "/metrics", &body), 200);
+    assert_non_null(strstr(body, "sgx_quote_helper_backend_info{provider=\"intel\",cert_type=\"5\"} 1"));
+    free(body);
+    daemon_stop(&d);
+    g_extra_env = NULL;
+    g_http_listen = NULL;
+}
+
+/* The provider fails (the PCCS does not know the platform): the daemon
+ * keeps serving, /readyz is 503 naming the code, the log carries the
+ * QPL's own line, and the app gets aesmd's status for it. */
+static void test_broken_provider_keeps_serving(void **state)
+{
+    daemon_run d;
+    char *body = NULL, *err;
+    sgx_att_key_id_t kid;
+    sgx_target_info_t ti;
+    size_t pub_size = 32;
+    uint8_t pub[32];
+    int port;
+
+    (void)state;
+    g_http_listen = "127.0.0.1:0";
+    g_extra_env = "SGXQH_QPL_FAIL=0xE011";
+    assert_int_equal(daemon_start(&d, "qpl-broken", NULL, NULL, NULL), 0);
+    port = http_port_of(&d);
+    assert_int_equal(readyz_settled(port, &body), 503);
+    print_message("/readyz: %s", body);
+    assert_non_null(strstr(body, "AESM_NO_PLATFORM_CERT_DATA (44)"));
+    assert_non_null(strstr(body, "SGX_QL_NO_PLATFORM_CERT_DATA"));
+    free(body);
+    setenv("SGX_AESM_ADDR", d.socket, 1); /* our client: an absolute path is the socket */
+    client_default_ecdsa_key_id(&kid);
+    /* aesm 44 on init: sgx_status_t 0x8005 (aesm-protocol §5.4) */
+    assert_int_equal(g_qe.init_quote_ex(&kid, &ti, &pub_size, pub), 0x8005);
+    unsetenv("SGX_AESM_ADDR");
+    assert_true(socket_answers(d.socket));
+    daemon_stop(&d);
+    err = hwt_read_text(d.stderr_path);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "qpl: [QPL] Failed to get quote config. Error code is 0xe011"));
+    assert_non_null(strstr(err, "0xe011 SGX_QL_NO_PLATFORM_CERT_DATA"));
+    free(err);
+    g_extra_env = NULL;
+    g_http_listen = NULL;
+}
+
+/* No provider at all (the QPL stand-in removed): QE3 logic falls back to
+ * encrypted-PPID quotes, which the daemon still serves as aesmd would,
+ * but says so loudly and keeps readiness false with AESM 41. */
+static void test_missing_provider_is_not_ready(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX], target[PATH_MAX];
+    daemon_run d;
+    char *body = NULL, *err;
+    int port;
+
+    (void)state;
+    PJOIN(dir, "%s/libdir-no-qpl", g_tmp);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    for (int i = 0; i < 2; i++) {
+        const char *name = i == 0 ? "libsgx_pce_logic.so.1" : "libsgx_qe3_logic.so";
+        PJOIN(path, "%s/%s", dir, name);
+        PJOIN(target, "%s/%s", g_dbl_dir, name);
+        assert_int_equal(symlink(target, path), 0);
+    }
+    g_lib_dir = dir;
+    g_http_listen = "127.0.0.1:0";
+    assert_int_equal(daemon_start(&d, "qpl-missing", NULL, NULL, NULL), 0);
+    port = http_port_of(&d);
+    assert_int_equal(readyz_settled(port, &body), 503);
+    print_message("/readyz: %s", body);
+    assert_non_null(strstr(body, "AESM_PLATFORM_LIB_UNAVAILABLE (41)"));
+    assert_non_null(strstr(body, "certification data type 3"));
+    free(body);
+    assert_int_equal(http_get(port, "/metrics", &body), 200);
+    assert_non_null(strstr(body, "sgx_quote_helper_backend_info{provider=\"none\",cert_type=\"3\"} 1"));
+    free(body);
+    assert_true(socket_answers(d.socket));
+    /* doctor asks the daemon for a quote and names the type-3 problem. */
+    {
+        char cmd[2 * PATH_MAX + 64], out[8192];
+        size_t n;
+        FILE *p;
+        PJOIN(cmd, "%s doctor --socket %s 2>&1", g_cli, d.socket);
+        p = popen(cmd, "r");
+        assert_non_null(p);
+        n = fread(out, 1, sizeof(out) - 1, p);
+        out[n] = '\0';
+        pclose(p);
+        print_message("%s", out);
+        assert_non_null(strstr(out, "FAIL daemon_cert_type"));
+        assert_non_null(strstr(out, "certification data type 3"));
+    }
+    daemon_stop(&d);
+    err = hwt_read_text(d.stderr_path);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "NO QUOTE PROVIDER"));
+    free(err);
+    g_lib_dir = NULL;
     g_http_listen = NULL;
 }
 
@@ -674,6 +850,8 @@ static int reap_daemon(void **state)
     }
     unsetenv("SGX_AESM_ADDR");
     g_http_listen = NULL;
+    g_extra_env = NULL;
+    g_lib_dir = NULL;
     return 0;
 }
 
@@ -694,9 +872,12 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_no_qpl_type3_quote, reap_daemon),
         cmocka_unit_test_teardown(test_enclave_load_failure_stops_start, reap_daemon),
         cmocka_unit_test_teardown(test_readyz_with_hw_backend, reap_daemon),
+        cmocka_unit_test_teardown(test_startup_with_pccs_outage, reap_daemon),
+        cmocka_unit_test_teardown(test_broken_provider_keeps_serving, reap_daemon),
+        cmocka_unit_test_teardown(test_missing_provider_is_not_ready, reap_daemon),
     };
-    if (argc < 4) {
-        fprintf(stderr, "usage: %s DAEMON DOUBLES_DIR LIBSGX_QUOTE_EX_SO\n", argv[0]);
+    if (argc < 5) {
+        fprintf(stderr, "usage: %s DAEMON DOUBLES_DIR LIBSGX_QUOTE_EX_SO SGX_QUOTE\n", argv[0]);
         return 2;
     }
     g_daemon = argv[1];
@@ -705,6 +886,7 @@ int main(int argc, char **argv)
         return 2;
     }
     g_quote_ex_so = argv[3];
+    g_cli = argv[4];
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests_name("hw_daemon", tests, group_setup, group_teardown);
 }

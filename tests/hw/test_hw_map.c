@@ -57,8 +57,14 @@ static const row ROWS[] = {
     {0xE049, 1, "SGX_QL_CERTS_UNAVAILABLE"},
     {0xE03F, 1, "SGX_QL_NO_DEVICE"},
     {0xE035, 1, "SGX_QL_ERROR_INVALID_PRIVILEGE"},
+    {0xE067, 1, "SGX_QL_CONFIG_INVALID_JSON"},
     {0xE0FF, 1, NULL},
-    {0x0001, 1, NULL},
+    /* sgx_status_t values Intel's load_qe passes up raw (SDK sgx_error.h):
+     * not quote3 codes, so aesm 1, but named. */
+    {0x0001, 1, "SGX_ERROR_UNEXPECTED"},
+    {0x4004, 1, "SGX_ERROR_SERVICE_INVALID_PRIVILEGE"},
+    {0x200F, 1, "SGX_ERROR_ENCLAVE_FILE_ACCESS"},
+    {0x2006, 1, "SGX_ERROR_NO_DEVICE"},
     {0xFFFFFFFFu, 1, NULL},
 };
 
@@ -84,6 +90,16 @@ static void test_hints_for_common_failures(void **state)
     assert_non_null(strstr(quote3_error_hint(0xE016), "sgx_prv"));
     assert_non_null(strstr(quote3_error_hint(0xE00E), "libsgx-dcap-default-qpl"));
     assert_string_equal(quote3_error_hint(0x1234), "");
+    /* start-up failures from load_qe (raw sgx_status_t) carry their fix */
+    assert_non_null(strstr(quote3_error_hint(0x4004), "sgx_prv"));
+    assert_non_null(strstr(quote3_error_hint(0x200F), "libsgx-ae-qe3"));
+    assert_non_null(strstr(quote3_error_hint(0x2006), "/dev/sgx_enclave"));
+    /* codes Intel's QE3 logic never returns say so, and 0xE00D is the PCE */
+    assert_non_null(strstr(quote3_error_hint(0xE00E), "never returns"));
+    assert_non_null(strstr(quote3_error_hint(0xE00D), "PCE"));
+    assert_non_null(strstr(quote3_error_hint(0xE03F), "0x2006"));
+    assert_null(strstr(quote3_error_hint(0xE00B), "could not be loaded"));
+    assert_non_null(strstr(quote3_error_hint(0xE006), "never makes"));
 }
 
 #define ROW(i) cmocka_unit_test_prestate(test_row, (void *)&ROWS[i])
@@ -94,9 +110,10 @@ int main(void)
         ROW(0),  ROW(1),  ROW(2),  ROW(3),  ROW(4),  ROW(5),  ROW(6),  ROW(7),  ROW(8),
         ROW(9),  ROW(10), ROW(11), ROW(12), ROW(13), ROW(14), ROW(15), ROW(16), ROW(17),
         ROW(18), ROW(19), ROW(20), ROW(21), ROW(22), ROW(23), ROW(24), ROW(25), ROW(26),
-        ROW(27), ROW(28), ROW(29), ROW(30), ROW(31), ROW(32), ROW(33), ROW(34),
+        ROW(27), ROW(28), ROW(29), ROW(30), ROW(31), ROW(32), ROW(33), ROW(34), ROW(35),
+        ROW(36), ROW(37), ROW(38),
         cmocka_unit_test(test_hints_for_common_failures),
     };
-    _Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) == 35, "one ROW() per table row");
+    _Static_assert(sizeof(ROWS) / sizeof(ROWS[0]) == 39, "one ROW() per table row");
     return cmocka_run_group_tests_name("hw_quote3_map", tests, NULL, NULL);
 }

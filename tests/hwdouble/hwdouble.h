@@ -11,6 +11,31 @@
  *   SGXQH_HWDOUBLE_FAIL_ON    which calls fail: comma list of load, init,
  *                             size, quote (default init,size,quote)
  *   SGXQH_HWDOUBLE_LOG        file that gets one line per call (appended)
+ *   SGXQH_HWDOUBLE_LOAD_STATUS  a raw sgx_status_t that loading QE3 fails
+ *                             with, as sgx_create_enclave's result reaches
+ *                             callers of Intel's load_qe: 0x4004 (no access
+ *                             to the provisioning key), 0x200F (enclave file
+ *                             missing), 0x2006 (no SGX device)
+ *   SGXQH_HWDOUBLE_LOSE_ENCLAVE file; when it exists at a call, the double
+ *                             deletes it and its loaded QE3 is lost (an EPC
+ *                             loss): as Intel's load_qe under PERSISTENT
+ *                             reuses the cached enclave id, every later call
+ *                             fails with 0xE014 until the policy is set to
+ *                             EPHEMERAL (which unloads QE3)
+ *
+ * The QPL double (libdcap_quoteprov.so.1; the Azure flavour
+ * azure/libdcap_quoteprov.so):
+ *   SGXQH_QPL_DELAY_MS        milliseconds every sgx_ql_get_quote_config
+ *                             waits first (an unreachable PCCS)
+ *   SGXQH_QPL_FAIL            a quote3_error_t sgx_ql_get_quote_config
+ *                             returns, e.g. 0xE019 (network), 0xE011
+ *   SGXQH_QPL_INIT_FAIL       a quote3_error_t sgx_qpl_global_init returns
+ *                             (0xE067: invalid QCNL JSON); every
+ *                             get_quote_config fails with it too
+ *   SGXQH_QPL_PCESVN          the cert PCE SVN (TCBm) it answers instead of
+ *                             the platform's: a key certified before is stale
+ * Without a QPL (none loadable, or its global init failed) the QE3 double
+ * makes cert type 3 quotes, as Intel's QE3 logic does.
  *
  * If SGX_AESM_ADDR is set when the QE3 double is loaded, it refuses to work
  * (every call fails with SGX_QL_ERROR_UNEXPECTED and the log says so): a
@@ -30,6 +55,12 @@
 #define HWDOUBLE_ENV_FAIL "SGXQH_HWDOUBLE_FAIL"
 #define HWDOUBLE_ENV_FAIL_ON "SGXQH_HWDOUBLE_FAIL_ON"
 #define HWDOUBLE_ENV_LOG "SGXQH_HWDOUBLE_LOG"
+#define HWDOUBLE_ENV_LOAD_STATUS "SGXQH_HWDOUBLE_LOAD_STATUS"
+#define HWDOUBLE_ENV_LOSE_ENCLAVE "SGXQH_HWDOUBLE_LOSE_ENCLAVE"
+#define HWDOUBLE_ENV_QPL_DELAY_MS "SGXQH_QPL_DELAY_MS"
+#define HWDOUBLE_ENV_QPL_FAIL "SGXQH_QPL_FAIL"
+#define HWDOUBLE_ENV_QPL_INIT_FAIL "SGXQH_QPL_INIT_FAIL"
+#define HWDOUBLE_ENV_QPL_PCESVN "SGXQH_QPL_PCESVN"
 
 /* One line into $SGXQH_HWDOUBLE_LOG with a single append write. */
 static inline void hwdouble_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

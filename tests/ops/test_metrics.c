@@ -321,7 +321,7 @@ static void test_ops_metrics(void **state)
     /* Every family is typed. */
     for (size_t i = 0; i < doc->n_families; i++)
         assert_true(doc->families[i].type[0] != '\0' && doc->families[i].has_help);
-    assert_int_equal(doc->n_families, 10); /* + sgx_quote_helper_log_lines_dropped_total */
+    assert_int_equal(doc->n_families, 11); /* + log_lines_dropped_total, backend_info */
     free(text);
     free(doc);
 
