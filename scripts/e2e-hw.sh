@@ -25,6 +25,7 @@ for _ in $(seq 1 20); do curl -fs "http://127.0.0.1:$port/intel/key.asc" >/dev/n
 declare -A PROVIDER=([aks]=azure [intel-device-plugin]=intel)
 declare -A JOB=([aks]=job-aks.yaml [intel-device-plugin]=job-intel-device-plugin.yaml)
 declare -A APP_CTR_NAME=([aks]=sgxtest [intel-device-plugin]=sgxtest)
+declare -A QPL_PKG=([aks]=az-dcap-client [intel-device-plugin]=libsgx-dcap-default-qpl)
 declare -A QPL_PATH=([aks]=/usr/lib/libdcap_quoteprov.so
                      [intel-device-plugin]=/usr/lib/x86_64-linux-gnu/libdcap_quoteprov.so.1)
 
@@ -55,12 +56,12 @@ pod_ip() {
 # daemon_pod OVERLAY NAME [pod_from_template options]: render, play, wait
 daemon_pod() {
   local ov=$1 name=$2; shift 2
-  local d=$work/$ov cm=()
+  local d=$work/$ov cm=() aesmd=${AESMD:-$work/$1/aesmd}
   [ "$ov" = intel-device-plugin ] && cm=(--configmap "sgx-quote-helper-qcnl=$d/qcnl")
   python3 deploy/tools/pod_from_template.py --kustomize "deploy/kubernetes/overlays/$ov" \
-    --kind DaemonSet --name "$name" --host-path "/var/run/aesmd=$d/aesmd" \
+    --kind DaemonSet --name "$name" --host-path "/var/run/aesmd=$aesmd" \
     --node-name e2e-node --no-probes --no-ports --restart-policy Never --volume-prefix "$name-" "${cm[@]}" \
-    --image "localhost/sgx-quote-helper:dev-${PROVIDER[$ov]}=$HW_IMAGE:dev-${PROVIDER[$ov]}" \
+    --image "localhost/sgx-quote-helper:dev-${PROVIDER[$ov]}=${DAEMON_IMAGE:-$HW_IMAGE:dev-${PROVIDER[$ov]}}" \
     --env "sgx-quote-helperd:SGXQH_HWDOUBLE_STATE_DIR=/run/hwdouble" \
     --mount "sgx-quote-helperd:$d/hwstate:/run/hwdouble" "$@" \
     >"$d/$name.yaml" 2>"$d/$name.adapt" &&
@@ -69,10 +70,10 @@ daemon_pod() {
 
 # app_pod OVERLAY NAME: the sample Job as a pod; waits for its exit code
 app_pod() {
-  local ov=$1 name=$2 d=$work/$1
+  local ov=$1 name=$2 d=$work/$1 aesmd=${AESMD:-$work/$1/aesmd}
   python3 deploy/tools/pod_from_template.py \
     --file "deploy/kubernetes/examples/sample-app/${JOB[$ov]}" --kind Job --name "$name" \
-    --host-path "/var/run/aesmd=$d/aesmd" --volume-prefix "$name-" \
+    --host-path "/var/run/aesmd=$aesmd" --volume-prefix "$name-" \
     --image "localhost/sgx-quote-sample:dev=$APP_IMAGE" \
     --env "${APP_CTR_NAME[$ov]}:SGX_QUOTE_VERIFY_ARGS=--collateral-dir /collateral --root /collateral/root.pem" \
     --mount "${APP_CTR_NAME[$ov]}:$d/collateral:/collateral:ro" \
@@ -131,8 +132,10 @@ for ov in aks intel-device-plugin; do
     result "$ov: the daemon's log names the provider ($qpl)" $? "$(grep -i qpl "$d/daemon.log" | tail -2)"
     grep -qF "$qpl" "$d/doctor.txt"
     result "$ov: sgx-quote doctor names the provider" $? "$(tail -5 "$d/doctor.txt")"
-    grep -qF "$qpl" "$d/metrics.txt"
-    result "$ov: a metric label names the provider" $? "$(grep -i qpl "$d/metrics.txt" | head -3)"
+    grep -E '^sgx_quote_helper_backend_info\{' "$d/metrics.txt" | grep -F "provider=\"$prov\"" |
+      grep -F 'cert_type="5"' | grep -q ' 1$'
+    result "$ov: metric backend_info{provider=\"$prov\",cert_type=\"5\"} 1" $? \
+      "$(grep backend_info "$d/metrics.txt")"
   else
     # Not counted as passed: this tree has no QPL double yet.
     echo "SKIP $ov: provider checks (no QPL double in this tree; tests/hwdouble)"
@@ -196,4 +199,66 @@ EOF
   [ -n "$okq" ] && [ "$bad" = 0 ] && [ -n "$after" ] && [ "$okq" -gt "$after" ]
   result "$ov: rolling update: zero failed quotes ($line)" $? "$(tail -5 "$d/loop.log")"
   "${PODMAN[@]}" stop -t 40 "$new-sgx-quote-helperd" >/dev/null 2>&1
+  # ---- a broken provider (the QPL answers 0xE019: PCCS unreachable) and a
+  # missing one (its package purged from the image): the named error in the
+  # log, /readyz and the app's status; the daemon keeps serving ----
+  if [ "$have_qpl" -eq 1 ]; then
+    noqpl=$HW_IMAGE:dev-$prov-noqpl
+    mkdir -p "$d/noqpl-ctx"
+    printf 'FROM %s\nUSER 0\nRUN dpkg --purge %s\nUSER 65532\n' "$HW_IMAGE:dev-$prov" \
+      "${QPL_PKG[$ov]}" >"$d/noqpl-ctx/Containerfile"
+    "${PODMAN[@]}" build --ulimit nproc=4096:4096 --ulimit nofile=1024:1024 -q -t "$noqpl" \
+      "$d/noqpl-ctx" >"$d/noqpl-build.log" 2>&1
+    result "$ov: image without the QPL stand-in (dpkg --purge ${QPL_PKG[$ov]})" $? \
+      "$(tail -3 "$d/noqpl-build.log")"
+    for fault in broken missing; do
+      fpod=sqh-e2e-$ov-$fault
+      export AESMD=$d/aesmd-$fault
+      mkdir -p "$AESMD"
+      if [ "$fault" = broken ]; then
+        daemon_pod "$ov" "$fpod" --env "sgx-quote-helperd:SGXQH_QPL_FAIL=0xE019"
+        want_log=NETWORK_ERROR want_ready=NETWORK_ERROR
+      else
+        DAEMON_IMAGE=$noqpl daemon_pod "$ov" "$fpod"
+        want_log="NO QUOTE PROVIDER" want_ready=PLATFORM_LIB_UNAVAILABLE
+      fi
+      result "$ov ($fault provider): kube play DaemonSet pod" $? "$(tail -3 "$d/$fpod.play")"
+      wait_for test -S "$AESMD/aesm.socket"
+      fip=$(pod_ip "$fpod")
+      # Readiness reports the provider's trouble (not ready) once the
+      # background warm-up has tried.
+      wait_for sh -c "curl -s --max-time 3 http://$fip:9464/readyz | grep -q $want_ready"
+      rc=$?
+      body=$(curl -s --max-time 3 -w ' HTTP %{http_code}' "http://$fip:9464/readyz")
+      [ $rc -eq 0 ] && [ "${body##* HTTP }" != 200 ]
+      result "$ov ($fault provider): /readyz not ready, names $want_ready" $? "$body"
+      code=$(app_pod "$ov" "$fpod-app")
+      "${PODMAN[@]}" logs "$fpod-app-${APP_CTR_NAME[$ov]}" >"$d/$fault-app.log" 2>&1
+      if [ "$fault" = broken ]; then
+        [ "$code" != 0 ] && grep -q "$want_ready" "$d/$fault-app.log"
+        result "$ov ($fault provider): the app fails with $want_ready" $? \
+          "exit $code; $(tail -3 "$d/$fault-app.log")"
+      else
+        # Intel's QE3 logic still quotes without a QPL (certification data
+        # type 3, no PCK chain): the app gets the quote, its verification fails.
+        [ "$code" != 0 ] && grep -q '(from the daemon)' "$d/$fault-app.log" &&
+          ! grep -q '^VERIFIED: ' "$d/$fault-app.log"
+        result "$ov ($fault provider): the app's type-3 quote does not verify" $? \
+          "exit $code; $(tail -3 "$d/$fault-app.log")"
+      fi
+      "${PODMAN[@]}" logs "$fpod-sgx-quote-helperd" >"$d/$fault-daemon.log" 2>&1
+      grep -q "$want_log" "$d/$fault-daemon.log"
+      result "$ov ($fault provider): the daemon's log names $want_log" $? \
+        "$(tail -3 "$d/$fault-daemon.log")"
+      running=$("${PODMAN[@]}" inspect -f '{{.State.Running}}' "$fpod-sgx-quote-helperd" 2>&1)
+      timeout 10 "${PODMAN[@]}" exec "$fpod-sgx-quote-helperd" sgx-quote ping --quiet \
+        --socket /var/run/aesmd/aesm.socket >/dev/null 2>&1
+      pong=$?
+      [ "$running" = true ] && [ $pong -eq 0 ]
+      result "$ov ($fault provider): the daemon keeps running and answering" $? \
+        "running=$running ping=$pong"
+      "${PODMAN[@]}" pod rm -f -t 5 "$fpod" "$fpod-app" >/dev/null 2>&1
+      unset AESMD
+    done
+  fi
 done

@@ -77,7 +77,8 @@ PODMAN=(podman --runtime /usr/sbin/runc)
 # emptyDir volumes become named podman volumes; ours carry the pod's prefix.
 HW_PODS=()
 for ov in aks intel-device-plugin; do
-  HW_PODS+=("sqh-e2e-$ov" "sqh-e2e-$ov-new" "sqh-e2e-$ov-app")
+  HW_PODS+=("sqh-e2e-$ov" "sqh-e2e-$ov-new" "sqh-e2e-$ov-app" "sqh-e2e-$ov-broken"
+            "sqh-e2e-$ov-broken-app" "sqh-e2e-$ov-missing" "sqh-e2e-$ov-missing-app")
 done
 remove_volumes() {
   "${PODMAN[@]}" volume ls -q 2>/dev/null | grep -E "^($DAEMON_POD|$APP_POD|sqh-e2e-aks|sqh-e2e-intel-device-plugin)" |

@@ -12,7 +12,8 @@
 #   libsgx-pce-logic         /usr/lib/x86_64-linux-gnu/libsgx_pce_logic.so.1 (PCE double)
 #   libsgx-qe3-logic         /usr/lib/x86_64-linux-gnu/libsgx_qe3_logic.so    (QE3 double;
 #                            Intel ships it without .so.1)
-#   libsgx-ae-pce/-qe3/-id-enclave  the signed enclave files next to them (placeholders)
+#   libsgx-ae-pce/-qe3/-id-enclave  the signed enclave files next to them (placeholders;
+#                            the QE3 double checks that its enclave file is there)
 #   libsgx-dcap-default-qpl  /usr/lib/x86_64-linux-gnu/libdcap_quoteprov.so.1 (QPL double)
 #                            + /etc/sgx_default_qcnl.conf
 #   az-dcap-client           /usr/lib/libdcap_quoteprov.so (QPL double; Microsoft's
@@ -89,7 +90,12 @@ pkg() {
   mkdir -p "$root/DEBIAN" "$root/usr/share/doc/$name"
   for spec in "$@"; do
     IFS=: read -r src dest mode <<<"$spec"
-    install -D -m "${mode:-0644}" "$src" "$root$dest"
+    if [ "${src#@}" != "$src" ]; then # @TARGET: a symbolic link to TARGET
+      mkdir -p "$(dirname "$root$dest")"
+      ln -s "${src#@}" "$root$dest"
+    else
+      install -D -m "${mode:-0644}" "$src" "$root$dest"
+    fi
   done
   {
     echo "Package: $name"
@@ -115,8 +121,11 @@ lib=/usr/lib/$MULTIARCH
 placeholder() { printf 'stand-in for %s: not an enclave\n' "$1" >"$work/$1"; echo "$work/$1"; }
 pkg libsgx-ae-pce "" "Intel(R) SGX PCE enclave" \
   "$(placeholder libsgx_pce.signed.so.1):$lib/libsgx_pce.signed.so.1"
+# The QE3 logic looks for its enclave next to itself; releases differ in
+# the name (.so.1, or .so before), so both are there.
 pkg libsgx-ae-qe3 "" "Intel(R) SGX QE3 enclave" \
-  "$(placeholder libsgx_qe3.signed.so.1):$lib/libsgx_qe3.signed.so.1"
+  "$(placeholder libsgx_qe3.signed.so.1):$lib/libsgx_qe3.signed.so.1" \
+  "@libsgx_qe3.signed.so.1:$lib/libsgx_qe3.signed.so"
 pkg libsgx-ae-id-enclave "" "Intel(R) SGX ID enclave" \
   "$(placeholder libsgx_id_enclave.signed.so.1):$lib/libsgx_id_enclave.signed.so.1"
 pkg libsgx-pce-logic "libsgx-ae-pce (= $VERSION)" "Intel(R) SGX PCE logic library" \
