@@ -56,7 +56,7 @@ pod_ip() {
 # daemon_pod OVERLAY NAME [pod_from_template options]: render, play, wait
 daemon_pod() {
   local ov=$1 name=$2; shift 2
-  local d=$work/$ov cm=() aesmd=${AESMD:-$work/$1/aesmd}
+  local d=$work/$ov cm=() aesmd=${AESMD:-$work/$ov/aesmd}
   [ "$ov" = intel-device-plugin ] && cm=(--configmap "sgx-quote-helper-qcnl=$d/qcnl")
   python3 deploy/tools/pod_from_template.py --kustomize "deploy/kubernetes/overlays/$ov" \
     --kind DaemonSet --name "$name" --host-path "/var/run/aesmd=$aesmd" \
@@ -130,8 +130,10 @@ for ov in aks intel-device-plugin; do
     result "$ov: the QE3 stand-in loaded the $prov provider $qpl" $?
     grep -qF "$qpl" "$d/daemon.log"
     result "$ov: the daemon's log names the provider ($qpl)" $? "$(grep -i qpl "$d/daemon.log" | tail -2)"
-    grep -qF "$qpl" "$d/doctor.txt"
-    result "$ov: sgx-quote doctor names the provider" $? "$(tail -5 "$d/doctor.txt")"
+    grep -E "^OK +lib_qpl +${qpl##*/}.* in ${qpl%/*}\$" "$d/doctor.txt" | grep -q . &&
+      grep -Eq '^OK +daemon_cert_type ' "$d/doctor.txt"
+    result "$ov: sgx-quote doctor finds the provider in ${qpl%/*} and type-5 quotes" $? \
+      "$(grep -E 'lib_qpl|cert_type' "$d/doctor.txt")"
     grep -E '^sgx_quote_helper_backend_info\{' "$d/metrics.txt" | grep -F "provider=\"$prov\"" |
       grep -F 'cert_type="5"' | grep -q ' 1$'
     result "$ov: metric backend_info{provider=\"$prov\",cert_type=\"5\"} 1" $? \

@@ -52,8 +52,10 @@ for tool in dpkg-deb dpkg-scanpackages gpg meson ninja patchelf; do
     { echo "build-repo.sh: $tool is missing (apt-get install dpkg-dev gnupg meson ninja-build patchelf)" >&2; exit 1; }
 done
 
-# Version of every stand-in: sorts below any real release, says what it is.
-VERSION=0.0~standin1
+# Version of every stand-in: a current DCAP release's number (the doubles
+# model DCAP 1.22 and doctor checks the release), sorting just below the
+# real package of that release ("~"), and saying what it is.
+VERSION=1.22.100.3~standin1
 ARCH=amd64
 MULTIARCH=x86_64-linux-gnu
 
