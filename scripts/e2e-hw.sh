@@ -202,6 +202,7 @@ EOF
   [ -n "$okq" ] && [ "$bad" = 0 ] && [ -n "$after" ] && [ "$okq" -gt "$after" ]
   result "$ov: rolling update: zero failed quotes ($line)" $? "$(tail -5 "$d/loop.log")"
   "${PODMAN[@]}" stop -t 40 "$new-sgx-quote-helperd" >/dev/null 2>&1
+  "${PODMAN[@]}" rm -f -t 5 "sqh-e2e-$ov-loop" >/dev/null 2>&1
   # ---- a broken provider (the QPL answers 0xE019: PCCS unreachable) and a
   # missing one (its package purged from the image): the named error in the
   # log, /readyz and the app's status; the daemon keeps serving ----

@@ -88,16 +88,18 @@ http_pid=
 cleanup() {
   [ -n "$http_pid" ] && kill "$http_pid" 2>/dev/null
   if [ "$keep" -eq 0 ]; then
-    "${PODMAN[@]}" pod rm -f -t 5 "$APP_POD" "$DAEMON_POD" "${HW_PODS[@]}" >/dev/null 2>&1
-    "${PODMAN[@]}" rm -f -t 5 sqh-e2e-aks-loop sqh-e2e-intel-device-plugin-loop >/dev/null 2>&1
+    # --ignore: without it one missing pod makes podman remove none.
+    "${PODMAN[@]}" pod rm --ignore -f -t 5 "$APP_POD" "$DAEMON_POD" "${HW_PODS[@]}" >/dev/null 2>&1
+    "${PODMAN[@]}" rm --ignore -f -t 5 sqh-e2e-aks-loop sqh-e2e-intel-device-plugin-loop >/dev/null 2>&1
     remove_volumes
     rm -rf "$work"
   else
-    echo "kept: pods $DAEMON_POD $APP_POD, work dir $work"
+    echo "kept: pods $DAEMON_POD $APP_POD ${HW_PODS[*]}, work dir $work"
   fi
 }
 trap cleanup EXIT
-"${PODMAN[@]}" pod rm -f -t 5 "$APP_POD" "$DAEMON_POD" "${HW_PODS[@]}" >/dev/null 2>&1
+"${PODMAN[@]}" pod rm --ignore -f -t 5 "$APP_POD" "$DAEMON_POD" "${HW_PODS[@]}" >/dev/null 2>&1
+"${PODMAN[@]}" rm --ignore -f -t 5 sqh-e2e-aks-loop sqh-e2e-intel-device-plugin-loop >/dev/null 2>&1
 remove_volumes
 overlays=${SGXQH_E2E_OVERLAYS:-simulation aks intel-device-plugin}
 want() { case " $overlays " in *" $1 "*) return 0 ;; esac; return 1; }
