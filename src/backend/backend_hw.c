@@ -1008,12 +1008,18 @@ static bool hw_stop_prober(hw_backend *h)
     return true;
 }
 
+/* A backend whose prober could not be stopped: still in use by that
+ * thread until the process exits, so kept reachable rather than freed. */
+static hw_backend *g_abandoned;
+
 static void hw_destroy(backend *b)
 {
     if (b == NULL)
         return;
     if (hw_stop_prober(b->impl))
         hw_free(b->impl);
+    else
+        g_abandoned = b->impl;
     free(b);
 }
 

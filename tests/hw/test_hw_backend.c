@@ -591,18 +591,38 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* A backend on the doubles, warmed up, with a key and an app REPORT for
+ * its QE: where most of the tests below start. */
+typedef struct {
+    backend *b;
+    sgx_att_key_id_ext_t kid;
+    sgx_target_info_t ti, app_ti;
+    sgx_report_t report;
+} warm_hw;
+
+static void warm_open(warm_hw *w)
+{
+    char err[512] = "";
+    uint8_t pub[32];
+
+    w->b = open_hw(g_dbl_dir, err, sizeof(err));
+    assert_non_null(w->b);
+    assert_true(backend_hw_wait_warm(w->b, 60000));
+    assert_int_equal(w->b->ops->key_ids(w->b, &w->kid, 1), 1);
+    assert_int_equal(w->b->ops->init_quote(w->b, &w->kid, &w->ti, pub), AESM_SUCCESS);
+    make_app_report(&w->ti, &w->report, &w->app_ti);
+}
+
 /* QE3 logic loads the provider by the path the backend reports (set with
  * sgx_set_qpl_path), fetches the PCK chain from it, and the QPL's own log
  * lines arrive in ours through the callback installed on its handle. */
 static void test_provider_is_the_one_qe3_loads(void **state)
 {
-    char err[512] = "", want[PATH_MAX + 64];
-    sgx_att_key_id_ext_t kid;
-    sgx_target_info_t ti, app_ti;
-    sgx_report_t report;
-    uint8_t pub[32], quote[8192];
+    char want[PATH_MAX + 64];
+    uint8_t quote[8192];
     uint32_t len = 0;
     backend_hw_status st;
+    warm_hw w;
     backend *b;
     char *log;
 
@@ -611,13 +631,9 @@ static void test_provider_is_the_one_qe3_loads(void **state)
     unlink(g_log);
     g_lines[0] = '\0';
     backend_hw_set_logger(capture_log, NULL);
-    b = open_hw(g_dbl_dir, err, sizeof(err));
-    assert_non_null(b);
-    assert_true(backend_hw_wait_warm(b, 60000));
-    assert_int_equal(b->ops->key_ids(b, &kid, 1), 1);
-    assert_int_equal(b->ops->init_quote(b, &kid, &ti, pub), AESM_SUCCESS);
-    make_app_report(&ti, &report, &app_ti);
-    assert_int_equal(b->ops->get_quote(b, &kid, &report, NULL, quote, sizeof(quote), &len),
+    warm_open(&w);
+    b = w.b;
+    assert_int_equal(b->ops->get_quote(b, &w.kid, &w.report, NULL, quote, sizeof(quote), &len),
                      AESM_SUCCESS);
     assert_int_equal(hwt_le16(quote + 1046), 5);
     assert_true(backend_hw_status_get(b, &st));
@@ -753,12 +769,10 @@ static void test_double_global_init_failure_means_type3(void **state)
  * AESM 46. */
 static void test_lost_enclave_is_reloaded(void **state)
 {
-    char err[512] = "", lose[PATH_MAX];
-    sgx_att_key_id_ext_t kid;
-    sgx_target_info_t ti, app_ti;
-    sgx_report_t report;
+    char lose[PATH_MAX];
     uint8_t pub[32], quote[8192];
     uint32_t len = 0, size = 0;
+    warm_hw w;
     backend *b;
     char *log;
 
@@ -766,21 +780,17 @@ static void test_lost_enclave_is_reloaded(void **state)
     clear_faults();
     PJOIN(lose, "%s/lose-enclave", g_tmp);
     setenv("SGXQH_HWDOUBLE_LOSE_ENCLAVE", lose, 1);
-    b = open_hw(g_dbl_dir, err, sizeof(err));
-    assert_non_null(b);
-    assert_true(backend_hw_wait_warm(b, 60000));
-    assert_int_equal(b->ops->key_ids(b, &kid, 1), 1);
-    assert_int_equal(b->ops->init_quote(b, &kid, &ti, pub), AESM_SUCCESS);
-    make_app_report(&ti, &report, &app_ti);
+    warm_open(&w);
+    b = w.b;
 
     unlink(g_log);
     assert_int_equal(hwt_write_text(lose, "x"), 0);
-    assert_int_equal(b->ops->get_quote(b, &kid, &report, NULL, quote, sizeof(quote), &len),
+    assert_int_equal(b->ops->get_quote(b, &w.kid, &w.report, NULL, quote, sizeof(quote), &len),
                      AESM_SUCCESS);
     assert_int_equal(hwt_write_text(lose, "x"), 0);
-    assert_int_equal(b->ops->quote_size(b, &kid, &size), AESM_SUCCESS);
+    assert_int_equal(b->ops->quote_size(b, &w.kid, &size), AESM_SUCCESS);
     assert_int_equal(hwt_write_text(lose, "x"), 0);
-    assert_int_equal(b->ops->init_quote(b, &kid, &ti, pub), AESM_SUCCESS);
+    assert_int_equal(b->ops->init_quote(b, &w.kid, &w.ti, pub), AESM_SUCCESS);
     log = hwt_read_text(g_log);
     assert_non_null(log);
     {
@@ -879,27 +889,18 @@ static void test_stale_key_is_remade(void **state)
  * a client's large buf_size must not reach it. */
 static void test_big_buffer_is_capped(void **state)
 {
-    char err[512] = "";
-    sgx_att_key_id_ext_t kid;
-    sgx_target_info_t ti, app_ti;
-    sgx_report_t report;
-    uint8_t pub[32];
     uint32_t cap = 0x30000, len = 0;
     uint8_t *quote = calloc(1, cap);
-    backend *b;
+    warm_hw w;
 
     (void)state;
     clear_faults();
     assert_non_null(quote);
-    b = open_hw(g_dbl_dir, err, sizeof(err));
-    assert_non_null(b);
-    assert_true(backend_hw_wait_warm(b, 60000));
-    assert_int_equal(b->ops->key_ids(b, &kid, 1), 1);
-    assert_int_equal(b->ops->init_quote(b, &kid, &ti, pub), AESM_SUCCESS);
-    make_app_report(&ti, &report, &app_ti);
-    assert_int_equal(b->ops->get_quote(b, &kid, &report, NULL, quote, cap, &len), AESM_SUCCESS);
+    warm_open(&w);
+    assert_int_equal(w.b->ops->get_quote(w.b, &w.kid, &w.report, NULL, quote, cap, &len),
+                     AESM_SUCCESS);
     assert_in_range(len, 1052 + 500, BACKEND_HW_MAX_BUF_SIZE);
-    backend_close(b);
+    backend_close(w.b);
     free(quote);
 }
 

@@ -45,11 +45,18 @@
 #ifndef SGXQH_TESTS_HWDOUBLE_H
 #define SGXQH_TESTS_HWDOUBLE_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "sgx/reader.h"
+#include "sim/sim.h"
 
 #define HWDOUBLE_ENV_STATE_DIR "SGXQH_HWDOUBLE_STATE_DIR"
 #define HWDOUBLE_ENV_FAIL "SGXQH_HWDOUBLE_FAIL"
@@ -88,6 +95,62 @@ static inline void hwdouble_log(const char *fmt, ...)
         /* a test log; nothing useful to do */
     }
     close(fd);
+}
+
+/* A quote3_error_t (or sgx_status_t) from the environment variable name:
+ * 0 when unset, 0xE001 (SGX_QL_ERROR_UNEXPECTED) when it is not a number
+ * up to 0xFFFF, so a typo in a test cannot pass silently. */
+static inline uint32_t hwdouble_env_code(const char *name)
+{
+    const char *v = getenv(name);
+    unsigned long code;
+    char *end = NULL;
+
+    if (v == NULL || v[0] == '\0')
+        return 0;
+    errno = 0;
+    code = strtoul(v, &end, 0);
+    if (errno != 0 || end == v || *end != '\0' || code > 0xFFFFu)
+        return 0xE001u;
+    return (uint32_t)code;
+}
+
+/* aesm §6.6: the auth_data size (u16) sits at 1012 of a v3 quote; the
+ * certification data (type u16, size u32, data) follows the auth data. */
+#define HWDOUBLE_QUOTE_AUTH_SIZE_OFFSET 1012u
+
+/* Offset of the certification data header in a v3 quote, through the
+ * bounded reader; false when the quote is too short for it. */
+static inline bool hwdouble_cert_data_at(const uint8_t *quote, size_t len, size_t *at)
+{
+    uint16_t auth_len = 0;
+    reader r;
+
+    if (reader_init(&r, quote, len) != READER_OK ||
+        reader_skip(&r, HWDOUBLE_QUOTE_AUTH_SIZE_OFFSET) != READER_OK ||
+        reader_u16le(&r, &auth_len) != READER_OK || reader_skip(&r, auth_len) != READER_OK)
+        return false;
+    *at = reader_offset(&r);
+    return true;
+}
+
+/* The simulated platform both doubles play Intel's enclaves (and PCCS)
+ * with: $SGXQH_HWDOUBLE_STATE_DIR, default TCB, instance "hwdouble". */
+static inline int hwdouble_platform_open(sim_platform **out, char *err, size_t cap)
+{
+    const char *dir = getenv(HWDOUBLE_ENV_STATE_DIR);
+    sim_options opt;
+
+    *out = NULL;
+    if (dir == NULL || dir[0] == '\0') {
+        snprintf(err, cap, "set %s to a state directory", HWDOUBLE_ENV_STATE_DIR);
+        return SIM_E_CONFIG;
+    }
+    memset(&opt, 0, sizeof(opt));
+    sim_tcb_config_default(&opt.tcb);
+    opt.state_dir = dir;
+    opt.instance = "hwdouble";
+    return sim_platform_open(&opt, out, err, cap);
 }
 
 #endif

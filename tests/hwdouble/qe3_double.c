@@ -31,7 +31,6 @@
 #include "sim/sim.h"
 
 #define QE3_PUB_KEY_ID_SIZE 32
-#define QUOTE_AUTH_SIZE_OFFSET 1012u /* aesm §6.6: auth_data size u16 */
 #define CERT_TYPE3 3                 /* PPID_RSA3072_ENCRYPTED */
 #define CERT_TYPE3_SIZE 404u         /* 384 PPID + 16 CPUSVN + 2 PCESVN + 2 PCEID */
 #define QRI_NONCE_SIZE 16
@@ -81,18 +80,12 @@ __attribute__((destructor)) static void qe3_double_unloaded(void)
 /* The fault for this call, or SUCCESS. 0xE00E only switches cert type. */
 static uint32_t injected(int call)
 {
-    const char *v = getenv(HWDOUBLE_ENV_FAIL);
     const char *on = getenv(HWDOUBLE_ENV_FAIL_ON);
-    unsigned long code;
+    uint32_t code = hwdouble_env_code(HWDOUBLE_ENV_FAIL);
     int mask = 0;
-    char *end = NULL;
 
-    if (v == NULL || v[0] == '\0')
+    if (code == HW_Q3_SUCCESS)
         return HW_Q3_SUCCESS;
-    errno = 0;
-    code = strtoul(v, &end, 0);
-    if (errno != 0 || end == v || *end != '\0' || code > 0xFFFFu)
-        return HW_Q3_ERROR_UNEXPECTED; /* a typo in a test must not pass silently */
     if (code == HW_Q3_PLATFORM_LIB_UNAVAILABLE)
         return HW_Q3_SUCCESS;
     if (on == NULL || on[0] == '\0') {
@@ -109,7 +102,7 @@ static uint32_t injected(int call)
     }
     if ((mask & call) == 0)
         return HW_Q3_SUCCESS;
-    hwdouble_log("qe3 inject 0x%04lx", code);
+    hwdouble_log("qe3 inject 0x%04x", (unsigned)code);
     return (uint32_t)code;
 }
 
@@ -312,9 +305,7 @@ static uint32_t ensure_loaded(void)
     if (g_enclave_lost)
         return HW_Q3_ENCLAVE_LOST;
     if (g_platform == NULL) {
-        const char *dir = getenv(HWDOUBLE_ENV_STATE_DIR);
         const char *status = getenv(HWDOUBLE_ENV_LOAD_STATUS);
-        sim_options opt;
         if (status != NULL && status[0] != '\0') {
             /* sgx_create_enclave's sgx_status_t, passed up raw by load_qe */
             hwdouble_log("qe3 load status %s", status);
@@ -324,15 +315,7 @@ static uint32_t ensure_loaded(void)
             hwdouble_log("qe3 enclave file missing");
             return HW_SGX_ERROR_ENCLAVE_FILE_ACCESS;
         }
-        if (dir == NULL || dir[0] == '\0') {
-            fprintf(stderr, "qe3 double: set %s to a state directory\n", HWDOUBLE_ENV_STATE_DIR);
-            return HW_SGX_ERROR_ENCLAVE_FILE_ACCESS;
-        }
-        memset(&opt, 0, sizeof(opt));
-        sim_tcb_config_default(&opt.tcb);
-        opt.state_dir = dir;
-        opt.instance = "hwdouble";
-        if (sim_platform_open(&opt, &g_platform, err, sizeof(err)) != SIM_OK) {
+        if (hwdouble_platform_open(&g_platform, err, sizeof(err)) != SIM_OK) {
             fprintf(stderr, "qe3 double: %s\n", err);
             g_platform = NULL;
             return HW_Q3_ENCLAVE_LOAD_ERROR;
@@ -503,15 +486,10 @@ hw_quote3_error sgx_ql_get_quote_size(sgx_ql_att_key_id_t *p_att_key_id, uint32_
 static size_t to_cert_type5(const uint8_t *src, size_t len, uint8_t *dst, size_t cap,
                             const uint8_t *data, uint32_t dlen)
 {
-    uint16_t auth_len = 0;
-    reader r;
     size_t at, total;
 
-    if (reader_init(&r, src, len) != READER_OK ||
-        reader_skip(&r, QUOTE_AUTH_SIZE_OFFSET) != READER_OK ||
-        reader_u16le(&r, &auth_len) != READER_OK || reader_skip(&r, auth_len) != READER_OK)
+    if (!hwdouble_cert_data_at(src, len, &at))
         return 0;
-    at = reader_offset(&r);
     total = at + 6 + dlen;
     if (total > cap)
         return 0;
@@ -535,16 +513,12 @@ static size_t to_cert_type3(const uint8_t *src, size_t len, uint8_t *dst, size_t
     uint8_t ppid[HW_PCE_ENCRYPTED_PPID_SIZE];
     uint8_t pek[HW_PCE_ENCRYPTED_PPID_SIZE + 4];
     uint32_t ppid_len = 0;
-    uint16_t pce_svn = 0, pce_id = 0, auth_len = 0;
+    uint16_t pce_svn = 0, pce_id = 0;
     uint8_t scheme = 0;
-    reader r;
     size_t at, total;
 
-    if (reader_init(&r, src, len) != READER_OK ||
-        reader_skip(&r, QUOTE_AUTH_SIZE_OFFSET) != READER_OK ||
-        reader_u16le(&r, &auth_len) != READER_OK || reader_skip(&r, auth_len) != READER_OK)
+    if (!hwdouble_cert_data_at(src, len, &at))
         return 0;
-    at = reader_offset(&r);
     total = at + 6 + CERT_TYPE3_SIZE;
     if (total > cap)
         return 0;
@@ -671,9 +645,8 @@ static uint32_t sim_cert_data_size(void)
     sim_enclave_identity id;
     sgx_target_info_t ti;
     sgx_report_t report;
-    size_t full = sim_quote_size(g_platform), len = 0;
+    size_t full = sim_quote_size(g_platform), len = 0, at = 0;
     uint8_t *q = malloc(full);
-    uint16_t auth_len = 0, type = 0;
     uint32_t size = 0;
     reader r;
 
@@ -683,9 +656,8 @@ static uint32_t sim_cert_data_size(void)
     sim_enclave_identity_default(&id);
     if (sim_ereport(&id, &ti, &report) != SIM_OK ||
         sim_get_quote(g_platform, &report, NULL, q, full, &len) != SIM_OK ||
-        reader_init(&r, q, len) != READER_OK || reader_skip(&r, QUOTE_AUTH_SIZE_OFFSET) != READER_OK ||
-        reader_u16le(&r, &auth_len) != READER_OK || reader_skip(&r, auth_len) != READER_OK ||
-        reader_u16le(&r, &type) != READER_OK || reader_u32le(&r, &size) != READER_OK)
+        !(hwdouble_cert_data_at(q, len, &at) && reader_init(&r, q + at, len - at) == READER_OK &&
+          reader_skip(&r, 2) == READER_OK && reader_u32le(&r, &size) == READER_OK))
         size = 0;
     free(q);
     return size;

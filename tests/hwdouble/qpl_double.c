@@ -24,7 +24,6 @@
 #include "sgx/reader.h"
 #include "sim/sim.h"
 
-#define QUOTE_AUTH_SIZE_OFFSET 1012u /* aesm §6.6: auth_data size u16 */
 #define CERT_TYPE_PCK_CHAIN 5
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -53,22 +52,6 @@ static void qpl_say(hw_ql_log_level level, const char *fmt, ...)
     g_logger(level, msg);
 }
 
-/* A quote3 code from the environment, 0 when unset; a typo fails loudly. */
-static uint32_t env_code(const char *name)
-{
-    const char *v = getenv(name);
-    unsigned long code;
-    char *end = NULL;
-
-    if (v == NULL || v[0] == '\0')
-        return HW_Q3_SUCCESS;
-    errno = 0;
-    code = strtoul(v, &end, 0);
-    if (errno != 0 || end == v || *end != '\0' || code > 0xFFFFu)
-        return HW_Q3_ERROR_UNEXPECTED;
-    return (uint32_t)code;
-}
-
 /* The PCCS round trip: SGXQH_QPL_DELAY_MS of waiting. */
 static void pccs_wait(void)
 {
@@ -89,16 +72,15 @@ static void pccs_wait(void)
  * report, cut out through the bounded reader. */
 static uint32_t load_chain_locked(void)
 {
-    const char *dir = getenv(HWDOUBLE_ENV_STATE_DIR);
-    sim_options opt;
     sim_platform *p = NULL;
     sim_enclave_identity id;
     sgx_target_info_t qe_ti;
     sgx_report_t report;
     uint8_t *quote = NULL;
     size_t len = 0;
-    uint16_t auth_len = 0, type = 0;
+    uint16_t type = 0;
     uint32_t size = 0;
+    size_t at = 0;
     const uint8_t *data;
     reader r;
     char err[256];
@@ -106,25 +88,17 @@ static uint32_t load_chain_locked(void)
 
     if (g_chain != NULL)
         return HW_Q3_SUCCESS;
-    if (dir == NULL || dir[0] == '\0') {
-        qpl_say(HW_QL_LOG_ERROR, "[QPL double] set %s", HWDOUBLE_ENV_STATE_DIR);
+    if (hwdouble_platform_open(&p, err, sizeof(err)) != SIM_OK) {
+        qpl_say(HW_QL_LOG_ERROR, "[QPL double] %s", err);
         return HW_Q3_NO_PLATFORM_CERT_DATA;
     }
-    memset(&opt, 0, sizeof(opt));
-    sim_tcb_config_default(&opt.tcb);
-    opt.state_dir = dir;
-    opt.instance = "hwdouble";
-    if (sim_platform_open(&opt, &p, err, sizeof(err)) != SIM_OK)
-        return HW_Q3_NO_PLATFORM_CERT_DATA;
     sim_qe_target_info(p, &qe_ti);
     sim_enclave_identity_default(&id);
     quote = malloc(sim_quote_size(p));
     if (quote == NULL || sim_ereport(&id, &qe_ti, &report) != SIM_OK ||
         sim_get_quote(p, &report, NULL, quote, sim_quote_size(p), &len) != SIM_OK)
         goto out;
-    if (reader_init(&r, quote, len) != READER_OK ||
-        reader_skip(&r, QUOTE_AUTH_SIZE_OFFSET) != READER_OK ||
-        reader_u16le(&r, &auth_len) != READER_OK || reader_skip(&r, auth_len) != READER_OK ||
+    if (!hwdouble_cert_data_at(quote, len, &at) || reader_init(&r, quote + at, len - at) != READER_OK ||
         reader_u16le(&r, &type) != READER_OK || reader_u32le(&r, &size) != READER_OK ||
         type != CERT_TYPE_PCK_CHAIN || reader_bytes(&r, size, &data) != READER_OK)
         goto out;
@@ -160,9 +134,9 @@ hw_quote3_error sgx_ql_get_quote_config(const hw_ql_pck_cert_id *p_pck_cert_id,
     hwdouble_log("qpl %s get_quote_config", QPL_NAME);
     qpl_say(HW_QL_LOG_INFO, "[QPL] Retrieving the PCK certificate chain for this platform");
     pccs_wait();
-    rc = env_code(HWDOUBLE_ENV_QPL_INIT_FAIL); /* a broken config breaks every call */
+    rc = hwdouble_env_code(HWDOUBLE_ENV_QPL_INIT_FAIL); /* a broken config breaks every call */
     if (rc == HW_Q3_SUCCESS)
-        rc = env_code(HWDOUBLE_ENV_QPL_FAIL);
+        rc = hwdouble_env_code(HWDOUBLE_ENV_QPL_FAIL);
     if (rc != HW_Q3_SUCCESS) {
         qpl_say(HW_QL_LOG_ERROR, "[QPL] Failed to get quote config. Error code is 0x%04x",
                 (unsigned)rc);
@@ -226,7 +200,7 @@ hw_quote3_error sgx_ql_set_logging_callback(hw_ql_logging_callback logger,
  * QPL" (certification type 3). SGXQH_QPL_INIT_FAIL plays a bad config. */
 hw_quote3_error sgx_qpl_global_init(void)
 {
-    uint32_t rc = env_code(HWDOUBLE_ENV_QPL_INIT_FAIL);
+    uint32_t rc = hwdouble_env_code(HWDOUBLE_ENV_QPL_INIT_FAIL);
 
     hwdouble_log("qpl intel global_init 0x%04x", (unsigned)rc);
     if (rc != HW_Q3_SUCCESS)
