@@ -12,8 +12,18 @@
 #      logged the request as JSON with the same MRENCLAVE, the manifest's
 #      exec probe passes, /healthz, /readyz and /metrics answer on the pod's
 #      port 9464, and the daemon stops cleanly on SIGTERM.
+#   5. the hardware overlays (aks, intel-device-plugin; issue 10): a signed
+#      local apt repository of stand-in packages with the real names, paths
+#      and sonames (deploy/standins/build-repo.sh) serves the SAME
+#      Containerfile built with PROVIDER=azure / intel; the DaemonSet and the
+#      sample app Job (deploy/kubernetes/examples/sample-app) run as pods;
+#      the daemon runs --backend hw on the stand-ins loaded from the real
+#      paths, the app quotes through it and verifies, and a rolling update
+#      (old pod, new pod, both up, old stopped) loses no quote. Each prints
+#      "ok   <overlay>: quote obtained through the hardware backend and verified".
 # Ends with "e2e: N passed, N failed". Options: --keep (leave pods and the
-# work directory for inspection). Bounded: each wait has a timeout.
+# work directory for inspection); SGXQH_E2E_OVERLAYS (default
+# "simulation aks intel-device-plugin"). Bounded: each wait has a timeout.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
@@ -39,7 +49,8 @@ finish() {
 
 # ---- 0. tools (Debian 12 packages), only when missing ----
 need=()
-for p in podman runc catatonit debootstrap iptables containernetworking-plugins python3-yaml curl; do
+for p in podman runc catatonit debootstrap iptables containernetworking-plugins python3-yaml curl \
+         dpkg-dev gnupg patchelf; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -64,23 +75,36 @@ runtime = "runc"
 EOF
 PODMAN=(podman --runtime /usr/sbin/runc)
 # emptyDir volumes become named podman volumes; ours carry the pod's prefix.
+HW_PODS=()
+for ov in aks intel-device-plugin; do
+  HW_PODS+=("sqh-e2e-$ov" "sqh-e2e-$ov-new" "sqh-e2e-$ov-app" "sqh-e2e-$ov-broken"
+            "sqh-e2e-$ov-broken-app" "sqh-e2e-$ov-missing" "sqh-e2e-$ov-missing-app")
+done
 remove_volumes() {
-  "${PODMAN[@]}" volume ls -q 2>/dev/null | grep -E "^($DAEMON_POD|$APP_POD)-" |
+  "${PODMAN[@]}" volume ls -q 2>/dev/null | grep -E "^($DAEMON_POD|$APP_POD|sqh-e2e-aks|sqh-e2e-intel-device-plugin)" |
     xargs -r "${PODMAN[@]}" volume rm -f >/dev/null 2>&1
 }
+http_pid=
 cleanup() {
+  [ -n "$http_pid" ] && kill "$http_pid" 2>/dev/null
   if [ "$keep" -eq 0 ]; then
-    "${PODMAN[@]}" pod rm -f -t 5 "$APP_POD" "$DAEMON_POD" >/dev/null 2>&1
+    # --ignore: without it one missing pod makes podman remove none.
+    "${PODMAN[@]}" pod rm --ignore -f -t 5 "$APP_POD" "$DAEMON_POD" "${HW_PODS[@]}" >/dev/null 2>&1
+    "${PODMAN[@]}" rm --ignore -f -t 5 sqh-e2e-aks-loop sqh-e2e-intel-device-plugin-loop >/dev/null 2>&1
     remove_volumes
     rm -rf "$work"
   else
-    echo "kept: pods $DAEMON_POD $APP_POD, work dir $work"
+    echo "kept: pods $DAEMON_POD $APP_POD ${HW_PODS[*]}, work dir $work"
   fi
 }
 trap cleanup EXIT
-"${PODMAN[@]}" pod rm -f -t 5 "$APP_POD" "$DAEMON_POD" >/dev/null 2>&1
+"${PODMAN[@]}" pod rm --ignore -f -t 5 "$APP_POD" "$DAEMON_POD" "${HW_PODS[@]}" >/dev/null 2>&1
+"${PODMAN[@]}" rm --ignore -f -t 5 sqh-e2e-aks-loop sqh-e2e-intel-device-plugin-loop >/dev/null 2>&1
 remove_volumes
+overlays=${SGXQH_E2E_OVERLAYS:-simulation aks intel-device-plugin}
+want() { case " $overlays " in *" $1 "*) return 0 ;; esac; return 1; }
 
+if want simulation; then
 # ---- 1. image ----
 step "image (deploy/container/build.sh; log: build-e2e/image.log)"
 timeout 1800 deploy/container/build.sh --tag "$IMAGE" >build-e2e/image.log 2>&1
@@ -188,6 +212,13 @@ code=$("${PODMAN[@]}" inspect -f '{{.State.ExitCode}}' "$DAEMON_CTR" 2>&1)
 result "daemon exits 0 on SIGTERM" "$([ "$code" = 0 ]; echo $?)" "exit $code"
 [ ! -e "$work/aesmd/aesm.socket" ]
 result "daemon removed its own socket" $?
+
+fi
+
+if want aks || want intel-device-plugin; then
+  # shellcheck source=scripts/e2e-hw.sh
+  . "$src/scripts/e2e-hw.sh"
+fi
 
 # ---- 6. the Debian packages, installed and used in a clean Debian 12 ----
 out=$(scripts/e2e-deb.sh 2>&1); rc=$?; echo "$out"

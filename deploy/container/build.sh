@@ -10,6 +10,17 @@
 # fail on the CI machines; see docs/operations.md "Building the image").
 #
 # Usage: deploy/container/build.sh [--tag IMAGE] [--cache DIR] [--base-only]
+#          [--provider sim|intel|azure] [--sgx-repo URL [--sgx-repo-suite S]
+#          [--sgx-repo-key URL]] [--az-repo URL [--az-repo-suite S] [--az-repo-key URL]]
+#          [--standin-repo URL] [--file CONTAINERFILE] [--build-arg K=V]...
+#   --provider       the quote provider in the image (Containerfile PROVIDER;
+#                    default sim); the repository options override the
+#                    Containerfile's defaults (Intel's and Microsoft's)
+#   --standin-repo   the local stand-in repositories of deploy/standins/build-repo.sh
+#                    served at URL: URL/intel and URL/microsoft (suite "stable",
+#                    keys URL/intel/key.asc, URL/microsoft/key.asc)
+#   --file           another Containerfile with the same context (the sample app)
+# A repository on 127.0.0.1 is reached with `--network host` during the build.
 # Environment: SGXQH_E2E_CACHE (cache dir, default <repo>/build-e2e/cache),
 #              DEBIAN_MIRROR (default: the mirror this machine's apt uses).
 set -euo pipefail
@@ -19,12 +30,35 @@ tag=localhost/sgx-quote-helper:dev
 base=localhost/debian-base:bookworm
 cache=${SGXQH_E2E_CACHE:-$repo/build-e2e/cache}
 base_only=0
+containerfile=deploy/container/Containerfile
+build_args=()
+net=()
+repo_arg() { # NAME VALUE: a build argument; loopback URLs need the host network
+  build_args+=(--build-arg "$1=$2")
+  case $2 in http://127.0.0.1:*|http://localhost:*) net=(--network host) ;; esac
+}
 while [ $# -gt 0 ]; do
   case $1 in
     --tag) tag=$2; shift 2 ;;
     --cache) cache=$2; shift 2 ;;
     --base-only) base_only=1; shift ;;
-    -h|--help) sed -n '3,16p' "$0"; exit 0 ;;
+    --provider) build_args+=(--build-arg "PROVIDER=$2"); shift 2 ;;
+    --sgx-repo) repo_arg SGX_REPO_URL "$2"; shift 2 ;;
+    --sgx-repo-suite) repo_arg SGX_REPO_SUITE "$2"; shift 2 ;;
+    --sgx-repo-key) repo_arg SGX_REPO_KEY_URL "$2"; shift 2 ;;
+    --az-repo) repo_arg AZ_REPO_URL "$2"; shift 2 ;;
+    --az-repo-suite) repo_arg AZ_REPO_SUITE "$2"; shift 2 ;;
+    --az-repo-key) repo_arg AZ_REPO_KEY_URL "$2"; shift 2 ;;
+    --standin-repo)
+      for p in SGX:intel AZ:microsoft; do
+        repo_arg "${p%%:*}_REPO_URL" "$2/${p#*:}"
+        repo_arg "${p%%:*}_REPO_SUITE" stable
+        repo_arg "${p%%:*}_REPO_KEY_URL" "$2/${p#*:}/key.asc"
+      done
+      shift 2 ;;
+    --file) containerfile=$2; shift 2 ;;
+    --build-arg) build_args+=(--build-arg "$2"); shift 2 ;;
+    -h|--help) sed -n '3,27p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -99,7 +133,7 @@ else
   tar -C "$repo" --exclude='./build*' --exclude='./.git' --exclude='*/node_modules' \
     -cf - . | tar -xf - -C "$ctx"
 fi
-echo "build.sh: podman build $tag (BASE=$base)"
-"${PODMAN[@]}" build "${ULIMITS[@]}" --layers \
-  --build-arg "BASE=$base" \
-  -f "$ctx/deploy/container/Containerfile" -t "$tag" "$ctx"
+echo "build.sh: podman build $tag (BASE=$base ${build_args[*]})"
+"${PODMAN[@]}" build "${ULIMITS[@]}" --layers "${net[@]}" \
+  --build-arg "BASE=$base" "${build_args[@]}" \
+  -f "$ctx/$containerfile" -t "$tag" "$ctx"

@@ -3,9 +3,9 @@
 """Check every manifest under deploy/ without a cluster.
 
 1. yamllint (deploy/.yamllint.yaml) over deploy/.
-2. Render base, overlays/simulation, overlays/tdx-simulation and simulation +
-   components/pod-attribution
-   with kustomize_lite; where kubectl exists, the same with `kubectl
+2. Render base, every overlay (aks, intel-device-plugin, simulation,
+   tdx-simulation) and simulation + components/pod-attribution with
+   kustomize_lite; where kubectl exists, the same with `kubectl
    kustomize`, and the two renderings must be identical.
 3. Schema: every rendered object and example is validated against the
    Kubernetes OpenAPI schemas bundled in the npm package kubernetes-models
@@ -13,7 +13,8 @@
    --validate` would check types against; plus our own structural check
    that rejects unknown fields (typos) in the structures we use and broken
    references (volume mounts, probe ports, selectors, priority class).
-4. Policy: what issue 5 requires of the DaemonSet and the sample Job.
+4. Policy: what issues 5 and 10 require of the DaemonSet in each overlay
+   and of the sample Jobs (examples/*.yaml, examples/sample-app/*.yaml).
 
 Exit 0 when everything passes; prints "manifests: N passed, N failed".
 Usage: check-manifests.py [--no-schema] [--self-test]
@@ -231,7 +232,12 @@ def find(objs, kind):
     return hits[0] if len(hits) == 1 else None
 
 
-def daemonset_policy(objs, hardware):
+def env_of(c):
+    return {e["name"]: e.get("value") for e in c.get("env", [])}
+
+
+def daemonset_policy(objs, mode):
+    """mode: base (what the overlays share), aks, intel, sim."""
     errors = []
     ds = find(objs, "DaemonSet")
     if ds is None:
@@ -241,6 +247,11 @@ def daemonset_policy(objs, hardware):
     if ru.get("type") != "RollingUpdate" or ru.get("rollingUpdate") != {"maxSurge": 1,
                                                                           "maxUnavailable": 0}:
         errors.append("updateStrategy must be RollingUpdate maxSurge 1 maxUnavailable 0")
+    if not ds["spec"].get("minReadySeconds"):
+        errors.append("minReadySeconds missing (the old pod must outlive the new one's start)")
+    grace = spec.get("terminationGracePeriodSeconds", 30)
+    if grace < 35:
+        errors.append("terminationGracePeriodSeconds must cover the 30 s drain")
     if spec.get("securityContext", {}).get("seccompProfile", {}).get("type") != "RuntimeDefault":
         errors.append("pod seccompProfile must be RuntimeDefault")
     if not spec.get("priorityClassName"):
@@ -280,15 +291,55 @@ def daemonset_policy(objs, hardware):
     if live_cmd[:2] != ["sgx-quote", "ping"]:
         errors.append("daemon container: livenessProbe must exec `sgx-quote ping` (not HTTP)")
     args = main.get("args", [])
-    limits = main.get("resources", {}).get("limits", {})
-    sgx = {k for k in limits if k.startswith("sgx.intel.com/")}
-    if hardware:
-        if sgx != {"sgx.intel.com/enclave", "sgx.intel.com/provision"}:
-            errors.append(f"hardware: needs sgx.intel.com/enclave and provision, has {sorted(sgx)}")
-        if "--backend=hw" not in args:
-            errors.append("hardware: --backend=hw expected")
-    else:
-        if sgx or any(k.startswith("sgx.intel.com/") for k in main["resources"].get("requests", {})):
+    env = env_of(main)
+    res = main.get("resources", {})
+    limits, requests = res.get("limits", {}), res.get("requests", {})
+    sgx = {k for k in list(limits) + list(requests) if k.startswith("sgx.intel.com/")}
+    azure = {k for k in list(limits) + list(requests) if k.startswith("kubernetes.azure.com/")}
+    mounts = {m["mountPath"]: m["name"] for m in main.get("volumeMounts", [])}
+    # QCNL's disk cache: XDG_CACHE_HOME on a writable volume (issue 10 item 6).
+    cache = env.get("XDG_CACHE_HOME")
+    if not cache or "emptyDir" not in vols.get(mounts.get(cache), {}):
+        errors.append("XDG_CACHE_HOME must name a mounted emptyDir (QCNL disk cache)")
+    if mode != "sim" and "--backend=hw" not in args:
+        errors.append("hardware: --backend=hw expected")
+    if mode in ("aks", "intel") and "affinity" not in spec:
+        errors.append(f"{mode}: node affinity for SGX nodes missing")
+    if mode == "base" and (sgx or azure or "affinity" in spec):
+        errors.append("base: node selection and SGX resources belong in the overlays")
+    if mode == "aks":
+        name = "kubernetes.azure.com/sgx_epc_mem_in_MiB"
+        if name not in limits or name not in requests:
+            errors.append(f"aks: {name} request missing")
+        if sgx:
+            errors.append(f"aks: the add-on's plugin takes {name}, not {sorted(sgx)}")
+        if env.get("AZDCAP_CACHE") != cache:
+            errors.append("aks: AZDCAP_CACHE must be the cache volume")
+    if mode == "intel":
+        want = {"sgx.intel.com/epc", "sgx.intel.com/enclave", "sgx.intel.com/provision"}
+        if not want <= set(limits) or not want <= set(requests):
+            errors.append(f"intel: needs {sorted(want)}, has {sorted(sgx)}")
+        if "sgx.intel.com/qe" in sgx:
+            errors.append("intel: sgx.intel.com/qe is one per node: a surge rollout cannot start")
+        ann = ds["spec"]["template"].get("metadata", {}).get("annotations", {})
+        if ann.get("sgx.intel.com/quote-provider") != main["name"]:
+            errors.append("intel: annotation sgx.intel.com/quote-provider must name the "
+                          "daemon container")
+        conf = env.get("QCNL_CONF_PATH", "")
+        if "configMap" not in vols.get(mounts.get(os.path.dirname(conf)), {}):
+            errors.append("intel: QCNL_CONF_PATH must point into the QCNL ConfigMap volume")
+        cm = [o for o in objs if o.get("kind") == "ConfigMap"]
+        data = cm[0].get("data", {}) if len(cm) == 1 else {}
+        try:
+            qcnl = json.loads(data.get(os.path.basename(conf), ""))
+            if not {"pccs_url", "use_secure_cert"} <= set(qcnl):
+                errors.append("intel: QCNL config needs pccs_url and use_secure_cert")
+            elif "//localhost" in qcnl["pccs_url"] or "//127." in qcnl["pccs_url"]:
+                errors.append("intel: pccs_url must not be localhost inside a pod")
+        except ValueError:
+            errors.append("intel: the QCNL ConfigMap must hold valid JSON")
+    if mode == "sim":
+        if sgx or azure:
             errors.append("simulation: no SGX device resources expected")
         if "--backend=sim" not in args or not any(a.startswith("--seed-file=") for a in args):
             errors.append("simulation: --backend=sim and --seed-file expected")
@@ -298,6 +349,20 @@ def daemonset_policy(objs, hardware):
     if not any(o.get("kind") == "PriorityClass" for o in objs):
         errors.append("PriorityClass missing")
     return errors
+
+
+def no_redirect_policy():
+    """No manifest may send AKS users to another quote helper (issue 10)."""
+    bad = re.compile(r"add-on'?s quote helper instead|use the (confcom|add-on) .*instead",
+                     re.IGNORECASE)
+    hits = []
+    for root, _dirs, files in os.walk(K8S):
+        for f in files:
+            path = os.path.join(root, f)
+            with open(path, encoding="utf-8") as fh:
+                if bad.search(fh.read()):
+                    hits.append(os.path.relpath(path, DEPLOY))
+    return hits
 
 
 def job_policy(job):
@@ -327,7 +392,7 @@ def self_test():
     import copy
     job0 = find(kustomize_lite.load_yaml_docs(os.path.join(K8S, "examples", "sample-job.yaml")),
                 "Job")
-    base0 = kustomize_lite.render(os.path.join(K8S, "base"))
+    base0 = kustomize_lite.render(os.path.join(K8S, "overlays", "intel-device-plugin"))
 
     def job_variant(mutate):
         j = copy.deepcopy(job0)
@@ -377,11 +442,18 @@ def self_test():
         ("no provision resource", lambda d, s, c: [c["resources"][k].pop("sgx.intel.com/provision")
                                                    for k in ("requests", "limits")]),
         ("no readiness probe", lambda d, s, c: c.pop("readinessProbe")),
+        ("no QCNL cache volume", lambda d, s, c: c.update(env=[
+            e for e in c["env"] if e["name"] != "XDG_CACHE_HOME"])),
+        ("the single-instance qe resource", lambda d, s, c: [
+            c["resources"][k].update({"sgx.intel.com/qe": "1"}) for k in ("requests", "limits")]),
+        ("an annotation naming aesmd", lambda d, s, c: d["spec"]["template"]["metadata"][
+            "annotations"].update({"sgx.intel.com/quote-provider": "aesmd"})),
+        ("no minReadySeconds", lambda d, s, c: d["spec"].pop("minReadySeconds")),
         ("an HTTP liveness probe", lambda d, s, c: c.update(livenessProbe={
             "httpGet": {"path": "/healthz", "port": "http-metrics"}})),
     ]
     for name, mutate in ds_cases:
-        check(f"self-test: policy rejects {name}", daemonset_policy(ds_variant(mutate), True))
+        check(f"self-test: policy rejects {name}", daemonset_policy(ds_variant(mutate), "intel"))
     objs = ds_variant(lambda d, s, c: c["resources"]["requests"].update(
         {"sgx.intel.com/enclave": "2"}))
     check("self-test: structure rejects extended requests != limits",
@@ -434,6 +506,8 @@ def renderings(tmp):
                         "resources": [f"{rel}/overlays/simulation"],
                         "components": [f"{rel}/components/pod-attribution"]}, f)
     return {"base": os.path.join(K8S, "base"),
+            "overlays/aks": os.path.join(K8S, "overlays", "aks"),
+            "overlays/intel-device-plugin": os.path.join(K8S, "overlays", "intel-device-plugin"),
             "overlays/simulation": os.path.join(K8S, "overlays", "simulation"),
             "overlays/tdx-simulation": os.path.join(K8S, "overlays", "tdx-simulation"),
             "simulation+pod-attribution": combo}
@@ -486,9 +560,10 @@ def main(argv):
                 print(f"note: kubectl not found; {name} rendered by kustomize_lite only")
 
     examples = []
-    for f in sorted(os.listdir(os.path.join(K8S, "examples"))):
-        if f.endswith(".yaml"):
-            examples.extend(kustomize_lite.load_yaml_docs(os.path.join(K8S, "examples", f)))
+    for sub in ("examples", os.path.join("examples", "sample-app")):
+        for f in sorted(os.listdir(os.path.join(K8S, sub))):
+            if f.endswith(".yaml"):
+                examples.extend(kustomize_lite.load_yaml_docs(os.path.join(K8S, sub, f)))
 
     every = [o for objs in rendered.values() for o in objs] + examples
     for name, objs in list(rendered.items()) + [("examples", examples)]:
@@ -500,22 +575,25 @@ def main(argv):
         ok, out = schema_validate(every)
         check(f"schema (kubernetes-models) {len(every)} objects", ok, out)
 
-    if "base" in rendered:
-        e = daemonset_policy(rendered["base"], hardware=True)
-        check("policy base DaemonSet (hardware)", not e, "; ".join(e))
-    for name in ("overlays/simulation", "overlays/tdx-simulation", "simulation+pod-attribution"):
+    for name, mode in (("base", "base"), ("overlays/aks", "aks"),
+                       ("overlays/intel-device-plugin", "intel"),
+                       ("overlays/simulation", "sim"), ("overlays/tdx-simulation", "sim"),
+                       ("simulation+pod-attribution", "sim")):
         if name in rendered:
-            e = daemonset_policy(rendered[name], hardware=False)
+            e = daemonset_policy(rendered[name], mode)
             check(f"policy {name} DaemonSet", not e, "; ".join(e))
+    hits = no_redirect_policy()
+    check("no manifest sends AKS users to another quote helper", not hits, ", ".join(hits))
     if "simulation+pod-attribution" in rendered:
         ds = find(rendered["simulation+pod-attribution"], "DaemonSet")
         check("component pod-attribution sets hostPID",
               ds is not None and ds["spec"]["template"]["spec"].get("hostPID") is True)
-    job = find(examples, "Job")
-    check("sample Job present", job is not None)
-    if job is not None:
+    jobs = [o for o in examples if o.get("kind") == "Job"]
+    check("sample Jobs present (simulation, aks, intel-device-plugin)", len(jobs) == 3,
+          f"{len(jobs)} Jobs")
+    for job in jobs:
         e = job_policy(job)
-        check("policy sample Job", not e, "; ".join(e))
+        check(f"policy sample Job {job['metadata']['name']}", not e, "; ".join(e))
 
     passed = sum(1 for _, ok, _ in results if ok)
     failed = len(results) - passed

@@ -19,6 +19,16 @@ stderr so the test log shows exactly what differed from Kubernetes):
   --volume-prefix P       prefix emptyDir volume names with P: podman 4
                           makes each emptyDir a *named* volume that outlives
                           the pod and is shared by every pod using that name
+  --configmap NAME=DIR    a ConfigMap volume becomes a hostPath directory; the
+                          ConfigMap's data (from the rendering) is written there
+  --image OLD=NEW         a container image (another tag of the same build)
+  --env CTR:NAME=VALUE    set an environment variable in container CTR (what
+                          the node or a test double needs; never the daemon's
+                          own configuration)
+  --mount CTR:HOSTDIR:PATH[:ro]  an extra hostPath mount in container CTR
+  --no-ports              drop containerPorts: podman kube play publishes each
+                          on the host, so two pods of one template (a rolling
+                          update) would collide; tests reach the pod's IP
 Usage: pod_from_template.py (--kustomize DIR | --file FILE) --kind KIND --name NAME [options]
 """
 import argparse
@@ -36,9 +46,26 @@ def note(msg):
     print(f"pod_from_template: {msg}", file=sys.stderr)
 
 
+def write_configmaps(objs, args):
+    """Write each --configmap NAME=DIR's data (from the rendering) to DIR."""
+    for kv in args.configmap:
+        name, d = kv.split("=", 1)
+        cms = [o for o in objs if o.get("kind") == "ConfigMap"
+               and o["metadata"]["name"] == name]
+        if len(cms) != 1:
+            raise SystemExit(f"--configmap {name}: not in the rendered objects")
+        os.makedirs(d, exist_ok=True)
+        for key, value in (cms[0].get("data") or {}).items():
+            with open(os.path.join(d, key), "w", encoding="utf-8") as f:
+                f.write(value)
+            note(f"ConfigMap {name}: {key} -> {d}/{key}")
+
+
 def convert(obj, args):
     tmpl = copy.deepcopy(obj["spec"]["template"])
     spec = tmpl["spec"]
+    configmaps = dict(kv.split("=", 1) for kv in args.configmap)
+    images = dict(kv.split("=", 1) for kv in args.image)
     host_paths = dict(kv.split("=", 1) for kv in args.host_path)
     secrets = dict(kv.split("=", 1) for kv in args.secret)
     for v in spec.get("volumes", []):
@@ -54,7 +81,41 @@ def convert(obj, args):
             note(f"volume {v['name']}: Secret {name} -> hostPath {secrets[name]}")
             del v["secret"]
             v["hostPath"] = {"path": secrets[name], "type": "Directory"}
+        cm = v.get("configMap")
+        if cm:
+            name = cm.get("name")
+            if name not in configmaps:
+                raise SystemExit(f"configMap volume {v['name']} ({name}): give --configmap "
+                                 f"{name}=DIR")
+            note(f"volume {v['name']}: ConfigMap {name} -> hostPath {configmaps[name]}")
+            del v["configMap"]
+            v["hostPath"] = {"path": configmaps[name], "type": "Directory"}
+    by_name = {c["name"]: c for c in spec.get("initContainers", []) + spec.get("containers", [])}
+    for kv in args.env:
+        ctr, _, rest = kv.partition(":")
+        name, _, value = rest.partition("=")
+        if ctr not in by_name:
+            raise SystemExit(f"--env {kv}: no container {ctr!r}")
+        env = [e for e in by_name[ctr].setdefault("env", []) if e.get("name") != name]
+        env.append({"name": name, "value": value})
+        by_name[ctr]["env"] = env
+        note(f"{ctr}: env {name}={value}")
+    for i, kv in enumerate(args.mount):
+        parts = kv.split(":")
+        if len(parts) not in (3, 4) or parts[0] not in by_name:
+            raise SystemExit(f"--mount {kv}: CTR:HOSTDIR:PATH[:ro] with a known container")
+        vname = f"e2e-mount-{i}"
+        spec.setdefault("volumes", []).append(
+            {"name": vname, "hostPath": {"path": parts[1], "type": "Directory"}})
+        m = {"name": vname, "mountPath": parts[2]}
+        if len(parts) == 4 and parts[3] == "ro":
+            m["readOnly"] = True
+        by_name[parts[0]].setdefault("volumeMounts", []).append(m)
+        note(f"{parts[0]}: extra hostPath mount {parts[1]} -> {parts[2]}")
     for c in spec.get("initContainers", []) + spec.get("containers", []):
+        if c.get("image") in images:
+            note(f"{c['name']}: image {c['image']} -> {images[c['image']]}")
+            c["image"] = images[c["image"]]
         for e in c.get("env", []):
             ref = e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
             if ref == "spec.nodeName":
@@ -66,6 +127,8 @@ def convert(obj, args):
             if len(kept) != len(c.get("args", [])):
                 note(f"{c['name']}: dropped args starting with {prefix}")
                 c["args"] = kept
+        if args.no_ports and c.pop("ports", None) is not None:
+            note(f"{c['name']}: dropped ports (reached on the pod's IP)")
         if args.no_probes:
             for p in ("livenessProbe", "readinessProbe", "startupProbe"):
                 if c.pop(p, None) is not None:
@@ -101,14 +164,20 @@ def main():
     ap.add_argument("--node-name", default="e2e-node")
     ap.add_argument("--drop-arg", action="append", default=[])
     ap.add_argument("--no-probes", action="store_true")
+    ap.add_argument("--no-ports", action="store_true")
     ap.add_argument("--restart-policy")
     ap.add_argument("--volume-prefix")
+    ap.add_argument("--configmap", action="append", default=[])
+    ap.add_argument("--image", action="append", default=[])
+    ap.add_argument("--env", action="append", default=[])
+    ap.add_argument("--mount", action="append", default=[])
     args = ap.parse_args()
     objs = (kustomize_lite.render(args.kustomize) if args.kustomize
             else kustomize_lite.load_yaml_docs(args.file))
     hits = [o for o in objs if o.get("kind") == args.kind]
     if len(hits) != 1:
         raise SystemExit(f"expected one {args.kind}, found {len(hits)}")
+    write_configmaps(objs, args)
     sys.stdout.write(yaml.safe_dump(convert(hits[0], args), sort_keys=False))
 
 
