@@ -112,24 +112,31 @@ static void log_sim_platform(backend *inner, const backend_config *bc)
 
 /* TDX QGS listeners (docs/tdx.md): the Unix socket (bound privately like
  * the AESM one, published later; or passed by systemd, qgs_activated, which
- * turns QGS on by itself) and the vsock port. The simulated TD quoting
- * enclave is the only TDX backend: refuse to start otherwise rather than
- * answer TDs with errors. 0, or -1 after logging why. */
-static int open_qgs_listeners(const daemon_config *cfg, backend *inner, qgs_backend *qgs,
-                              listen_socket *qls, bool qgs_activated, int *vsock_fd)
+ * turns QGS on by itself) and the vsock port, over the simulated TD quoting
+ * enclave (--backend sim) or Intel's TD quoting library (--backend hw, one
+ * context per worker, warmed here). A TDX backend that cannot start stops
+ * the daemon rather than answer TDs with errors. 0, or -1 after logging
+ * why. */
+static int open_qgs_listeners(const daemon_config *cfg, backend *inner, unsigned workers,
+                              qgs_backend *qgs, listen_socket *qls, bool qgs_activated,
+                              int *vsock_fd)
 {
     char err[512];
     if (cfg->qgs_socket == NULL && cfg->qgs_vsock_port == 0 && !qgs_activated)
         return 0;
     struct sim_platform *p = backend_sim_platform(inner);
-    if (p == NULL) {
+    if (p != NULL) {
+        qgs_backend_sim_init(qgs, p);
+    } else if (strcmp(inner->ops->name, "hw") == 0) {
+        if (qgs_backend_hw_open(qgs, cfg->backend.hw_lib_dir, workers, err, sizeof err) != 0) {
+            log_msg(LOG_ERROR, "QGS (TDX) hardware backend: %s", err);
+            return -1;
+        }
+    } else {
         log_msg(LOG_ERROR, "--qgs-socket/--qgs-vsock-port (or a socket unit's QGS socket, "
-                           "FileDescriptorName=qgs) need --backend sim: the TDX hardware "
-                           "backend (Intel's TD quoting library) is not supported yet "
-                           "(docs/tdx.md)");
+                           "FileDescriptorName=qgs) need --backend sim or hw (docs/tdx.md)");
         return -1;
     }
-    qgs_backend_sim_init(qgs, p);
     /* An activated QGS socket wins over --qgs-socket, as the AESM one does
      * over --socket: systemd owns that path. */
     if (!qgs_activated && cfg->qgs_socket != NULL &&
@@ -189,7 +196,7 @@ int main(int argc, char **argv)
     char qgs_activated_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 32] = "";
     bool qgs_listening = false;
     int vsock_fd = -1;
-    qgs_backend qgs;
+    qgs_backend qgs = {0};
     pthread_t warm;
     bool warm_started = false;
     bool listening = false;
@@ -310,8 +317,8 @@ int main(int argc, char **argv)
         goto out;
     }
     listening = true;
-    if (open_qgs_listeners(&cfg, inner, &qgs, &qls, (activated & LISTEN_ACTIVATED_QGS) != 0,
-                           &vsock_fd) != 0)
+    if (open_qgs_listeners(&cfg, inner, workers, &qgs, &qls,
+                           (activated & LISTEN_ACTIVATED_QGS) != 0, &vsock_fd) != 0)
         goto out;
     qgs_listening = qls.fd >= 0;
 
@@ -426,6 +433,8 @@ out:
         close(qls.fd);
     if (vsock_fd >= 0)
         close(vsock_fd);
+    if (qgs.name != NULL && strcmp(qgs.name, "hw") == 0)
+        qgs_backend_hw_close(&qgs);
     readiness_free(ready);
     ratelimit_free(rl);
     if (svc != NULL)
