@@ -87,7 +87,7 @@ for ov in aks intel-device-plugin; do
   want "$ov" || continue
   prov=${PROVIDER[$ov]}
   d=$work/$ov
-  dpod=sqh-e2e-$ov
+  dpod=$PFX-$ov
   dctr=$dpod-sgx-quote-helperd
   step "$ov overlay: DaemonSet and sample Job as pods ($HW_IMAGE:dev-$prov)"
   # The stand-in QE3 plays Intel's QE over a simulated platform whose seed
@@ -145,7 +145,7 @@ for ov in aks intel-device-plugin; do
   fi
 
   # The sample app: quote through the socket, verify.
-  app=sqh-e2e-$ov-app
+  app=$PFX-$ov-app
   code=$(app_pod "$ov" "$app")
   "${PODMAN[@]}" logs "$app-${APP_CTR_NAME[$ov]}" >"$d/app.log" 2>&1
   ok=1
@@ -164,7 +164,7 @@ EOF
   # old stopped, while the app quotes in a loop ----
   step "$ov: rolling update with the sample app quoting in a loop"
   mkdir -p "$d/loop"; chmod 0777 "$d/loop"
-  "${PODMAN[@]}" run -d --name "sqh-e2e-$ov-loop" --user 65532 --read-only \
+  "${PODMAN[@]}" run -d --name "$PFX-$ov-loop" --user 65532 --read-only \
     --ulimit nproc=4096:4096 --ulimit nofile=1024:1024 \
     -v "$d/aesmd:/var/run/aesmd:ro" -v "$d/loop:/loop" --tmpfs /tmp \
     -e SGX_AESM_ADDR=1 "$APP_IMAGE" /bin/sh -c '
@@ -178,7 +178,7 @@ EOF
     >/dev/null 2>&1
   sleep 5 # some quotes against the old pod alone
   old_ino=$(stat -c %i "$d/aesmd/aesm.socket")
-  new=sqh-e2e-$ov-new
+  new=$PFX-$ov-new
   daemon_pod "$ov" "$new" --env "sgx-quote-helperd:SQH_E2E_TEMPLATE_REVISION=2"
   result "$ov: new pod (changed template) started next to the old one" $? \
     "$(tail -3 "$d/$new.play" 2>/dev/null)"
@@ -193,8 +193,8 @@ EOF
   code=$("${PODMAN[@]}" inspect -f '{{.State.ExitCode}}' "$dctr" 2>&1)
   result "$ov: old pod stopped cleanly" "$([ "$code" = 0 ]; echo $?)" "exit $code"
   touch "$d/loop/old-stopped"; sleep 5; touch "$d/loop/stop"
-  timeout 120 "${PODMAN[@]}" wait "sqh-e2e-$ov-loop" >/dev/null 2>&1
-  "${PODMAN[@]}" logs "sqh-e2e-$ov-loop" >"$d/loop.log" 2>&1
+  timeout 120 "${PODMAN[@]}" wait "$PFX-$ov-loop" >/dev/null 2>&1
+  "${PODMAN[@]}" logs "$PFX-$ov-loop" >"$d/loop.log" 2>&1
   line=$(grep '^quotes ok=' "$d/loop.log")
   okq=$(sed -n 's/.*ok=\([0-9]*\).*/\1/p' <<<"$line")
   bad=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$line")
@@ -202,7 +202,7 @@ EOF
   [ -n "$okq" ] && [ "$bad" = 0 ] && [ -n "$after" ] && [ "$okq" -gt "$after" ]
   result "$ov: rolling update: zero failed quotes ($line)" $? "$(tail -5 "$d/loop.log")"
   "${PODMAN[@]}" stop -t 40 "$new-sgx-quote-helperd" >/dev/null 2>&1
-  "${PODMAN[@]}" rm -f -t 5 "sqh-e2e-$ov-loop" >/dev/null 2>&1
+  "${PODMAN[@]}" rm -f -t 5 "$PFX-$ov-loop" >/dev/null 2>&1
   # ---- a broken provider (the QPL answers 0xE019: PCCS unreachable) and a
   # missing one (its package purged from the image): the named error in the
   # log, /readyz and the app's status; the daemon keeps serving ----
@@ -216,7 +216,7 @@ EOF
     result "$ov: image without the QPL stand-in (dpkg --purge ${QPL_PKG[$ov]})" $? \
       "$(tail -3 "$d/noqpl-build.log")"
     for fault in broken missing; do
-      fpod=sqh-e2e-$ov-$fault
+      fpod=$PFX-$ov-$fault
       export AESMD=$d/aesmd-$fault
       mkdir -p "$AESMD"
       if [ "$fault" = broken ]; then

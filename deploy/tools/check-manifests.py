@@ -582,6 +582,18 @@ def main(argv):
         if name in rendered:
             e = daemonset_policy(rendered[name], mode)
             check(f"policy {name} DaemonSet", not e, "; ".join(e))
+    # An overlay's patch that adds a container names the image as base does;
+    # only the overlay's own images rule rewrites it (a parent overlay's rule
+    # runs before this overlay's patches), so every container must come out
+    # with the overlay's one, fully named image.
+    for name, objs in rendered.items():
+        ds = find(objs, "DaemonSet")
+        if name == "base" or ds is None:
+            continue
+        pod = ds["spec"]["template"]["spec"]
+        images = {c.get("image") for c in pod.get("initContainers", []) + pod["containers"]}
+        check(f"{name}: every container runs the overlay's image", len(images) == 1 and
+              all("/" in str(i) for i in images), f"images {sorted(map(str, images))}")
     hits = no_redirect_policy()
     check("no manifest sends AKS users to another quote helper", not hits, ", ".join(hits))
     if "simulation+pod-attribution" in rendered:

@@ -29,17 +29,23 @@ stderr so the test log shows exactly what differed from Kubernetes):
   --no-ports              drop containerPorts: podman kube play publishes each
                           on the host, so two pods of one template (a rolling
                           update) would collide; tests reach the pod's IP
+Always: $(VAR) in command and args is expanded from the container's env, as
+the kubelet does (podman kube play passes it literally).
 Usage: pod_from_template.py (--kustomize DIR | --file FILE) --kind KIND --name NAME [options]
 """
 import argparse
 import copy
 import os
+import re
 import sys
 
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kustomize_lite  # noqa: E402
+
+
+VAR_REF = re.compile(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 
 
 def note(msg):
@@ -122,6 +128,17 @@ def convert(obj, args):
                 note(f"{c['name']}: env {e['name']} = {args.node_name} (fieldRef spec.nodeName)")
                 del e["valueFrom"]
                 e["value"] = args.node_name
+        # The kubelet expands $(VAR) in command and args from the container's
+        # env; podman kube play passes them literally.
+        env_vals = {e["name"]: e["value"] for e in c.get("env", []) if "value" in e}
+        for key in ("command", "args"):
+            if key not in c:
+                continue
+            expanded = [VAR_REF.sub(lambda m: env_vals.get(m.group(1), m.group(0)), a)
+                        for a in c[key]]
+            if expanded != c[key]:
+                note(f"{c['name']}: expanded $(VAR) in {key} (as the kubelet does)")
+                c[key] = expanded
         for prefix in args.drop_arg:
             kept = [a for a in c.get("args", []) if not a.startswith(prefix)]
             if len(kept) != len(c.get("args", [])):

@@ -22,7 +22,8 @@ result() { # name ok(0/1) detail
 
 stage() { # dir [sed expression for the service]
   mkdir -p "$1"
-  cp "$here/sgx-quote-helperd.service" "$here/sgx-quote-helperd.socket" "$1/"
+  cp "$here/sgx-quote-helperd.service" "$here/sgx-quote-helperd.socket" \
+    "$here/sgx-quote-helperd-qgs.socket" "$1/"
   sed -i "s|/usr/bin/sgx-quote-helperd|$daemon|" "$1/sgx-quote-helperd.service"
   [ $# -lt 2 ] || sed -i "$2" "$1/sgx-quote-helperd.service"
 }
@@ -34,7 +35,8 @@ stage_hw() { # dir [sed expression for the drop-in]: the unit plus the hardware 
 }
 verify() { # dir -> 0 when clean
   local out
-  out=$(cd "$1" && systemd-analyze verify sgx-quote-helperd.socket sgx-quote-helperd.service 2>&1)
+  out=$(cd "$1" && systemd-analyze verify sgx-quote-helperd.socket sgx-quote-helperd-qgs.socket \
+    sgx-quote-helperd.service 2>&1)
   local rc=$?
   [ $rc -eq 0 ] && [ -z "$out" ] || { echo "$out"; return 1; }
 }
@@ -44,10 +46,17 @@ exposure() { # dir -> 0 when <= 3.0
 }
 
 stage "$work/real"
-out=$(verify "$work/real"); result "systemd-analyze verify (socket + service)" $? "$out"
+out=$(verify "$work/real"); result "systemd-analyze verify (sockets + service)" $? "$out"
 out=$(exposure "$work/real"); result "systemd-analyze security: $(tail -1 "$work/real/security.txt" | sed 's/.*: //')" $? "$out"
 grep -q '^Type=notify$' "$here/sgx-quote-helperd.service"; result "Type=notify" $? ""
 grep -q '^RuntimeDirectory=aesmd$' "$here/sgx-quote-helperd.service"; result "RuntimeDirectory=aesmd" $? ""
+# The daemon tells the QGS descriptor from the AESM one by this name
+# (src/daemon/listen.h LISTEN_FD_NAME_QGS), and serves it for the service
+# both units name.
+grep -q '^FileDescriptorName=qgs$' "$here/sgx-quote-helperd-qgs.socket" &&
+  grep -q '^Service=sgx-quote-helperd.service$' "$here/sgx-quote-helperd-qgs.socket" &&
+  ! grep -q '^FileDescriptorName=qgs$' "$here/sgx-quote-helperd.socket"
+result "QGS socket unit: FileDescriptorName=qgs, same service" $? ""
 grep -q '^DevicePolicy=closed$' "$here/sgx-quote-helperd.service" &&
   grep -q '^DeviceAllow=/dev/sgx_enclave rw$' "$here/sgx-quote-helperd.service" &&
   grep -q '^DeviceAllow=/dev/sgx_provision rw$' "$here/sgx-quote-helperd.service"

@@ -7,8 +7,9 @@
  * in the same directory and publishes it by link() + rename() over the
  * public path, hands the path to another live instance's private socket
  * when it leaves, and re-takes the path from a guard thread when it is
- * gone or dead. Under systemd socket activation the socket comes from
- * LISTEN_FDS and its path is never touched.
+ * gone or dead. Under systemd socket activation the sockets come from
+ * LISTEN_FDS (the QGS one by its name, LISTEN_FDNAMES) and their paths are
+ * never touched.
  */
 #include "daemon/listen.h"
 
@@ -18,6 +19,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/random.h>
@@ -466,43 +468,103 @@ int listen_socket_publish(listen_socket *ls, char *err, size_t errcap)
     return 0;
 }
 
-int listen_socket_from_systemd(listen_socket *ls, const char *path, char *err, size_t errcap)
+/* Makes fd ours: non-blocking, close-on-exec, activated. 0 or -1. */
+static int adopt_activated(listen_socket *ls, int fd, const char *path, char *err, size_t errcap)
 {
-    memset(ls, 0, sizeof *ls);
-    ls->fd = -1;
-    ls->path = path;
-    /* unset_environment = 1: children (none today) must not inherit them. */
-    int n = sd_listen_fds(1);
-    if (n < 0) {
-        seterr(err, errcap, "socket activation: sd_listen_fds: %s", strerror(-n));
-        return -1;
-    }
-    if (n == 0)
-        return 0;
-    int fd = -1;
-    for (int i = 0; i < n; i++) {
-        int cand = SD_LISTEN_FDS_START + i;
-        if (fd < 0 && sd_is_socket_unix(cand, SOCK_STREAM, 1, NULL, 0) > 0)
-            fd = cand;
-        else
-            close(cand); /* not ours to serve: one listening AF_UNIX stream socket */
-    }
-    if (fd < 0) {
-        seterr(err, errcap, "socket activation: none of the %d passed descriptor(s) is a "
-                              "listening AF_UNIX stream socket (check ListenStream= in the "
-                              ".socket unit)", n);
-        return -1;
-    }
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
         fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
         seterr(err, errcap, "socket activation: fcntl: %s", strerror(errno));
-        close(fd);
         return -1;
     }
     ls->fd = fd;
+    ls->path = path;
     ls->activated = true;
-    return 1;
+    return 0;
+}
+
+int listen_socket_from_systemd(listen_socket *ls, const char *path, listen_socket *qls,
+                               char *qgs_path, size_t qgs_path_cap, char *err, size_t errcap)
+{
+    memset(ls, 0, sizeof *ls);
+    ls->fd = -1;
+    ls->path = path;
+    if (qls != NULL) {
+        memset(qls, 0, sizeof *qls);
+        qls->fd = -1;
+    }
+    /* unset_environment = 1: children (none today) must not inherit them.
+     * Without LISTEN_FDNAMES every name is "unknown": the AESM socket, as
+     * before socket units had names. */
+    char **names = NULL;
+    int n = sd_listen_fds_with_names(1, &names);
+    if (n < 0) {
+        seterr(err, errcap, "socket activation: sd_listen_fds: %s", strerror(-n));
+        return -1;
+    }
+    int aesm_fd = -1, qgs_fd = -1, rc = -1;
+    for (int i = 0; i < n; i++) {
+        int cand = SD_LISTEN_FDS_START + i;
+        bool qgs_named = names != NULL && names[i] != NULL &&
+                         strcmp(names[i], LISTEN_FD_NAME_QGS) == 0;
+        bool usable = sd_is_socket_unix(cand, SOCK_STREAM, 1, NULL, 0) > 0;
+        if (qgs_named && qls != NULL && qgs_fd < 0 && usable)
+            qgs_fd = cand;
+        else if (!qgs_named && aesm_fd < 0 && usable)
+            aesm_fd = cand;
+        else if (qgs_named && qgs_fd < 0 && !usable) {
+            seterr(err, errcap, "socket activation: the descriptor named \"%s\" is not a "
+                                "listening AF_UNIX stream socket (check ListenStream= in "
+                                "sgx-quote-helperd-qgs.socket)", LISTEN_FD_NAME_QGS);
+            goto out;
+        } else
+            close(cand); /* not ours to serve */
+    }
+    if (n > 0 && aesm_fd < 0 && qgs_fd < 0) {
+        seterr(err, errcap, "socket activation: none of the %d passed descriptor(s) is a "
+                              "listening AF_UNIX stream socket (check ListenStream= in the "
+                              ".socket unit)", n);
+        goto out;
+    }
+    rc = 0;
+    if (aesm_fd >= 0) {
+        if (adopt_activated(ls, aesm_fd, path, err, errcap) != 0) {
+            rc = -1;
+            goto out;
+        }
+        aesm_fd = -1;
+        rc |= LISTEN_ACTIVATED_AESM;
+    }
+    if (qgs_fd >= 0) {
+        /* The path is only for log lines: the socket unit's ListenStream=. */
+        struct sockaddr_un sa;
+        socklen_t len = sizeof sa;
+        memset(&sa, 0, sizeof sa);
+        if (getsockname(qgs_fd, (struct sockaddr *)&sa, &len) != 0 || sa.sun_path[0] == '\0')
+            snprintf(qgs_path, qgs_path_cap, "(systemd socket \"%s\")", LISTEN_FD_NAME_QGS);
+        else
+            snprintf(qgs_path, qgs_path_cap, "%.*s", (int)sizeof sa.sun_path, sa.sun_path);
+        if (adopt_activated(qls, qgs_fd, qgs_path, err, errcap) != 0) {
+            if (rc & LISTEN_ACTIVATED_AESM) {
+                close(ls->fd);
+                ls->fd = -1;
+                ls->activated = false;
+            }
+            rc = -1;
+            goto out;
+        }
+        qgs_fd = -1;
+        rc |= LISTEN_ACTIVATED_QGS;
+    }
+out:
+    if (aesm_fd >= 0)
+        close(aesm_fd);
+    if (qgs_fd >= 0)
+        close(qgs_fd);
+    for (int i = 0; names != NULL && names[i] != NULL; i++)
+        free(names[i]);
+    free(names);
+    return rc;
 }
 
 void listen_socket_remove_if_ours(listen_socket *ls)

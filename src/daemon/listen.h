@@ -59,12 +59,19 @@ int listen_socket_open(listen_socket *ls, const char *path, mode_t mode, long lo
  * -1 with a sentence in err. */
 int listen_socket_publish(listen_socket *ls, char *err, size_t errcap);
 
-/* systemd socket activation (sd_listen_fds): when LISTEN_FDS passes
- * descriptors to this process, takes the first listening AF_UNIX stream
- * socket among them (closing the others) and returns 1; 0 when the process
- * was not socket-activated; -1 with a sentence in err. path is only kept
- * for log lines. */
-int listen_socket_from_systemd(listen_socket *ls, const char *path, char *err, size_t errcap);
+/* systemd socket activation (sd_listen_fds_with_names). The descriptor
+ * named LISTEN_FD_NAME_QGS (FileDescriptorName=qgs in
+ * sgx-quote-helperd-qgs.socket) becomes the QGS socket in qls (when qls is
+ * not NULL; its path, for log lines, is written to qgs_path); the first
+ * other listening AF_UNIX stream socket the AESM one in ls; the rest are
+ * closed. Returns a mask of LISTEN_ACTIVATED_*, 0 when the process was not
+ * socket-activated; -1 with a sentence in err. path is only kept for log
+ * lines. */
+#define LISTEN_FD_NAME_QGS "qgs"
+#define LISTEN_ACTIVATED_AESM 1
+#define LISTEN_ACTIVATED_QGS 2
+int listen_socket_from_systemd(listen_socket *ls, const char *path, listen_socket *qls,
+                               char *qgs_path, size_t qgs_path_cap, char *err, size_t errcap);
 
 /* Gives the path up (on SIGTERM, and on any exit after open): stops the
  * guard; if the path still names our socket, hands it to another live

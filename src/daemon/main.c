@@ -111,24 +111,35 @@ static void log_sim_platform(backend *inner, const backend_config *bc)
 }
 
 /* TDX QGS listeners (docs/tdx.md): the Unix socket (bound privately like
- * the AESM one, published later) and the vsock port. The simulated TD
- * quoting enclave is the only TDX backend: refuse to start otherwise rather
- * than answer TDs with errors. 0, or -1 after logging why. */
-static int open_qgs_listeners(const daemon_config *cfg, backend *inner, qgs_backend *qgs,
-                              listen_socket *qls, int *vsock_fd)
+ * the AESM one, published later; or passed by systemd, qgs_activated, which
+ * turns QGS on by itself) and the vsock port, over the simulated TD quoting
+ * enclave (--backend sim) or Intel's TD quoting library (--backend hw, one
+ * context per worker, warmed here). A TDX backend that cannot start stops
+ * the daemon rather than answer TDs with errors. 0, or -1 after logging
+ * why. */
+static int open_qgs_listeners(const daemon_config *cfg, backend *inner, unsigned workers,
+                              qgs_backend *qgs, listen_socket *qls, bool qgs_activated,
+                              int *vsock_fd)
 {
     char err[512];
-    if (cfg->qgs_socket == NULL && cfg->qgs_vsock_port == 0)
+    if (cfg->qgs_socket == NULL && cfg->qgs_vsock_port == 0 && !qgs_activated)
         return 0;
     struct sim_platform *p = backend_sim_platform(inner);
-    if (p == NULL) {
-        log_msg(LOG_ERROR, "--qgs-socket/--qgs-vsock-port need --backend sim: the TDX "
-                           "hardware backend (Intel's TD quoting library) is not supported yet "
-                           "(docs/tdx.md)");
+    if (p != NULL) {
+        qgs_backend_sim_init(qgs, p);
+    } else if (strcmp(inner->ops->name, "hw") == 0) {
+        if (qgs_backend_hw_open(qgs, cfg->backend.hw_lib_dir, workers, err, sizeof err) != 0) {
+            log_msg(LOG_ERROR, "QGS (TDX) hardware backend: %s", err);
+            return -1;
+        }
+    } else {
+        log_msg(LOG_ERROR, "--qgs-socket/--qgs-vsock-port (or a socket unit's QGS socket, "
+                           "FileDescriptorName=qgs) need --backend sim or hw (docs/tdx.md)");
         return -1;
     }
-    qgs_backend_sim_init(qgs, p);
-    if (cfg->qgs_socket != NULL &&
+    /* An activated QGS socket wins over --qgs-socket, as the AESM one does
+     * over --socket: systemd owns that path. */
+    if (!qgs_activated && cfg->qgs_socket != NULL &&
         listen_socket_open(qls, cfg->qgs_socket, cfg->socket_mode,
                            cfg->socket_group_set ? (long long)cfg->socket_group : -1, err,
                            sizeof err) != 0) {
@@ -182,9 +193,10 @@ int main(int argc, char **argv)
     bool have_metrics = false;
     listen_socket ls = {.fd = -1};
     listen_socket qls = {.fd = -1};
+    char qgs_activated_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 32] = "";
     bool qgs_listening = false;
     int vsock_fd = -1;
-    qgs_backend qgs;
+    qgs_backend qgs = {0};
     pthread_t warm;
     bool warm_started = false;
     bool listening = false;
@@ -291,19 +303,22 @@ int main(int argc, char **argv)
     /* Everything that can fail comes before the socket path is taken
      * (docs/daemon.md "Upgrades and hand-over"): an instance that cannot
      * start must leave the path to the instance already serving it. */
-    rc = listen_socket_from_systemd(&ls, cfg.socket_path, err, sizeof err);
+    rc = listen_socket_from_systemd(&ls, cfg.socket_path, &qls, qgs_activated_path,
+                                    sizeof qgs_activated_path, err, sizeof err);
     if (rc < 0) {
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
-    if (rc == 0 && listen_socket_open(&ls, cfg.socket_path, cfg.socket_mode,
+    int activated = rc;
+    if (!(activated & LISTEN_ACTIVATED_AESM) && listen_socket_open(&ls, cfg.socket_path, cfg.socket_mode,
                                       cfg.socket_group_set ? (long long)cfg.socket_group : -1,
                                       err, sizeof err) != 0) {
         log_msg(LOG_ERROR, "socket: %s", err);
         goto out;
     }
     listening = true;
-    if (open_qgs_listeners(&cfg, inner, &qgs, &qls, &vsock_fd) != 0)
+    if (open_qgs_listeners(&cfg, inner, workers, &qgs, &qls,
+                           (activated & LISTEN_ACTIVATED_QGS) != 0, &vsock_fd) != 0)
         goto out;
     qgs_listening = qls.fd >= 0;
 
@@ -341,7 +356,9 @@ int main(int argc, char **argv)
     logfmt_uint(&r, "max_connections_per_peer", cfg.max_connections_per_peer);
     logfmt_uint(&r, "max_buf_size", cfg.max_buf_size);
     logfmt_str_opt(&r, "http_listen", http_bound);
-    logfmt_str_opt(&r, "qgs_socket", cfg.qgs_socket);
+    logfmt_str_opt(&r, "qgs_socket", qgs_listening ? qls.path : NULL);
+    if (qgs_listening)
+        logfmt_bool(&r, "qgs_socket_activated", qls.activated);
     if (cfg.qgs_vsock_port != 0)
         logfmt_uint(&r, "qgs_vsock_port", cfg.qgs_vsock_port);
     logfmt_str_opt(&r, "allow_uid", cfg.allow_uid);
@@ -416,6 +433,8 @@ out:
         close(qls.fd);
     if (vsock_fd >= 0)
         close(vsock_fd);
+    if (qgs.name != NULL && strcmp(qgs.name, "hw") == 0)
+        qgs_backend_hw_close(&qgs);
     readiness_free(ready);
     ratelimit_free(rl);
     if (svc != NULL)

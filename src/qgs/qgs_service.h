@@ -53,4 +53,16 @@ void qgs_service_handle(const qgs_backend *b, const uint8_t *req, size_t len, qg
 struct sim_platform;
 void qgs_backend_sim_init(qgs_backend *b, const struct sim_platform *p);
 
+/* The backend over Intel's TD quoting library (backend_hw.c):
+ * libsgx_tdx_logic.so.1 from lib_dir (NULL: the loader's search path), one
+ * context per worker, each created and warmed (tee_att_init_quote) here.
+ * -1 with a sentence in err. GET_COLLATERAL and GET_PLATFORM_INFO are not
+ * served by it. */
+int qgs_backend_hw_open(qgs_backend *b, const char *lib_dir, unsigned contexts, char *err,
+                        size_t errcap);
+void qgs_backend_hw_close(qgs_backend *b);
+/* The tee_att_error_t name of code ("TEE_ATT_ERROR" when unknown) and,
+ * when why is not NULL, a sentence with the fix. */
+const char *qgs_hw_error_name(uint32_t code, const char **why);
+
 #endif

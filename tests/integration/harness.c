@@ -194,6 +194,7 @@ void itest_daemon_init(itest_daemon *d)
     snprintf(d->log_path, sizeof d->log_path, "%s/daemon.log", d->dir);
     d->pid = -1;
     d->listen_fd = -1;
+    d->listen_fd_qgs = -1;
     d->stderr_fd = -1;
 }
 
@@ -265,7 +266,18 @@ int itest_daemon_spawn(itest_daemon *d, const char *const *extra_args)
             dup2(devnull, STDOUT_FILENO);
         for (size_t i = 0; d->env != NULL && d->env[i] != NULL; i++)
             putenv((char *)d->env[i]);
-        if (d->listen_fd >= 0) {
+        if (d->listen_fd >= 0 && d->listen_fd_qgs >= 0) {
+            /* Out of the way first: dup2 onto 3 and 4 must not clobber
+             * the other one. Copies made by dup2 are not close-on-exec. */
+            int a = fcntl(d->listen_fd, F_DUPFD, 10), q = fcntl(d->listen_fd_qgs, F_DUPFD, 10);
+            if (a < 0 || q < 0 || dup2(a, 3) != 3 || dup2(q, 4) != 4)
+                _exit(126);
+            char pidbuf[32];
+            snprintf(pidbuf, sizeof pidbuf, "%ld", (long)getpid());
+            setenv("LISTEN_PID", pidbuf, 1);
+            setenv("LISTEN_FDS", "2", 1);
+            setenv("LISTEN_FDNAMES", "sgx-quote-helperd.socket:qgs", 1);
+        } else if (d->listen_fd >= 0) {
             /* sd_listen_fds(3): fds from 3 on, LISTEN_PID = the daemon. */
             if (d->listen_fd == 3)
                 fcntl(3, F_SETFD, 0);

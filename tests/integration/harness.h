@@ -28,6 +28,10 @@ typedef struct {
     bool no_init_seed; /* without --init-seed: a missing seed must stop the start */
     int stderr_fd; /* >= 0: the daemon's stderr instead of log_path (e.g. a pipe) */
     int listen_fd; /* >= 0: handed over as systemd would (fd 3, LISTEN_FDS=1) */
+    /* >= 0 (with listen_fd): also handed over, as fd 4 named "qgs", as
+     * sgx-quote-helperd-qgs.socket (FileDescriptorName=qgs) does:
+     * LISTEN_FDS=2, LISTEN_FDNAMES=sgx-quote-helperd.socket:qgs. */
+    int listen_fd_qgs;
 } itest_daemon;
 
 /* Builds paths under a fresh mkdtemp directory (dir empty) or reuses dir. */

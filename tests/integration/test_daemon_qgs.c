@@ -6,7 +6,8 @@
  * verifiers ask GET_COLLATERAL and GET_PLATFORM_INFO. Quotes for a
  * simulated TDREPORT (`sgx-quote tdx report`, same state dir) must verify
  * with our verifier and @phala/dcap-qvl; malformed input is closed as QGS
- * does; a request written one byte at a time is still read whole.
+ * does; a request written one byte at a time is still read whole. Under
+ * socket activation the descriptor named "qgs" is the QGS socket.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -72,10 +77,12 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Sends req (in pieces of `chunk` bytes when > 0) and reads to EOF. */
-static ssize_t exchange(const uint8_t *req, size_t len, size_t chunk, uint8_t **reply)
+/* Sends req (in pieces of `chunk` bytes when > 0) to the QGS socket at
+ * path and reads to EOF. */
+static ssize_t exchange_at(const char *path, const uint8_t *req, size_t len, size_t chunk,
+                           uint8_t **reply)
 {
-    int fd = itest_connect(g_qgs);
+    int fd = itest_connect(path);
     assert_true(fd >= 0);
     if (chunk == 0) {
         assert_int_equal(itest_send_all(fd, req, len), 0);
@@ -90,6 +97,11 @@ static ssize_t exchange(const uint8_t *req, size_t len, size_t chunk, uint8_t **
     ssize_t got = itest_read_to_eof(fd, 30000, reply);
     close(fd);
     return got;
+}
+
+static ssize_t exchange(const uint8_t *req, size_t len, size_t chunk, uint8_t **reply)
+{
+    return exchange_at(g_qgs, req, len, chunk, reply);
 }
 
 static void get_quote_request(uint8_t out[1052])
@@ -231,6 +243,92 @@ static void test_platform_info_and_collateral(void **state)
     assert_true(itest_log_wait(&g_daemon, needles, 1, 5000));
 }
 
+/* A listening Unix socket at path, as a systemd .socket unit makes it. */
+static int bound_socket(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    assert_true(strlen(path) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    return fd;
+}
+
+/* Socket activation with both units (docs/operations.md "systemd"): the
+ * descriptor named "qgs" turns QGS on without --qgs-socket and is served;
+ * neither path is replaced or removed when the daemon stops. */
+static void test_socket_activation_qgs(void **state)
+{
+    (void)state;
+    itest_daemon d;
+    itest_daemon_init(&d);
+    char run[400], qpath[420];
+    snprintf(run, sizeof run, "%s/run", d.dir);
+    assert_int_equal(mkdir(run, 0755), 0);
+    snprintf(qpath, sizeof qpath, "%s/qgs.socket", run);
+    int aesm = bound_socket(d.socket), qgs = bound_socket(qpath);
+    struct stat a0, q0, a1, q1;
+    assert_int_equal(stat(d.socket, &a0), 0);
+    assert_int_equal(stat(qpath, &q0), 0);
+    d.listen_fd = aesm;
+    d.listen_fd_qgs = qgs;
+    /* The same simulated platform as g_report's. */
+    const char *extra[] = {"--state-dir", g_daemon.state_dir, NULL};
+    assert_int_equal(itest_daemon_spawn(&d, extra), 0);
+    char want_path[440];
+    snprintf(want_path, sizeof want_path, "qgs_socket=%s", qpath);
+    const char *started[] = {" start ", "socket_activated=true", want_path,
+                             "qgs_socket_activated=true", NULL};
+    assert_true(itest_log_wait(&d, started, 1, 20000));
+
+    uint8_t req[1052], *r = NULL;
+    get_quote_request(req);
+    ssize_t n = exchange_at(qpath, req, sizeof req, 0, &r);
+    assert_true(n > 28);
+    assert_int_equal(le32(r + 16), 0); /* success */
+    verify_both(r + 28, (size_t)n - 28, "activated.quote");
+    free(r);
+
+    int st = itest_daemon_stop(&d, SIGTERM, 20000);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(stat(d.socket, &a1), 0);
+    assert_int_equal(stat(qpath, &q1), 0);
+    assert_true(a1.st_ino == a0.st_ino && q1.st_ino == q0.st_ino);
+    close(aesm);
+    close(qgs);
+    d.listen_fd = d.listen_fd_qgs = -1;
+    assert_int_equal(itest_daemon_cleanup(&d), 0);
+}
+
+/* A unit whose "qgs" descriptor is not a listening stream socket (e.g.
+ * ListenDatagram=): the daemon refuses to start and says which unit. */
+static void test_socket_activation_qgs_wrong_type(void **state)
+{
+    (void)state;
+    itest_daemon d;
+    itest_daemon_init(&d);
+    char run[400];
+    snprintf(run, sizeof run, "%s/run", d.dir);
+    assert_int_equal(mkdir(run, 0755), 0);
+    int aesm = bound_socket(d.socket);
+    int dgram = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(dgram >= 0);
+    d.listen_fd = aesm;
+    d.listen_fd_qgs = dgram;
+    assert_int_equal(itest_daemon_spawn(&d, NULL), 0);
+    const char *refused[] = {"not a listening AF_UNIX stream socket",
+                             "sgx-quote-helperd-qgs.socket", NULL};
+    assert_true(itest_log_wait(&d, refused, 1, 20000));
+    int st = itest_daemon_stop(&d, SIGTERM, 20000);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    close(aesm);
+    close(dgram);
+    d.listen_fd = d.listen_fd_qgs = -1;
+    assert_int_equal(itest_daemon_cleanup(&d), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +337,8 @@ int main(void)
         cmocka_unit_test(test_byte_by_byte),
         cmocka_unit_test(test_closes),
         cmocka_unit_test(test_platform_info_and_collateral),
+        cmocka_unit_test(test_socket_activation_qgs),
+        cmocka_unit_test(test_socket_activation_qgs_wrong_type),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
