@@ -18,6 +18,10 @@
 #                            + /etc/sgx_default_qcnl.conf
 #   az-dcap-client           /usr/lib/libdcap_quoteprov.so (QPL double; Microsoft's
 #                            package installs the unversioned name under /usr/lib)
+#   libsgx-tdx-logic1        /usr/lib/x86_64-linux-gnu/libsgx_tdx_logic.so.1 (TDX double:
+#                            Intel's TD quoting library, the host QGS's backend)
+#   libsgx-ae-tdqe           libsgx_tdqe.signed.so.1 beside it (placeholder: the TD
+#                            quoting enclave; the TDX double does not open it)
 #
 # Two repositories, as in the real world: DIR/intel (Intel's packages) and
 # DIR/microsoft (az-dcap-client), each signed with its own throwaway GPG key
@@ -43,7 +47,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --out) out=$2; shift 2 ;;
     --build-dir) bdir=$2; shift 2 ;;
-    -h|--help) sed -n '3,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,39p' "$0"; exit 0 ;;
     *) echo "build-repo.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -66,8 +70,8 @@ if [ ! -f "$bdir/build.ninja" ]; then
   meson setup "$bdir" "$repo" --buildtype=release -Dtests=true >"$logs/standins-setup.log" 2>&1 ||
     { tail -20 "$logs/standins-setup.log" >&2; exit 1; }
 fi
-# Every library target under tests/hwdouble (the QE3, PCE and, once built
-# there, the QPL doubles in Intel's and Azure's flavours).
+# Every library target under tests/hwdouble (the QE3, PCE, TDX and the QPL
+# doubles in Intel's and Azure's flavours).
 mapfile -t targets < <(ninja -C "$bdir" -t targets all 2>/dev/null |
   sed -n 's#^\(tests/hwdouble/\(azure/\)\{0,1\}lib[a-z0-9_]*\.so[.0-9]*\): .*#\1#p')
 [ ${#targets[@]} -gt 0 ] || { echo "build-repo.sh: no test doubles in $bdir (-Dtests=true?)" >&2; exit 1; }
@@ -177,6 +181,23 @@ else
   az_files+=("$(placeholder az-dcap-client.README):/usr/share/doc/az-dcap-client/README.nolib")
 fi
 pkg libsgx-dcap-default-qpl "" "Intel(R) SGX DCAP default quote provider library" "${qpl_files[@]}"
+
+# TDX: Intel's TD quoting library and the TD quoting enclave (an SGX enclave
+# on the TDX host), the names Intel's repository uses. The library loads
+# the TD-QE and the ID enclave next to itself and the PCE through the PCE
+# logic: hence these dependencies (the QPL it opens by name, as the QE3
+# logic does, and the image installs it separately).
+if [ -e "$dbl/libsgx_tdx_logic.so.1" ]; then
+  pkg libsgx-ae-tdqe "" "Intel(R) TDX quoting enclave (TD-QE)" \
+    "$(placeholder libsgx_tdqe.signed.so.1):$lib/libsgx_tdqe.signed.so.1"
+  pkg libsgx-tdx-logic1 \
+    "libsgx-ae-tdqe (= $VERSION), libsgx-ae-id-enclave (= $VERSION), libsgx-pce-logic (= $VERSION)" \
+    "Intel(R) TDX quote generation library" \
+    "$dbl/libsgx_tdx_logic.so.1:$lib/libsgx_tdx_logic.so.1"
+else
+  echo "build-repo.sh: note: no TDX double in $bdir (tests/hwdouble/libsgx_tdx_logic.so.1);" \
+       "libsgx-tdx-logic1 and libsgx-ae-tdqe are not built" >&2
+fi
 r=microsoft
 pkg az-dcap-client "" "Azure DCAP client (quote provider library)" "${az_files[@]}"
 

@@ -4,7 +4,7 @@
 
 1. yamllint (deploy/.yamllint.yaml) over deploy/.
 2. Render base, every overlay (aks, intel-device-plugin, simulation,
-   tdx-simulation) and simulation + components/pod-attribution with
+   tdx-simulation, tdx) and simulation + components/pod-attribution with
    kustomize_lite; where kubectl exists, the same with `kubectl
    kustomize`, and the two renderings must be identical.
 3. Schema: every rendered object and example is validated against the
@@ -13,7 +13,7 @@
    --validate` would check types against; plus our own structural check
    that rejects unknown fields (typos) in the structures we use and broken
    references (volume mounts, probe ports, selectors, priority class).
-4. Policy: what issues 5 and 10 require of the DaemonSet in each overlay
+4. Policy: what issues 5, 10 and 13 require of the DaemonSet in each overlay
    and of the sample Jobs (examples/*.yaml, examples/sample-app/*.yaml).
 
 Exit 0 when everything passes; prints "manifests: N passed, N failed".
@@ -236,8 +236,37 @@ def env_of(c):
     return {e["name"]: e.get("value") for e in c.get("env", [])}
 
 
+QGS_DIR = "/var/run/tdx-qgs"
+
+
+def qgs_policy(spec, main):
+    """The TDX overlays (issue 13): the QGS socket in its hostPath, owned by
+    the daemon's user through an init container."""
+    errors = []
+    if f"--qgs-socket={QGS_DIR}/qgs.socket" not in main.get("args", []):
+        errors.append(f"tdx: --qgs-socket={QGS_DIR}/qgs.socket expected")
+    vols = [v for v in spec.get("volumes", []) if v.get("hostPath", {}).get("path") == QGS_DIR]
+    if len(vols) != 1 or vols[0]["hostPath"].get("type") != "DirectoryOrCreate":
+        errors.append(f"tdx: hostPath {QGS_DIR} (DirectoryOrCreate) missing")
+        return errors
+    name = vols[0]["name"]
+
+    def mounts(c):
+        return any(m["name"] == name and m["mountPath"] == QGS_DIR
+                   for m in c.get("volumeMounts", []))
+    if not mounts(main):
+        errors.append(f"tdx: the daemon container must mount {QGS_DIR}")
+    if not any(mounts(c) and "CHOWN" in c.get("securityContext", {}).get("capabilities", {})
+               .get("add", []) and any("chown 65532" in a for a in c.get("args", []))
+               for c in spec.get("initContainers", [])):
+        errors.append(f"tdx: an init container must hand {QGS_DIR} to uid 65532")
+    return errors
+
+
 def daemonset_policy(objs, mode):
-    """mode: base (what the overlays share), aks, intel, sim."""
+    """mode: base (what the overlays share), aks, intel, sim; "+tdx" adds the
+    QGS socket's checks (intel+tdx, sim+tdx)."""
+    mode, _, extra = mode.partition("+")
     errors = []
     ds = find(objs, "DaemonSet")
     if ds is None:
@@ -346,6 +375,8 @@ def daemonset_policy(objs, mode):
         secrets = [v for v in vols.values() if "secret" in v]
         if len(secrets) != 1 or secrets[0]["secret"].get("defaultMode") != 0o400:
             errors.append("simulation: the seed Secret (defaultMode 0400) expected")
+    if extra == "tdx":
+        errors += qgs_policy(spec, main)
     if not any(o.get("kind") == "PriorityClass" for o in objs):
         errors.append("PriorityClass missing")
     return errors
@@ -454,6 +485,31 @@ def self_test():
     ]
     for name, mutate in ds_cases:
         check(f"self-test: policy rejects {name}", daemonset_policy(ds_variant(mutate), "intel"))
+    check("self-test: tdx policy rejects an overlay without the QGS socket",
+          daemonset_policy(base0, "intel+tdx"))
+    tdx0 = kustomize_lite.render(os.path.join(K8S, "overlays", "tdx"))
+    check("self-test: tdx policy accepts overlays/tdx", not daemonset_policy(tdx0, "intel+tdx"),
+          "; ".join(daemonset_policy(tdx0, "intel+tdx")))
+
+    def tdx_variant(mutate):
+        objs = copy.deepcopy(tdx0)
+        ds = find(objs, "DaemonSet")
+        mutate(ds["spec"]["template"]["spec"], ds["spec"]["template"]["spec"]["containers"][0])
+        return objs
+    tdx_cases = [
+        ("no --qgs-socket", lambda s, c: c.update(args=[
+            a for a in c["args"] if not a.startswith("--qgs-socket")])),
+        ("the socket directory as a Directory hostPath", lambda s, c: [
+            v["hostPath"].update(type="Directory") for v in s["volumes"]
+            if v.get("hostPath", {}).get("path") == QGS_DIR]),
+        ("the daemon not mounting it", lambda s, c: c.update(volumeMounts=[
+            m for m in c["volumeMounts"] if m["mountPath"] != QGS_DIR])),
+        ("no init container chowning it", lambda s, c: s.update(initContainers=[
+            i for i in s["initContainers"] if i["name"] != "prepare-tdx-qgs"])),
+    ]
+    for name, mutate in tdx_cases:
+        check(f"self-test: tdx policy rejects {name}",
+              daemonset_policy(tdx_variant(mutate), "intel+tdx"))
     objs = ds_variant(lambda d, s, c: c["resources"]["requests"].update(
         {"sgx.intel.com/enclave": "2"}))
     check("self-test: structure rejects extended requests != limits",
@@ -510,6 +566,7 @@ def renderings(tmp):
             "overlays/intel-device-plugin": os.path.join(K8S, "overlays", "intel-device-plugin"),
             "overlays/simulation": os.path.join(K8S, "overlays", "simulation"),
             "overlays/tdx-simulation": os.path.join(K8S, "overlays", "tdx-simulation"),
+            "overlays/tdx": os.path.join(K8S, "overlays", "tdx"),
             "simulation+pod-attribution": combo}
 
 
@@ -577,7 +634,8 @@ def main(argv):
 
     for name, mode in (("base", "base"), ("overlays/aks", "aks"),
                        ("overlays/intel-device-plugin", "intel"),
-                       ("overlays/simulation", "sim"), ("overlays/tdx-simulation", "sim"),
+                       ("overlays/simulation", "sim"), ("overlays/tdx-simulation", "sim+tdx"),
+                       ("overlays/tdx", "intel+tdx"),
                        ("simulation+pod-attribution", "sim")):
         if name in rendered:
             e = daemonset_policy(rendered[name], mode)
