@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-# Sourced by scripts/e2e.sh (uses its result, PODMAN, work, src, want): the
-# hardware overlays against stand-in packages (issue 10). Not hardware: the
+# Sourced by scripts/e2e.sh (uses its result, step, stop_daemon, want, PODMAN,
+# PFX, TDX_HW_POD, TDX_HW_CLIENT, work, src): the
+# hardware overlays against stand-in packages (issue 10; tdx: 13). Not hardware: the
 # stand-ins are our ABI test doubles (tests/hwdouble) packaged under Intel's
 # and Microsoft's names, paths and sonames; docs/operations.md says what
 # that does and does not prove.
@@ -22,7 +23,7 @@ http_pid=$!
 for _ in $(seq 1 20); do curl -fs "http://127.0.0.1:$port/intel/key.asc" >/dev/null && break; sleep 0.5; done
 
 # overlay -> provider, image tag, sample Job file, app container, QPL path
-declare -A PROVIDER=([aks]=azure [intel-device-plugin]=intel)
+declare -A PROVIDER=([aks]=azure [intel-device-plugin]=intel [tdx]=intel)
 declare -A JOB=([aks]=job-aks.yaml [intel-device-plugin]=job-intel-device-plugin.yaml)
 declare -A APP_CTR_NAME=([aks]=sgxtest [intel-device-plugin]=sgxtest)
 declare -A QPL_PKG=([aks]=az-dcap-client [intel-device-plugin]=libsgx-dcap-default-qpl)
@@ -30,9 +31,12 @@ declare -A QPL_PATH=([aks]=/usr/lib/libdcap_quoteprov.so
                      [intel-device-plugin]=/usr/lib/x86_64-linux-gnu/libdcap_quoteprov.so.1)
 
 first_hw=
-for ov in aks intel-device-plugin; do
+declare -A built=()
+for ov in aks intel-device-plugin tdx; do
   want "$ov" || continue
   prov=${PROVIDER[$ov]}
+  [ -n "${built[$prov]:-}" ] && continue
+  built[$prov]=1
   step "image $HW_IMAGE:dev-$prov (PROVIDER=$prov, stand-in repository; log: build-e2e/image-$prov.log)"
   timeout 1800 deploy/container/build.sh --tag "$HW_IMAGE:dev-$prov" --provider "$prov" \
     --standin-repo "http://127.0.0.1:$port" >"build-e2e/image-$prov.log" 2>&1
@@ -41,10 +45,12 @@ for ov in aks intel-device-plugin; do
   [ -z "$first_hw" ] && first_hw=$HW_IMAGE:dev-$prov
 done
 kill "$http_pid" 2>/dev/null; http_pid=
-step "image $APP_IMAGE (deploy/sample-app/Containerfile; log: build-e2e/image-app.log)"
-timeout 900 deploy/container/build.sh --file deploy/sample-app/Containerfile --tag "$APP_IMAGE" \
-  --build-arg "HELPER_IMAGE=$first_hw" >build-e2e/image-app.log 2>&1
-result "build $APP_IMAGE" $? "$(tail -5 build-e2e/image-app.log)"
+if want aks || want intel-device-plugin; then
+  step "image $APP_IMAGE (deploy/sample-app/Containerfile; log: build-e2e/image-app.log)"
+  timeout 900 deploy/container/build.sh --file deploy/sample-app/Containerfile --tag "$APP_IMAGE" \
+    --build-arg "HELPER_IMAGE=$first_hw" >build-e2e/image-app.log 2>&1
+  result "build $APP_IMAGE" $? "$(tail -5 build-e2e/image-app.log)"
+fi
 
 # wait_for CMD...: up to 90 s
 wait_for() { for _ in $(seq 1 90); do "$@" && return 0; sleep 1; done; return 1; }
@@ -54,11 +60,12 @@ pod_ip() {
     "${PODMAN[@]}" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}'
 }
 
-# daemon_pod OVERLAY NAME [pod_from_template options]: render, play, wait
+# daemon_pod OVERLAY NAME [pod_from_template options]: render, play, wait.
+# Files in $OVDIR (default $work/OVERLAY), the host's aesmd in $AESMD.
 daemon_pod() {
   local ov=$1 name=$2; shift 2
-  local d=$work/$ov cm=() aesmd=${AESMD:-$work/$ov/aesmd}
-  [ "$ov" = intel-device-plugin ] && cm=(--configmap "sgx-quote-helper-qcnl=$d/qcnl")
+  local d=${OVDIR:-$work/$ov} cm=() aesmd=${AESMD:-$work/$ov/aesmd}
+  case $ov in intel-device-plugin | tdx) cm=(--configmap "sgx-quote-helper-qcnl=$d/qcnl") ;; esac
   python3 deploy/tools/pod_from_template.py --kustomize "deploy/kubernetes/overlays/$ov" \
     --kind DaemonSet --name "$name" --host-path "/var/run/aesmd=$aesmd" \
     --node-name e2e-node --no-probes --no-ports --restart-policy Never --volume-prefix "$name-" "${cm[@]}" \
@@ -269,3 +276,82 @@ EOF
     done
   fi
 done
+
+# ---- the tdx overlay (issue 13): the intel image's stand-in
+# libsgx-tdx-logic1 behind the QGS socket, a TD-side client in front ----
+if want tdx; then
+  d=$work/tdx-hw dpod=$TDX_HW_POD
+  dctr=$dpod-sgx-quote-helperd
+  step "tdx overlay: DaemonSet as a pod ($HW_IMAGE:dev-intel), a TD-side client on its QGS socket"
+  # The stand-in TD-QE (tests/hwdouble/tdx_double.c) is the simulated
+  # platform of this state directory, instance "hwdouble": the TD side makes
+  # its TDREPORT with the same seed (the simulated TDX module), and verifies
+  # against that platform's TDX collateral (on TDX hosts: your PCCS).
+  mkdir -p "$d/aesmd" "$d/tdx-qgs" "$d/hwstate" "$d/qcnl" "$d/client"
+  head -c 32 /dev/urandom >"$d/hwstate/seed"
+  cp "$d/hwstate/seed" "$d/client/seed"
+  chmod 0600 "$d/hwstate/seed" "$d/client/seed"; chmod 0700 "$d/hwstate" "$d/client"
+  "$SQ" collateral export --tdx --seed-file "$d/hwstate/seed" --instance hwdouble \
+    --out "$d/collateral" >"$d/collateral.log" 2>&1
+  result "tdx: stand-in platform's TDX collateral exported" $? "$(tail -3 "$d/collateral.log")"
+  chmod -R a+rX "$d/collateral"
+  chown -R 65532:65532 "$d/hwstate" "$d/client"
+  # Not $work/tdx (the tdx-simulation overlay's directory).
+  OVDIR=$d AESMD=$d/aesmd daemon_pod tdx "$dpod" --host-path "/var/run/tdx-qgs=$d/tdx-qgs"
+  result "tdx: kube play DaemonSet pod" $? "$(tail -3 "$d/$dpod.adapt" "$d/$dpod.play" 2>/dev/null)"
+  wait_for test -S "$d/tdx-qgs/qgs.socket"
+  result "tdx: the QGS socket appears on the host path" $? \
+    "$("${PODMAN[@]}" logs "$dctr" 2>&1 | tail -5)"
+  [ "$(stat -c %u "$d/tdx-qgs" 2>/dev/null)" = 65532 ]
+  result "tdx: init container handed /var/run/tdx-qgs to uid 65532" $?
+  grep -q -- '--backend=hw' "$d/$dpod.yaml"
+  result "tdx: the DaemonSet runs --backend=hw" $?
+  "${PODMAN[@]}" exec "$dctr" cat /proc/1/maps >"$d/maps.txt" 2>&1
+  grep -q ' /usr/lib/x86_64-linux-gnu/libsgx_tdx_logic.so.1$' "$d/maps.txt"
+  result "tdx: daemon mapped the stand-in /usr/lib/x86_64-linux-gnu/libsgx_tdx_logic.so.1" $?
+  # shellcheck disable=SC2016 # dpkg-query's format, not the shell's
+  "${PODMAN[@]}" exec "$dctr" dpkg-query -W -f '${Package}\n' libsgx-tdx-logic1 libsgx-ae-tdqe \
+    >"$d/dpkg.txt" 2>&1
+  [ "$(sort "$d/dpkg.txt" | tr '\n' ' ')" = "libsgx-ae-tdqe libsgx-tdx-logic1 " ]
+  result "tdx: the image carries libsgx-tdx-logic1 and libsgx-ae-tdqe" $? "$(cat "$d/dpkg.txt")"
+
+  timeout 120 "${PODMAN[@]}" run --name "$TDX_HW_CLIENT" --user 65532:65532 --read-only \
+    --tmpfs /tmp --network none \
+    -v "$d/tdx-qgs:/var/run/tdx-qgs" -v "$d/client:/run/td-client" \
+    -v "$d/collateral:/collateral:ro" \
+    --entrypoint /bin/sh "$HW_IMAGE:dev-intel" -ec '
+      sgx-quote tdx report --seed-file /run/td-client/seed --instance hwdouble \
+        --state-dir /tmp/state --report-data 68772d746478 -o /tmp/td.report
+      sgx-quote get --tdx --qgs-socket /var/run/tdx-qgs/qgs.socket --report /tmp/td.report \
+        -o /tmp/td.quote
+      echo "== verify framed"
+      sgx-quote verify /tmp/td.quote --collateral-dir /collateral --root /collateral/root.pem
+      sgx-quote get --tdx --raw --qgs-socket /var/run/tdx-qgs/qgs.socket \
+        --report /tmp/td.report -o /tmp/td-raw.quote
+      echo "== verify raw"
+      sgx-quote verify /tmp/td-raw.quote --collateral-dir /collateral --root /collateral/root.pem
+      sgx-quote inspect /tmp/td.quote' >"$d/client.log" 2>&1
+  code=$?
+  result "tdx: TD-side client exited 0" "$code" "exit $code; $(tail -5 "$d/client.log")"
+  grep -q 'wrote a [0-9]*-byte TDX quote to /tmp/td.quote' "$d/client.log"
+  result "tdx: TD-side client got a quote over the QGS socket (qgs_msg framing)" $?
+  grep -q 'wrote a [0-9]*-byte TDX quote to /tmp/td-raw.quote' "$d/client.log"
+  result "tdx: TD-side client got a quote over the QGS socket (raw TDREPORT)" $?
+  [ "$(sed -n '/^== verify framed/,/^== verify raw/p' "$d/client.log" | grep -c '^VERIFIED: UpToDate')" = 1 ]
+  result "tdx: framed quote from the hardware backend verified (UpToDate)" $?
+  [ "$(sed -n '/^== verify raw/,$p' "$d/client.log" | grep -c '^VERIFIED: UpToDate')" = 1 ]
+  result "tdx: raw quote from the hardware backend verified (UpToDate)" $?
+  grep -qi '68772d746478' "$d/client.log"
+  result "tdx: the quote carries the TD's report data" $? "$(tail -20 "$d/client.log")"
+  "${PODMAN[@]}" logs "$dctr" >"$d/daemon.log" 2>&1
+  python3 - "$d/daemon.log" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+ops = {l.get("op") for l in lines
+       if l.get("protocol") == "qgs" and l.get("result") == "ok"}
+assert {"GetQuote", "RawGetQuote"} <= ops, ops
+EOF
+  result "tdx: daemon logged GetQuote and RawGetQuote as JSON" $? "$(tail -3 "$d/daemon.log")"
+  stop_daemon "$dctr" "$d/tdx-qgs/qgs.socket" "tdx: " "its QGS socket"
+  "${PODMAN[@]}" rm --ignore -f "$TDX_HW_CLIENT" >/dev/null 2>&1
+fi

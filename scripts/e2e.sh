@@ -26,9 +26,13 @@
 #      node's /var/run/tdx-qgs, and a TD-side client container that makes a
 #      simulated TDREPORT, gets quotes over the QGS socket (framed and raw)
 #      and verifies them with the TDX collateral the pod published.
+#   7. the tdx overlay (hardware TDX hosts; scripts/e2e-hw.sh): its
+#      DaemonSet from the intel stand-in image, --backend hw with the
+#      stand-in libsgx-tdx-logic1, and a TD-side client that gets quotes over
+#      the QGS socket and verifies them.
 # Ends with "e2e: N passed, N failed". Options: --keep (leave pods and the
 # work directory for inspection); SGXQH_E2E_OVERLAYS (default
-# "simulation tdx-simulation aks intel-device-plugin"); SGXQH_E2E_PREFIX
+# "simulation tdx-simulation aks intel-device-plugin tdx"); SGXQH_E2E_PREFIX
 # (pod and container names, default sqh-e2e: a second run on the same
 # machine needs its own); SGXQH_E2E_SIM_IMAGE (the simulation image's tag,
 # default localhost/sgx-quote-helper:dev); SGXQH_E2E_DEB=0 skips the
@@ -94,6 +98,9 @@ for ov in aks intel-device-plugin; do
 done
 TDX_POD=$PFX-tdx
 TDX_CLIENT=$PFX-tdx-client
+TDX_HW_POD=$PFX-tdx-hw
+TDX_HW_CLIENT=$PFX-tdx-hw-client
+HW_PODS+=("$TDX_HW_POD")
 remove_volumes() {
   "${PODMAN[@]}" volume ls -q 2>/dev/null | grep -E "^($DAEMON_POD|$APP_POD|$TDX_POD|$PFX-aks|$PFX-intel-device-plugin)" |
     xargs -r "${PODMAN[@]}" volume rm -f >/dev/null 2>&1
@@ -104,7 +111,7 @@ cleanup() {
   if [ "$keep" -eq 0 ]; then
     # --ignore: without it one missing pod makes podman remove none.
     "${PODMAN[@]}" pod rm --ignore -f -t 5 "$APP_POD" "$DAEMON_POD" "$TDX_POD" "${HW_PODS[@]}" >/dev/null 2>&1
-    "${PODMAN[@]}" rm --ignore -f -t 5 "$PFX-aks-loop" "$PFX-intel-device-plugin-loop" "$TDX_CLIENT" >/dev/null 2>&1
+    "${PODMAN[@]}" rm --ignore -f -t 5 "$PFX-aks-loop" "$PFX-intel-device-plugin-loop" "$TDX_CLIENT" "$TDX_HW_CLIENT" >/dev/null 2>&1
     remove_volumes
     rm -rf "$work"
   else
@@ -113,9 +120,9 @@ cleanup() {
 }
 trap cleanup EXIT
 "${PODMAN[@]}" pod rm --ignore -f -t 5 "$APP_POD" "$DAEMON_POD" "$TDX_POD" "${HW_PODS[@]}" >/dev/null 2>&1
-"${PODMAN[@]}" rm --ignore -f -t 5 "$PFX-aks-loop" "$PFX-intel-device-plugin-loop" "$TDX_CLIENT" >/dev/null 2>&1
+"${PODMAN[@]}" rm --ignore -f -t 5 "$PFX-aks-loop" "$PFX-intel-device-plugin-loop" "$TDX_CLIENT" "$TDX_HW_CLIENT" >/dev/null 2>&1
 remove_volumes
-overlays=${SGXQH_E2E_OVERLAYS:-simulation tdx-simulation aks intel-device-plugin}
+overlays=${SGXQH_E2E_OVERLAYS:-simulation tdx-simulation aks intel-device-plugin tdx}
 want() { case " $overlays " in *" $1 "*) return 0 ;; esac; return 1; }
 # stop_daemon CTR SOCKET LABEL WHAT: SIGTERM, then exit code 0 and SOCKET gone.
 stop_daemon() {
@@ -247,7 +254,7 @@ if want tdx-simulation; then
   . "$src/scripts/e2e-tdx.sh"
 fi
 
-if want aks || want intel-device-plugin; then
+if want aks || want intel-device-plugin || want tdx; then
   # shellcheck source=scripts/e2e-hw.sh
   . "$src/scripts/e2e-hw.sh"
 fi
