@@ -154,16 +154,21 @@ int pccs_base_url(const char *url, char *out, size_t cap)
         scheme = 7;
     else
         return VERIFY_E_FORMAT;
-    while (len > scheme && url[len - 1] == '/')
-        len--;
-    for (size_t i = 0; i < sizeof SUFFIXES / sizeof SUFFIXES[0]; i++) {
-        if (has_suffix_nocase(url, len, SUFFIXES[i]) && len - strlen(SUFFIXES[i]) > scheme) {
-            len -= strlen(SUFFIXES[i]);
-            break;
+    /* Strip API paths until none is left, so the base of a base is itself
+     * (a URL that repeats the path would otherwise keep one copy). */
+    bool stripped = true;
+    while (stripped) {
+        stripped = false;
+        while (len > scheme && url[len - 1] == '/')
+            len--;
+        for (size_t i = 0; i < sizeof SUFFIXES / sizeof SUFFIXES[0]; i++) {
+            if (has_suffix_nocase(url, len, SUFFIXES[i]) && len - strlen(SUFFIXES[i]) > scheme) {
+                len -= strlen(SUFFIXES[i]);
+                stripped = true;
+                break;
+            }
         }
     }
-    while (len > scheme && url[len - 1] == '/')
-        len--;
     if (len == scheme || url[scheme] == '/' || url[scheme] == '?' || url[scheme] == '#')
         return VERIFY_E_FORMAT; /* no host */
     memcpy(out, url, len);
