@@ -10,6 +10,7 @@
 #include "bench/loadgen.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -62,6 +63,7 @@ typedef struct {
     int active;  /* slots not IDLE */
     int n_retry; /* slots in SLOT_RETRY */
     double deadline;
+    size_t budget; /* requests this thread may still start (SIZE_MAX: no cap) */
     start_gate *gate;
     /* results */
     double *lat;
@@ -110,6 +112,17 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Whether an idle slot may start a new request now; takes one from the
+ * budget if so (a retried connect() is the same request, not a new one). */
+static bool may_start(lg_thread *t, double now)
+{
+    if (now >= t->deadline || t->budget == 0)
+        return false;
+    if (t->budget != SIZE_MAX)
+        t->budget--;
+    return true;
 }
 
 static void slot_close(lg_thread *t, slot *s)
@@ -314,9 +327,9 @@ static void *lg_thread_main(void *arg)
     if (gate_wait(t->gate) < 0)
         return NULL;
     double now = now_s(), last_scan = now;
-    for (int i = 0; i < t->n_slots; i++)
+    for (int i = 0; i < t->n_slots && may_start(t, now); i++)
         slot_start(t, &t->slots[i], now);
-    while (t->active > 0 || now < t->deadline) {
+    while (t->active > 0 || (now < t->deadline && t->budget > 0)) {
         bool retrying = t->n_retry > 0;
         int n = epoll_wait(t->ep, evs, MAX_EVENTS, retrying ? RETRY_WAIT_MS : 50);
         for (int i = 0; i < n; i++) {
@@ -329,7 +342,7 @@ static void *lg_thread_main(void *arg)
                 slot_read(t, s);
             if (s->state == SLOT_IDLE) {
                 now = now_s();
-                if (now < t->deadline)
+                if (may_start(t, now))
                     slot_start(t, s, now);
             }
         }
@@ -346,8 +359,8 @@ static void *lg_thread_main(void *arg)
         if (now - last_scan >= TIMEOUT_SCAN_S) {
             scan_timeouts(t, now);
             last_scan = now;
-            for (int i = 0; now < t->deadline && i < t->n_slots; i++) {
-                if (t->slots[i].state == SLOT_IDLE)
+            for (int i = 0; i < t->n_slots; i++) {
+                if (t->slots[i].state == SLOT_IDLE && may_start(t, now))
                     slot_start(t, &t->slots[i], now);
             }
         }
@@ -452,8 +465,13 @@ int loadgen_run(const loadgen_config *cfg, loadgen_result *out)
         goto out;
     }
     double t0 = now_s();
-    for (int i = 0; i < nthreads; i++)
+    for (int i = 0; i < nthreads; i++) {
         th[i].deadline = t0 + cfg->seconds;
+        th[i].budget = cfg->max_requests == 0
+                           ? SIZE_MAX
+                           : cfg->max_requests / (size_t)nthreads +
+                                 ((size_t)i < cfg->max_requests % (size_t)nthreads);
+    }
     gate_open(&gate, 1);
     size_t total = 0;
     double last = t0;

@@ -52,6 +52,7 @@ typedef struct {
     int threads;       /* event loops (1.. in_flight) */
     double seconds;    /* new requests start only this long */
     int io_timeout_ms; /* per request, from connect() to the last byte */
+    size_t max_requests; /* and at most this many in all (0: no cap), split over the threads */
 } loadgen_config;
 
 typedef struct {
@@ -63,7 +64,8 @@ typedef struct {
     double *latency_ms;     /* completed entries, ascending */
 } loadgen_result;
 
-/* Runs the load for cfg->seconds, then lets the requests in flight finish
+/* Runs the load for cfg->seconds (or until cfg->max_requests have been
+ * started, whichever comes first), then lets the requests in flight finish
  * (each bounded by io_timeout_ms). *out is filled on LOADGEN_OK; release it
  * with loadgen_result_free(). */
 int loadgen_run(const loadgen_config *cfg, loadgen_result *out);

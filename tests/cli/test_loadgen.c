@@ -235,6 +235,38 @@ static void test_good_responses_counted_and_timed(void **state)
     loadgen_result_free(&r);
 }
 
+/* max_requests caps the run at exactly that many requests, split over
+ * the threads (51 over 2: 26 + 25), long before the 30 s would end it;
+ * the server saw each once. */
+static void test_max_requests_is_exact(void **state)
+{
+    (void)state;
+    server s;
+    server_start(&s, SRV_GOOD, 0);
+    loadgen_config c = config(&s, 4, 2, 30.0);
+    c.max_requests = 51;
+    loadgen_result r;
+    double t0 = now_s();
+    assert_int_equal(loadgen_run(&c, &r), LOADGEN_OK);
+    double wall = now_s() - t0;
+    server_stop(&s);
+    assert_int_equal(r.completed + r.failed_total, 51);
+    assert_int_equal(r.failed_total, 0);
+    assert_int_equal(s.requests, 51);
+    assert_true(wall < 20.0);
+    loadgen_result_free(&r);
+
+    /* Fewer requests than threads: the thread with no share starts none. */
+    server_start(&s, SRV_GOOD, 0);
+    c = config(&s, 4, 2, 30.0);
+    c.max_requests = 1;
+    assert_int_equal(loadgen_run(&c, &r), LOADGEN_OK);
+    server_stop(&s);
+    assert_int_equal(r.completed, 1);
+    assert_int_equal(s.requests, 1);
+    loadgen_result_free(&r);
+}
+
 /* The server answers only when 8 requests wait at once, so any completed
  * request proves 8 were really in flight together, over 3 threads
  * (3 + 3 + 2). At the deadline some slots may stop before others, leaving
@@ -403,6 +435,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_responses_counted_and_timed),
+        cmocka_unit_test(test_max_requests_is_exact),
         cmocka_unit_test(test_in_flight_really_concurrent),
         cmocka_unit_test(test_fewer_in_flight_times_out),
         cmocka_unit_test(test_rejected_body_is_a_response_failure),
