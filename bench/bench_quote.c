@@ -142,8 +142,8 @@ static void usage(FILE *to)
             "  libsgx_quote_ex; both measures the table each way in this run.\n"
             "  --threads sets the threads of the all-CPU signing and in-process rates\n"
             "  (default: the CPUs this process may use, which the daemon inherits).\n"
-            "  --soak N then sends N more requests (%d..%ld) at %d clients and reports the\n"
-            "  daemon's RSS before, after the first tenth (warm-up) and at the end.\n"
+            "  --soak N (%d..%ld) then sends N more requests at %d clients and reports\n"
+            "  the daemon's RSS before, after the first tenth (warm-up) and at the end.\n"
             "  --json prints one JSON document (rows, references, daemon_rss_kib, soak,\n"
             "  goals) instead of the tables.\n",
             SOAK_MIN, SOAK_MAX, SOAK_CLIENTS);
