@@ -14,7 +14,7 @@
 int cmd_bench(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        printf("usage: sgx-quote bench quote [OPTIONS]   throughput/latency of the daemon vs signing\n"
+        printf("usage: sgx-quote bench quote [OPTIONS]   throughput, latency, CPU, RSS of the daemon; --json\n"
                "       sgx-quote bench quote --tdx [OPTIONS] the TDX QGS path beside the AESM path\n"
                "       sgx-quote bench verify [OPTIONS]  verifications/s vs @phala/dcap-qvl\n");
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
