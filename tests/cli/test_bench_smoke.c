@@ -113,8 +113,10 @@ static const char *goal_verdict(const char *from, const char *label)
     char key[96];
     snprintf(key, sizeof key, "\n  %s ", label);
     const char *line = strstr(from, key);
-    if (line == NULL)
+    if (line == NULL) {
         fail_msg("no goal line '%s' in:\n%s", label, from);
+        return "no line"; /* not reached: fail_msg does not return */
+    }
     const char *eol = strchr(line + 1, '\n');
     size_t len = eol != NULL ? (size_t)(eol - line) : strlen(line);
     static char buf[256];
