@@ -112,7 +112,8 @@ static const opt_def OPTS[] = {
     {"drain-timeout-ms", OPT_DRAIN_TIMEOUT, "N",
      "SIGTERM waits this long for in-flight requests (default 30000)", NULL, true},
     {"workers", OPT_WORKERS, "N",
-     "worker threads for backend calls (default: one per CPU, at least 2)", NULL, false},
+     "event loops serving clients; as many threads again for a backend that may block "
+     "(default: one per CPU, at least 2)", NULL, false},
     {"allow-uid", OPT_ALLOW_UID, "LIST",
      "only these peer uids may connect, e.g. 1000,1001 (default: everyone)", "access", true},
     {"allow-gid", OPT_ALLOW_GID, "LIST",
