@@ -705,8 +705,10 @@ out:
     return result;
 }
 
-/* File descriptors kept aside for the listener, logs, HTTP and the backend. */
-#define FD_HEADROOM 64
+/* File descriptors kept aside for the listener, logs, HTTP and the backend
+ * (64), the server's cache of client processes (a pidfd each, 64) and two
+ * per event loop (at most 64 loops). */
+#define FD_HEADROOM (64 + 64 + 2 * 64)
 
 uint32_t daemon_config_fit_connections(daemon_config *cfg, unsigned long long *nofile)
 {

@@ -48,6 +48,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,6 +84,9 @@
 /* Connection state comes from a per-loop free list, allocated this many
  * at a time and never returned: bounded by --max-connections. */
 #define CONN_CHUNK 32u
+/* Metrics are counted per loop and added to the registry under one lock
+ * after each batch of events (or when this many requests are pending). */
+#define OBS_MAX 64u
 
 /* Rejection/drop lines: at most one per (peer, reason) per window; the
  * rest are counted and summed up in one line. Direct-mapped slots: a
@@ -91,14 +95,17 @@
 #define LOG_THROTTLE_WINDOW_MS 1000u
 #define PEER_KEY_MAX CONNCOUNT_KEY_MAX
 
-/* What /proc says about a client process, kept per (pid, start time) so a
- * client that connects again and again is looked up once: a recycled pid
- * starts later and never matches another process's entry. A process's PID
- * namespace never changes; its cgroup can (a privileged process may move),
- * so the cgroup answer is reused for PEER_CACHE_CGROUP_MS only. Direct-
- * mapped by pid, one table per loop: a collision only means reading /proc
- * again. */
-#define PEER_CACHE_SLOTS 128u
+/* What /proc says about a client process, kept per process so a client
+ * that connects again and again is looked up once. An entry holds a pidfd
+ * of the process it describes: while that process lives (or is a zombie)
+ * its pid cannot be anyone else's, so one pidfd_send_signal(0) per
+ * connection proves the entry is still about the connecting process; once
+ * it is gone the entry is made again. A process's PID namespace never
+ * changes; its cgroup can (a privileged process may move), so the cgroup
+ * answer is reused for PEER_CACHE_CGROUP_MS only. Direct-mapped by pid,
+ * shared by the loops: a collision only means reading /proc again. Each
+ * entry costs a file descriptor (config.c FD_HEADROOM counts them). */
+#define PEER_CACHE_SLOTS 64u
 #define PEER_CACHE_CGROUP_MS 1000u
 
 /* Fair shares (ops/conncount.h): a quarter of --max-connections and of
@@ -126,7 +133,7 @@
 
 typedef struct {
     pid_t pid;              /* 0: empty */
-    unsigned long long start;
+    int pidfd;              /* the process this entry describes (-1: none) */
     bool ns_known, own_ns;  /* peer_in_own_pid_namespace, once looked at */
     bool attributed;        /* id holds /proc/PID/cgroup as of attributed_ms */
     uint64_t attributed_ms;
@@ -187,10 +194,11 @@ typedef struct conn {
     bool qgs;              /* came in on a QGS listener: QGS framing and service */
     bool partial_write;    /* the reply did not fit one write: the rest on EPOLLOUT */
     bool close_after_work; /* closed while a worker had it */
-    bool peer_start_ok;
+    bool proc_loaded;      /* proc holds the cache's answer (or a fresh one) */
+    bool proc_cached;      /* proc came from / goes back to the cache */
     const char *qgs_result; /* QGS: "ok" or what failed (qgs_result.result) */
     log_peer peer;
-    unsigned long long peer_start; /* /proc/PID/stat start time, when peer_start_ok */
+    peer_cache_slot proc;        /* what /proc says about the peer process */
     ops_id_source id_by;         /* what peer_key was made from */
     char peer_key[PEER_KEY_MAX]; /* "self", "pod:<uid>", "netns:<cookie>", "uid:<n>", "unknown" */
     uint64_t unread_held;        /* reply bytes charged under peer_key (srv->unread) */
@@ -220,6 +228,11 @@ typedef struct conn {
 
 #define TIMER_NONE UINT32_MAX
 
+typedef struct {
+    const char *op, *result; /* static strings */
+    double seconds;
+} request_obs;
+
 struct loop {
     server *srv;
     unsigned index;
@@ -243,7 +256,12 @@ struct loop {
     pthread_mutex_t done_lock;
     conn *done;             /* back from the worker pool (job_next), under done_lock */
     server_stats stats;
-    peer_cache_slot peer_cache[PEER_CACHE_SLOTS];
+    /* Metrics not yet in the registry (loop_metrics_flush). */
+    long conn_delta;
+    unsigned long identified[OPS_ID_COUNT_];
+    request_obs obs[OBS_MAX];
+    unsigned n_obs;
+    bool unread_dirty;
     char discard[256];      /* what a client sends after its request */
 };
 
@@ -284,6 +302,10 @@ struct server {
     bool pool_stop;
     pthread_t *pool_threads;
     unsigned n_pool;
+    /* Client processes (peer_cache_slot), under cache_lock. */
+    pthread_mutex_t cache_lock;
+    peer_cache_slot peer_cache[PEER_CACHE_SLOTS];
+    bool pidfd_ok; /* pidfd_open works here (Linux >= 5.3) */
     /* Shared by the loops, under throttle_lock. */
     pthread_mutex_t throttle_lock;
     log_throttle_slot throttle[LOG_THROTTLE_SLOTS];
@@ -378,42 +400,75 @@ static void conn_read_peer(conn *c)
         c->peer.pid = cred.pid;
         c->peer.uid = cred.uid;
         c->peer.gid = cred.gid;
-        /* The process behind the pid, for the cache below. A peer gone
-         * already (or pid 0) gets no cache entry: /proc is read as before. */
-        c->peer_start_ok =
-            cred.pid > 0 && peer_read_start_time(cred.pid, &c->peer_start) == PEER_OK;
     }
 }
 
-/* This connection's process's cache slot, or NULL (no start time). */
-static peer_cache_slot *conn_cache_slot(conn *c, bool claim)
+static bool pidfd_alive(int pidfd)
 {
-    if (!c->peer_start_ok)
-        return NULL;
-    peer_cache_slot *e = &c->lp->peer_cache[(uint32_t)c->peer.pid % PEER_CACHE_SLOTS];
-    if (e->pid == c->peer.pid && e->start == c->peer_start)
-        return e;
-    if (!claim)
-        return NULL;
-    memset(e, 0, sizeof *e);
-    e->pid = c->peer.pid;
-    e->start = c->peer_start;
-    return e;
+    /* Signal 0 only checks: 0 or EPERM, the process (or its zombie) is
+     * still there and holds its pid. */
+    return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+}
+
+/* c->proc: the cache's entry for the connecting process when it is still
+ * about that process, else a new one (pidfd opened now; pid 0 or no pidfd:
+ * nothing is kept, /proc is read as needed). Once per connection. */
+static void conn_proc_load(conn *c)
+{
+    if (c->proc_loaded)
+        return;
+    c->proc_loaded = true;
+    memset(&c->proc, 0, sizeof c->proc);
+    c->proc.pidfd = -1;
+    server *srv = c->lp->srv;
+    if (!c->peer.known || c->peer.pid <= 0 || !srv->pidfd_ok)
+        return;
+    pthread_mutex_lock(&srv->cache_lock);
+    peer_cache_slot *e = &srv->peer_cache[(uint32_t)c->peer.pid % PEER_CACHE_SLOTS];
+    if (e->pid != c->peer.pid || e->pidfd < 0 || !pidfd_alive(e->pidfd)) {
+        /* After SO_PEERCRED: should the pid have been recycled in between,
+         * the entry is about a process that did not connect; the same
+         * holds for every look at /proc by pid, and the next connection
+         * of the real one finds it gone (its pidfd says so). */
+        int fd = (int)syscall(SYS_pidfd_open, c->peer.pid, 0);
+        if (fd < 0) {
+            pthread_mutex_unlock(&srv->cache_lock);
+            return;
+        }
+        if (e->pidfd >= 0)
+            close(e->pidfd);
+        memset(e, 0, sizeof *e);
+        e->pid = c->peer.pid;
+        e->pidfd = fd;
+    }
+    c->proc = *e;
+    c->proc_cached = true;
+    pthread_mutex_unlock(&srv->cache_lock);
+}
+
+/* What this connection learnt goes back to the cache entry, if it is still
+ * the one it came from. */
+static void conn_proc_store(conn *c)
+{
+    if (!c->proc_cached)
+        return;
+    server *srv = c->lp->srv;
+    pthread_mutex_lock(&srv->cache_lock);
+    peer_cache_slot *e = &srv->peer_cache[(uint32_t)c->peer.pid % PEER_CACHE_SLOTS];
+    if (e->pid == c->proc.pid && e->pidfd == c->proc.pidfd)
+        *e = c->proc;
+    pthread_mutex_unlock(&srv->cache_lock);
 }
 
 static bool conn_in_own_pid_namespace(conn *c)
 {
-    peer_cache_slot *e = conn_cache_slot(c, true);
-    if (e != NULL && e->ns_known)
-        return e->own_ns;
-    /* Read after the start time: should the pid have been recycled in
-     * between, the entry is keyed to a process that is gone, and no
-     * connection finds it again (the same holds for the cgroup below). */
+    conn_proc_load(c);
+    if (c->proc.ns_known)
+        return c->proc.own_ns;
     bool own = peer_in_own_pid_namespace(c->peer.pid);
-    if (e != NULL) {
-        e->ns_known = true;
-        e->own_ns = own;
-    }
+    c->proc.ns_known = true;
+    c->proc.own_ns = own;
+    conn_proc_store(c);
     return own;
 }
 
@@ -427,17 +482,16 @@ static void conn_attribute(conn *c)
         return;
     c->peer.attributed = true;
     uint64_t now = c->lp->now_ms;
-    peer_cache_slot *e = conn_cache_slot(c, true);
-    if (e != NULL && e->attributed && now - e->attributed_ms < PEER_CACHE_CGROUP_MS) {
-        c->peer.id = e->id;
+    conn_proc_load(c);
+    if (c->proc.attributed && now - c->proc.attributed_ms < PEER_CACHE_CGROUP_MS) {
+        c->peer.id = c->proc.id;
         return;
     }
     (void)peer_read_cgroup(c->lp->srv->cfg->proc_root, c->peer.pid, &c->peer.id);
-    if (e != NULL) {
-        e->attributed = true;
-        e->attributed_ms = now;
-        e->id = c->peer.id;
-    }
+    c->proc.attributed = true;
+    c->proc.attributed_ms = now;
+    c->proc.id = c->peer.id;
+    conn_proc_store(c);
 }
 
 /* The key that every per-peer limit (connection slots, rate limit, unread
@@ -532,12 +586,11 @@ static bool conn_unread_take(conn *c, uint64_t n, const conncount_limits *lim)
         return true;
     pthread_mutex_lock(&srv->share_lock);
     bool ok = conncount_take_n(srv->unread, c->peer_key, n, lim) == CONNCOUNT_OK;
-    uint64_t total = conncount_total(srv->unread);
     pthread_mutex_unlock(&srv->share_lock);
     if (!ok)
         return false;
     c->unread_held += n;
-    ops_metrics_unread_bytes(srv->metrics, (double)total);
+    c->lp->unread_dirty = true;
     return true;
 }
 
@@ -550,10 +603,50 @@ static void conn_unread_give(conn *c, uint64_t n)
     server *srv = c->lp->srv;
     pthread_mutex_lock(&srv->share_lock);
     conncount_give_n(srv->unread, c->peer_key, n);
-    uint64_t total = conncount_total(srv->unread);
     pthread_mutex_unlock(&srv->share_lock);
     c->unread_held -= n;
-    ops_metrics_unread_bytes(srv->metrics, (double)total);
+    c->lp->unread_dirty = true;
+}
+
+/* ---- metrics, per loop ------------------------------------------------ */
+
+/* Everything counted since the last flush goes into the registry under
+ * one lock: the replies of a batch of events are out before their counts
+ * are, by microseconds. */
+static void loop_metrics_flush(loop *lp)
+{
+    server *srv = lp->srv;
+    bool any = lp->conn_delta != 0 || lp->n_obs > 0 || lp->unread_dirty;
+    for (unsigned i = 0; !any && i < OPS_ID_COUNT_; i++)
+        any = lp->identified[i] != 0;
+    if (!any)
+        return;
+    uint64_t unread_total = 0;
+    if (lp->unread_dirty) {
+        pthread_mutex_lock(&srv->share_lock);
+        unread_total = conncount_total(srv->unread);
+        pthread_mutex_unlock(&srv->share_lock);
+    }
+    ops_metrics_hold(srv->metrics);
+    ops_metrics_connections_delta(srv->metrics, lp->conn_delta);
+    for (unsigned i = 0; i < OPS_ID_COUNT_; i++)
+        ops_metrics_identified_n(srv->metrics, (ops_id_source)i, lp->identified[i]);
+    for (unsigned i = 0; i < lp->n_obs; i++)
+        ops_metrics_request(srv->metrics, lp->obs[i].op, lp->obs[i].result, lp->obs[i].seconds);
+    if (lp->unread_dirty)
+        ops_metrics_unread_bytes(srv->metrics, (double)unread_total);
+    ops_metrics_release(srv->metrics);
+    lp->conn_delta = 0;
+    memset(lp->identified, 0, sizeof lp->identified);
+    lp->n_obs = 0;
+    lp->unread_dirty = false;
+}
+
+static void loop_observe(loop *lp, const char *op, const char *result, double seconds)
+{
+    if (lp->n_obs == OBS_MAX)
+        loop_metrics_flush(lp);
+    lp->obs[lp->n_obs++] = (request_obs){op, result, seconds};
 }
 
 /* ---- log throttling --------------------------------------------------- */
@@ -734,7 +827,7 @@ static void conn_finish_request(conn *c, bool delivered)
     const char *result = replied ? aesm_error_name(c->res.aesm_code) : "closed";
     if (c->qgs)
         result = c->rate_limited ? "rate-limited" : c->qgs_result != NULL ? c->qgs_result : "closed";
-    ops_metrics_request(srv->metrics, op, result, seconds);
+    loop_observe(c->lp, op, result, seconds);
     if (c->res.has_svn && replied) {
         uint64_t svn = 1ull << 32 | (uint64_t)c->res.qe_svn << 16 | c->res.pce_svn;
         if (atomic_exchange(&srv->svn_seen, svn) != svn)
@@ -840,7 +933,7 @@ static void conn_release(conn *c)
         c->next->prev = c->prev;
     if (c->counted) {
         lp->active--;
-        ops_metrics_connection_closed(srv->metrics);
+        lp->conn_delta--;
     }
     if (c->slot_counted) {
         pthread_mutex_lock(&srv->share_lock);
@@ -1034,15 +1127,13 @@ static void conn_replied(conn *c)
     lp->stats.replies++;
     conn_finish_request(c, true);
     service_result_clear(&c->res);
-    if (shutdown(c->fd, SHUT_WR) != 0) {
-        conn_close(c);
-        return;
-    }
     c->state = CONN_UNREAD;
     c->unread_deadline_ms = lp->now_ms + c->io_timeout_ms;
+    /* Usually the client has read it already (it was waiting in read()):
+     * then close, which is all the EOF it needs. */
     int queued = 0;
-    if (ioctl(c->fd, SIOCOUTQ, &queued) != 0 || queued <= 0) {
-        conn_close(c); /* read already (or the socket is gone) */
+    if (ioctl(c->fd, SIOCOUTQ, &queued) != 0 || queued <= 0 || shutdown(c->fd, SHUT_WR) != 0) {
+        conn_close(c);
         return;
     }
     /* Edge-triggered: EPOLLOUT comes when the kernel frees the reply's
@@ -1437,7 +1528,7 @@ static void conn_start(loop *lp, conn *c)
     conn_read_peer(c);
     conn_identify(c); /* reads /proc/PID/cgroup now, while the caller surely exists */
     lp->stats.accepted++;
-    ops_metrics_identified(srv->metrics, c->id_by);
+    lp->identified[c->id_by]++;
     pthread_rwlock_rdlock(&srv->cfg_lock);
     const daemon_config *cfg = srv->cfg;
     c->io_timeout_ms = cfg->io_timeout_ms;
@@ -1476,13 +1567,12 @@ static void conn_start(loop *lp, conn *c)
         }
         c->slot_counted = true;
     }
-    /* A send buffer just big enough for the largest reply in one write:
-     * whatever happens, one connection never queues more. */
-    int sndbuf = (int)reply_cost(srv->reply_max);
-    (void)setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    /* One reply frame (at most reply_max) is all a connection ever sends,
+     * so what the kernel queues per connection is bounded by that; the
+     * unread budget charges it from the moment of the write. */
     c->counted = true;
     lp->active++;
-    ops_metrics_connection_opened(srv->metrics);
+    lp->conn_delta++;
     timer_start(c, c->io_timeout_ms);
     conn_read(c);
 }
@@ -1762,6 +1852,7 @@ static void loop_run(loop *lp)
         loop_reap(lp);
         if (loop_finished(lp))
             break;
+        loop_metrics_flush(lp); /* before waiting: what the last batch and the timers did */
         int n = epoll_wait(lp->ep, evs, EVENTS_MAX, loop_timeout(lp));
         if (n < 0) {
             if (errno == EINTR)
@@ -1799,6 +1890,7 @@ static void loop_run(loop *lp)
         }
         loop_reap(lp);
     }
+    loop_metrics_flush(lp);
     if (lp->index != 0) {
         atomic_fetch_sub(&srv->loops_running, 1);
         loop_wake(&srv->loops[0]);
@@ -1920,6 +2012,15 @@ int server_run(const server_env *env)
     pthread_rwlock_init(&srv->cfg_lock, NULL);
     pthread_mutex_init(&srv->share_lock, NULL);
     pthread_mutex_init(&srv->throttle_lock, NULL);
+    pthread_mutex_init(&srv->cache_lock, NULL);
+    for (unsigned i = 0; i < PEER_CACHE_SLOTS; i++)
+        srv->peer_cache[i].pidfd = -1;
+    /* pidfd_open(2) of ourselves: Linux >= 5.3 (else no cache: /proc is
+     * read for every connection that needs it). */
+    int self_fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    srv->pidfd_ok = self_fd >= 0;
+    if (self_fd >= 0)
+        close(self_fd);
     pthread_mutex_init(&srv->pool_lock, NULL);
     pthread_cond_init(&srv->pool_cond, NULL);
     srv->slots = conncount_new();
@@ -2053,6 +2154,10 @@ out:
     pthread_rwlock_destroy(&srv->cfg_lock);
     pthread_mutex_destroy(&srv->share_lock);
     pthread_mutex_destroy(&srv->throttle_lock);
+    for (unsigned i = 0; i < PEER_CACHE_SLOTS; i++)
+        if (srv->peer_cache[i].pidfd >= 0)
+            close(srv->peer_cache[i].pidfd);
+    pthread_mutex_destroy(&srv->cache_lock);
     pthread_mutex_destroy(&srv->pool_lock);
     pthread_cond_destroy(&srv->pool_cond);
     free(srv->loops);

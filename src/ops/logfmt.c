@@ -64,7 +64,17 @@ static void json_string(strbuf *b, const char *s)
     size_t n = strlen(s);
     bool cut = false;
     strbuf_putc(b, '"');
+    size_t lim = n < LOGFMT_VALUE_MAX ? n : LOGFMT_VALUE_MAX;
     for (size_t i = 0; i < n;) {
+        /* A run of printable ASCII that needs no escape goes in at once. */
+        size_t run = i;
+        while (run < lim && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > i) {
+            strbuf_put(b, s + i, run - i);
+            i = run;
+            continue;
+        }
         unsigned char c = p[i];
         size_t l = c < 0x80 ? 1 : utf8_seq_len(p + i, n - i);
         if (i + (l == 0 ? 1 : l) > LOGFMT_VALUE_MAX) {
@@ -120,9 +130,14 @@ static void hex_value(strbuf *b, const uint8_t *p, size_t n)
         n = 0;
     if (n > LOGFMT_HEX_MAX)
         n = LOGFMT_HEX_MAX;
-    for (size_t i = 0; i < n; i++) {
-        char two[2] = {digits[p[i] >> 4], digits[p[i] & 15]};
-        strbuf_put(b, two, 2);
+    char out[2 * 64];
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        for (; i < n && k < sizeof out; i++) {
+            out[k++] = digits[p[i] >> 4];
+            out[k++] = digits[p[i] & 15];
+        }
+        strbuf_put(b, out, k);
     }
 }
 
