@@ -72,6 +72,10 @@
  * so a small batch keeps the other loops busy and latency even. */
 #define EVENTS_MAX 64
 #define ACCEPT_BATCH 8
+/* Out of file descriptors: the connection stays in the kernel's queue and
+ * the listener stays readable, so the loop stops watching it this long
+ * rather than spin. */
+#define ACCEPT_PAUSE_MS 100u
 
 /* Requests up to this size (prefix included) are read into the connection
  * itself: every request a real client sends (a GetQuoteEx with its
@@ -243,7 +247,7 @@ struct loop {
     watch wake_watch;
     uint64_t now_ms;        /* CLOCK_MONOTONIC, read once per wake-up */
     _Atomic uint64_t beat_ms; /* last turn, for /healthz (server_heartbeat) */
-    bool listening;
+    uint64_t accept_paused_until; /* 0, or listeners unwatched until then (EMFILE) */
     conn *conns;            /* live connections */
     conn *free_conns;       /* ready for reuse */
     conn *zombies;          /* closed during this batch of events: reused after it */
@@ -302,8 +306,9 @@ struct server {
     bool pool_stop;
     pthread_t *pool_threads;
     unsigned n_pool;
-    /* Client processes (peer_cache_slot), under cache_lock. */
-    pthread_mutex_t cache_lock;
+    /* Client processes (peer_cache_slot), each under its own lock: two
+     * loops only wait for each other on connections of one process. */
+    pthread_mutex_t cache_locks[PEER_CACHE_SLOTS];
     peer_cache_slot peer_cache[PEER_CACHE_SLOTS];
     bool pidfd_ok; /* pidfd_open works here (Linux >= 5.3) */
     /* Shared by the loops, under throttle_lock. */
@@ -423,8 +428,9 @@ static void conn_proc_load(conn *c)
     server *srv = c->lp->srv;
     if (!c->peer.known || c->peer.pid <= 0 || !srv->pidfd_ok)
         return;
-    pthread_mutex_lock(&srv->cache_lock);
-    peer_cache_slot *e = &srv->peer_cache[(uint32_t)c->peer.pid % PEER_CACHE_SLOTS];
+    uint32_t slot = (uint32_t)c->peer.pid % PEER_CACHE_SLOTS;
+    pthread_mutex_lock(&srv->cache_locks[slot]);
+    peer_cache_slot *e = &srv->peer_cache[slot];
     if (e->pid != c->peer.pid || e->pidfd < 0 || !pidfd_alive(e->pidfd)) {
         /* After SO_PEERCRED: should the pid have been recycled in between,
          * the entry is about a process that did not connect; the same
@@ -432,7 +438,7 @@ static void conn_proc_load(conn *c)
          * of the real one finds it gone (its pidfd says so). */
         int fd = (int)syscall(SYS_pidfd_open, c->peer.pid, 0);
         if (fd < 0) {
-            pthread_mutex_unlock(&srv->cache_lock);
+            pthread_mutex_unlock(&srv->cache_locks[slot]);
             return;
         }
         if (e->pidfd >= 0)
@@ -443,7 +449,7 @@ static void conn_proc_load(conn *c)
     }
     c->proc = *e;
     c->proc_cached = true;
-    pthread_mutex_unlock(&srv->cache_lock);
+    pthread_mutex_unlock(&srv->cache_locks[slot]);
 }
 
 /* What this connection learnt goes back to the cache entry, if it is still
@@ -453,11 +459,12 @@ static void conn_proc_store(conn *c)
     if (!c->proc_cached)
         return;
     server *srv = c->lp->srv;
-    pthread_mutex_lock(&srv->cache_lock);
-    peer_cache_slot *e = &srv->peer_cache[(uint32_t)c->peer.pid % PEER_CACHE_SLOTS];
+    uint32_t slot = (uint32_t)c->peer.pid % PEER_CACHE_SLOTS;
+    pthread_mutex_lock(&srv->cache_locks[slot]);
+    peer_cache_slot *e = &srv->peer_cache[slot];
     if (e->pid == c->proc.pid && e->pidfd == c->proc.pidfd)
         *e = c->proc;
-    pthread_mutex_unlock(&srv->cache_lock);
+    pthread_mutex_unlock(&srv->cache_locks[slot]);
 }
 
 static bool conn_in_own_pid_namespace(conn *c)
@@ -1577,6 +1584,25 @@ static void conn_start(loop *lp, conn *c)
     conn_read(c);
 }
 
+/* Stop (or start again) watching the listeners in this loop. */
+static void loop_watch_listeners(loop *lp, bool on)
+{
+    server *srv = lp->srv;
+    for (unsigned j = 0; j < srv->n_listeners; j++) {
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+                                 .data.ptr = &srv->listeners[j].w};
+        (void)epoll_ctl(lp->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, srv->listeners[j].fd, &ev);
+    }
+}
+
+static void loop_pause_accept(loop *lp)
+{
+    if (lp->accept_paused_until != 0)
+        return;
+    loop_watch_listeners(lp, false);
+    lp->accept_paused_until = lp->now_ms + ACCEPT_PAUSE_MS;
+}
+
 /* Take a connection the kernel queued on l and start it on lp. false:
  * nothing (more) to take. */
 static bool loop_accept_one(loop *lp, const listener *l)
@@ -1585,9 +1611,13 @@ static bool loop_accept_one(loop *lp, const listener *l)
     if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED)
             return true;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            log_msg(LOG_WARN, "accept on the %s failed: %s; not accepting for %u ms (raise the "
+                    "open-file limit or lower --max-connections)", l->what, strerror(errno),
+                    ACCEPT_PAUSE_MS);
+            loop_pause_accept(lp);
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
             log_msg(LOG_WARN, "accept on the %s failed: %s", l->what, strerror(errno));
-            /* EMFILE and the like: nothing to gain from trying again now. */
         }
         return false;
     }
@@ -1821,6 +1851,8 @@ static int loop_timeout(const loop *lp)
     }
     if (lp->n_timers > 0 && lp->timers[0]->deadline_ms < until)
         until = lp->timers[0]->deadline_ms;
+    if (lp->accept_paused_until != 0 && lp->accept_paused_until < until)
+        until = lp->accept_paused_until;
     return until <= lp->now_ms ? 0 : (int)(until - lp->now_ms);
 }
 
@@ -1836,6 +1868,11 @@ static void loop_run(loop *lp)
             conn *c = lp->timers[0];
             timer_stop(c);
             conn_on_timer(c);
+        }
+        if (lp->accept_paused_until != 0 && lp->now_ms >= lp->accept_paused_until) {
+            lp->accept_paused_until = 0;
+            if (!server_draining(srv))
+                loop_watch_listeners(lp, true);
         }
         if (lp->index == 0) {
             if (lp->now_ms >= srv->next_heartbeat_ms) {
@@ -2012,9 +2049,10 @@ int server_run(const server_env *env)
     pthread_rwlock_init(&srv->cfg_lock, NULL);
     pthread_mutex_init(&srv->share_lock, NULL);
     pthread_mutex_init(&srv->throttle_lock, NULL);
-    pthread_mutex_init(&srv->cache_lock, NULL);
-    for (unsigned i = 0; i < PEER_CACHE_SLOTS; i++)
+    for (unsigned i = 0; i < PEER_CACHE_SLOTS; i++) {
+        pthread_mutex_init(&srv->cache_locks[i], NULL);
         srv->peer_cache[i].pidfd = -1;
+    }
     /* pidfd_open(2) of ourselves: Linux >= 5.3 (else no cache: /proc is
      * read for every connection that needs it). */
     int self_fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
@@ -2154,10 +2192,11 @@ out:
     pthread_rwlock_destroy(&srv->cfg_lock);
     pthread_mutex_destroy(&srv->share_lock);
     pthread_mutex_destroy(&srv->throttle_lock);
-    for (unsigned i = 0; i < PEER_CACHE_SLOTS; i++)
+    for (unsigned i = 0; i < PEER_CACHE_SLOTS; i++) {
         if (srv->peer_cache[i].pidfd >= 0)
             close(srv->peer_cache[i].pidfd);
-    pthread_mutex_destroy(&srv->cache_lock);
+        pthread_mutex_destroy(&srv->cache_locks[i]);
+    }
     pthread_mutex_destroy(&srv->pool_lock);
     pthread_cond_destroy(&srv->pool_cond);
     free(srv->loops);
