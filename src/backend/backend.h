@@ -38,6 +38,11 @@ typedef struct {
     void (*destroy)(backend *b);
     /* false: the service serializes calls (Intel's libraries need it). */
     bool thread_safe;
+    /* true: every call finishes on the CPU without waiting for I/O or for
+     * another caller (thread-safe too), so the daemon may run it inline on
+     * its event loops. false (a PCCS fetch, a device, a lock): the calls
+     * run on worker threads so the loops keep answering everything else. */
+    bool nonblocking;
 } backend_ops;
 
 struct backend {

@@ -136,6 +136,7 @@ static const backend_ops SIM_OPS = {
     .health = sim_health,
     .destroy = sim_destroy,
     .thread_safe = true, /* sim.h: immutable after open, safe from many threads */
+    .nonblocking = true, /* a signature from memory: no I/O, no lock */
 };
 
 backend *backend_sim_wrap(struct sim_platform *p, bool take_ownership)

@@ -112,7 +112,8 @@ static const opt_def OPTS[] = {
     {"drain-timeout-ms", OPT_DRAIN_TIMEOUT, "N",
      "SIGTERM waits this long for in-flight requests (default 30000)", NULL, true},
     {"workers", OPT_WORKERS, "N",
-     "worker threads for backend calls (default: one per CPU, at least 2)", NULL, false},
+     "event loops serving clients; as many threads again for a backend that may block "
+     "(default: one per CPU, at least 2)", NULL, false},
     {"allow-uid", OPT_ALLOW_UID, "LIST",
      "only these peer uids may connect, e.g. 1000,1001 (default: everyone)", "access", true},
     {"allow-gid", OPT_ALLOW_GID, "LIST",
@@ -704,8 +705,10 @@ out:
     return result;
 }
 
-/* File descriptors kept aside for the listener, logs, HTTP and the backend. */
-#define FD_HEADROOM 64
+/* File descriptors kept aside for the listener, logs, HTTP and the backend
+ * (64), the server's cache of client processes (a pidfd each, 64) and two
+ * per event loop (at most 64 loops). */
+#define FD_HEADROOM (64 + 64 + 2 * 64)
 
 uint32_t daemon_config_fit_connections(daemon_config *cfg, unsigned long long *nofile)
 {

@@ -169,6 +169,8 @@ backend *fault_backend_wrap(backend *inner, const char *path)
         .health = fb_health,
         .destroy = fb_destroy,
         .thread_safe = inner->ops->thread_safe,
+        /* delay= makes any call sleep: never on an event loop. */
+        .nonblocking = false,
     };
     fb->inner = inner;
     fb->path = p;

@@ -105,6 +105,9 @@ static void write_line(const char *p, size_t n)
  * one each; a lone line still reaches stderr within LOG_LINGER_NS. */
 #define LOG_BATCH_LINES 64u
 #define LOG_LINGER_NS 2000000L
+/* After the queue empties, the writer looks this many more times (one
+ * linger apart) before it sleeps until woken. */
+#define LOG_LOOKS_BEFORE_IDLE 10u
 
 static void write_batch(queued_line *lines, size_t n)
 {
@@ -137,12 +140,25 @@ static void *writer_main(void *arg)
     (void)arg;
     queued_line batch[LOG_BATCH_LINES];
     pthread_mutex_lock(&g_q.mu);
+    unsigned empty_looks = 0;
     for (;;) {
         while (g_q.count == 0 && !g_q.stopping) {
+            if (empty_looks < LOG_LOOKS_BEFORE_IDLE) {
+                /* Busy a moment ago: look again soon rather than have
+                 * every producer's next line wake us (a futex call per
+                 * request under load). */
+                empty_looks++;
+                pthread_mutex_unlock(&g_q.mu);
+                struct timespec linger = {0, LOG_LINGER_NS};
+                (void)nanosleep(&linger, NULL);
+                pthread_mutex_lock(&g_q.mu);
+                continue;
+            }
             g_q.idle = true;
             pthread_cond_wait(&g_q.wake, &g_q.mu);
             g_q.idle = false;
         }
+        empty_looks = 0;
         if (g_q.count == 0)
             break; /* stopping and nothing left */
         g_q.writing = true;

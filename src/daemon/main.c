@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,23 +47,19 @@ static void ignore_sigpipe(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* libuv sizes its worker pool from UV_THREADPOOL_SIZE when the first work
- * item is queued. An explicit --workers wins over the environment. */
+/* Event loops (and, for a backend that may wait, as many worker threads):
+ * --workers, else one per CPU this process may run on, at least 2. One per
+ * CPU measured best (bench quote): the simulated backend's work is CPU
+ * bound, the hardware one is serialized, so more threads only add context
+ * switches. */
 static unsigned setup_workers(unsigned requested)
 {
-    char buf[16];
-    if (requested == 0) {
-        const char *env = getenv("UV_THREADPOOL_SIZE");
-        if (env != NULL && *env != '\0')
-            return (unsigned)strtoul(env, NULL, 10);
-        /* One per CPU: backend work is CPU-bound (sim) or serialized (hw),
-         * so more threads only add context switches (bench quote). */
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        requested = cpus > 2 ? (unsigned)cpus : 2u;
-    }
-    snprintf(buf, sizeof buf, "%u", requested);
-    setenv("UV_THREADPOOL_SIZE", buf, 1);
-    return requested;
+    if (requested != 0)
+        return requested;
+    cpu_set_t set;
+    long cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                           : sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 2 ? (unsigned)cpus : 2u;
 }
 
 /* The hardware backend's own lines (QPL, QCNL, Intel errors) go through our
@@ -391,6 +388,7 @@ int main(int argc, char **argv)
         .rl = rl,
         .shared = &shared,
         .stats = &stats,
+        .workers = workers,
         .qgs = qgs_listening || vsock_fd >= 0 ? &qgs : NULL,
         .qgs_ls = qgs_listening ? &qls : NULL,
         .qgs_vsock_fd = vsock_fd,

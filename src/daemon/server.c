@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * socket → [server] → framing → service → backend. One libuv loop owns every
- * socket. At accept the peer is identified (the daemon's own probe first,
- * then pod UID, network-namespace cookie, uid: docs/operations.md
- * "Multi-tenant limits"; what /proc says about a process is kept per (pid,
- * start time), see peer_cache_slot) and meets the ACL and its fair share of
- * connection slots; then one 4-byte LE length plus body is read (aesm §1.3,
- * §2) under a size cap and a deadline (§9.3), the buffer growing as bytes
- * arrive; the token bucket and the unread-reply budget are checked; requests
- * that need the backend run on libuv's worker pool so the loop never waits
- * on crypto or a PCCS, the others are answered on the loop; the response
- * frame goes out in one write() (§2 reader quirk), then the write side is
- * shut and the connection (with its slot and its reply's bytes) is kept
- * until the client has read the reply or closed. Every request and every
+ * socket → [server] → framing → service → backend. Several event loops
+ * (one thread each, --workers of them) share the listening sockets: each
+ * waits on its own epoll instance, where the listeners are registered with
+ * EPOLLEXCLUSIVE, so a new connection wakes one idle loop, and that loop
+ * does all of the connection's work itself: accept, identify the peer (the
+ * daemon's own probe first, then pod UID, network-namespace cookie, uid:
+ * docs/operations.md "Multi-tenant limits"; what /proc says about a process
+ * is kept per loop and per (pid, start time), see peer_cache_slot), ACL and
+ * fair share of connection slots, read one 4-byte LE length plus body (aesm
+ * §1.3, §2) under a size cap and a deadline (§9.3), token bucket and
+ * unread-reply budget, the service, the response frame in one write() (§2
+ * reader quirk), then shut the write side and keep the connection (with its
+ * slot and its reply's bytes) until the client has read the reply or
+ * closed. A request is served inline on its loop when the backend never
+ * waits (backend_ops.nonblocking: the simulated one); otherwise backend
+ * calls go to a pool of worker threads and come back to the loop that owns
+ * the connection, so no loop ever waits on a device or a PCCS and requests
+ * that need no backend are still answered at once. Every request and every
  * rejection is counted in the metrics and logged once with the peer's
  * identity (repeated rejections: one line per peer and reason per second,
  * plus a count of the lines left out).
@@ -20,24 +25,33 @@
  * listeners (--qgs-socket, --qgs-vsock-port) and shares all of the above;
  * only its framing (4-byte big-endian length, or a bare 1024-byte TDREPORT)
  * and its service differ (the `qgs` branches below).
+ * What the loops share (connection slots and unread bytes per peer, the log
+ * throttle, the settings SIGHUP changes) sits behind short locks; the rest
+ * (connections, timers, the /proc cache, counters) belongs to one loop.
  */
 #include "daemon/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <linux/sockios.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
-#include <uv.h>
 
 #include "daemon/log.h"
 #include "ops/conncount.h"
@@ -46,29 +60,56 @@
 #include "sgxqh/aesm_error.h"
 #include "wire/wire.h"
 
-/* How often the loop proves it turns (/healthz), unless the systemd
+/* How often each loop proves it turns (/healthz), unless the systemd
  * watchdog wants it more often (half its interval). */
 #define HEARTBEAT_MS 1000u
 #define HEARTBEAT_MIN_MS 50u
 
-/* A request body buffer starts this small and doubles as bytes arrive, so
- * a client that announces a large request and then stalls costs little. */
+/* Event loops: at most this many, whatever --workers says. */
+#define LOOPS_MAX 64u
+/* Events taken from epoll per wait, and connections accepted per wake-up
+ * of a listener: a loop serves what it accepted before it accepts more,
+ * so a small batch keeps the other loops busy and latency even. */
+#define EVENTS_MAX 64
+#define ACCEPT_BATCH 8
+/* Out of file descriptors: the connection stays in the kernel's queue and
+ * the listener stays readable, so the loop stops watching it this long
+ * rather than spin. */
+#define ACCEPT_PAUSE_MS 100u
+
+/* Requests up to this size (prefix included) are read into the connection
+ * itself: every request a real client sends (a GetQuoteEx with its
+ * qe_report_info is about 1.5 KB; a QGS GetQuote about 1.1 KB). Larger
+ * ones get a buffer that doubles as bytes arrive, up to the announced
+ * length, so a client that announces a large request and stalls costs
+ * little. */
+#define CONN_INLINE 2048u
 #define BODY_INITIAL_CAP 4096u
+/* Connection state comes from a per-loop free list, allocated this many
+ * at a time and never returned: bounded by --max-connections. */
+#define CONN_CHUNK 32u
+/* Metrics are counted per loop and added to the registry under one lock
+ * after each batch of events (or when this many requests are pending). */
+#define OBS_MAX 64u
 
 /* Rejection/drop lines: at most one per (peer, reason) per window; the
  * rest are counted and summed up in one line. Direct-mapped slots: a
- * collision only means a line more. */
+ * collision only means a line more. Shared by the loops. */
 #define LOG_THROTTLE_SLOTS 256u
 #define LOG_THROTTLE_WINDOW_MS 1000u
 #define PEER_KEY_MAX CONNCOUNT_KEY_MAX
 
-/* What /proc says about a client process, kept per (pid, start time) so a
- * client that connects again and again is looked up once: a recycled pid
- * starts later and never matches another process's entry. A process's PID
- * namespace never changes; its cgroup can (a privileged process may move),
- * so the cgroup answer is reused for PEER_CACHE_CGROUP_MS only. Direct-
- * mapped by pid: a collision only means reading /proc again. */
-#define PEER_CACHE_SLOTS 128u
+/* What /proc says about a client process, kept per process so a client
+ * that connects again and again is looked up once. An entry holds a pidfd
+ * of the process it describes: while that process lives (or is a zombie)
+ * its pid cannot be anyone else's, so one pidfd_send_signal(0) per
+ * connection proves the entry is still about the connecting process; once
+ * it is gone the entry is made again. A process's PID namespace never
+ * changes; its cgroup can (a privileged process may move), so the cgroup
+ * answer is reused for PEER_CACHE_CGROUP_MS only. Direct-mapped by pid,
+ * shared by the loops: a collision only means reading /proc again. Each
+ * entry costs a file descriptor (config.c FD_HEADROOM counts them). */
+#define PEER_CACHE_SLOTS 64u
 #define PEER_CACHE_CGROUP_MS 1000u
 
 /* Fair shares (ops/conncount.h): a quarter of --max-connections and of
@@ -86,16 +127,17 @@
 #define REPLY_OVERHEAD 1024u
 /* An AESM_BUSY refusal frame is a few dozen bytes. */
 #define REPLY_BUSY_MAX 256u
-/* After the reply: how often to look whether it has been read (SIOCOUTQ),
- * from the first to the slowest; after the deadline, once a second until
- * the client closes (only then does the kernel free what it did not read). */
-#define UNREAD_POLL_FIRST_MS 2u
-#define UNREAD_POLL_MAX_MS 250u
+/* After the reply the loop hears (EPOLLOUT, edge-triggered) when the
+ * kernel frees the reply's buffer, i.e. when the client has read it, and
+ * EPOLLIN when it closes; it also looks (SIOCOUTQ) this often until the
+ * deadline, and after the deadline once a second until the client closes
+ * (only then does the kernel free what it did not read). */
+#define UNREAD_POLL_MS 250u
 #define UNREAD_POLL_CUT_MS 1000u
 
 typedef struct {
     pid_t pid;              /* 0: empty */
-    unsigned long long start;
+    int pidfd;              /* the process this entry describes (-1: none) */
     bool ns_known, own_ns;  /* peer_in_own_pid_namespace, once looked at */
     bool attributed;        /* id holds /proc/PID/cgroup as of attributed_ms */
     uint64_t attributed_ms;
@@ -125,129 +167,315 @@ static const char *const CONN_STATE_NAMES[] = {"read-prefix", "read-body", "work
                                                "unread",      "done"};
 
 typedef struct server server;
+typedef struct loop loop;
+
+/* What an epoll event points at: a connection, a listener, a loop's
+ * wake-up eventfd or the signalfd. */
+typedef enum { WATCH_CONN, WATCH_LISTENER, WATCH_WAKE, WATCH_SIGNAL } watch_kind;
+typedef struct {
+    watch_kind kind;
+} watch;
+
+typedef struct {
+    watch w;       /* first: the epoll cookie */
+    int fd;
+    bool qgs;      /* QGS framing and service */
+    const char *what;
+} listener;
 
 typedef struct conn {
-    server *srv;
-    uv_pipe_t pipe;
-    uv_timer_t timer;
-    uv_work_t work;
-    uv_write_t write_req;
+    watch w; /* first: the epoll cookie */
+    loop *lp;
+    int fd;
     conn_state state;
-    int open_handles;      /* pipe + timer; freed when both are closed */
-    bool closing;
-    bool counted;          /* holds one of the --max-connections slots */
+    uint32_t events;       /* registered in lp->ep for these; 0: not registered */
+    bool counted;          /* holds one of the --max-connections slots (lp->active) */
     bool rate_limited;     /* its request gets AESM_BUSY instead of the service */
     bool request_seen;     /* the whole request arrived (counted in requests_total) */
     bool slot_counted;     /* holds a connection slot under peer_key (srv->slots) */
     bool self;             /* the daemon's own uid from its own PID namespace */
     bool cut;              /* its reply was not read by the deadline (logged once) */
     bool qgs;              /* came in on a QGS listener: QGS framing and service */
+    bool partial_write;    /* the reply did not fit one write: the rest on EPOLLOUT */
+    bool close_after_work; /* closed while a worker had it */
+    bool proc_loaded;      /* proc holds the cache's answer (or a fresh one) */
+    bool proc_cached;      /* proc came from / goes back to the cache */
     const char *qgs_result; /* QGS: "ok" or what failed (qgs_result.result) */
-    char qgs_detail[256];
     log_peer peer;
-    unsigned long long peer_start; /* /proc/PID/stat start time, when peer_start_ok */
-    bool peer_start_ok;
+    peer_cache_slot proc;        /* what /proc says about the peer process */
     ops_id_source id_by;         /* what peer_key was made from */
     char peer_key[PEER_KEY_MAX]; /* "self", "pod:<uid>", "netns:<cookie>", "uid:<n>", "unknown" */
     uint64_t unread_held;        /* reply bytes charged under peer_key (srv->unread) */
     uint64_t unread_deadline_ms; /* the reply must be read by then */
-    unsigned poll_ms;            /* next SIOCOUTQ look, CONN_UNREAD */
+    uint32_t io_timeout_ms;      /* the settings this connection started under */
+    uint32_t max_request_bytes;
 
-    uint8_t prefix[WIRE_PREFIX_SIZE];
-    size_t prefix_got;
-    uint8_t *body;
+    uint64_t deadline_ms; /* lp->timers: when on_timer runs */
+    uint32_t timer_idx;   /* its place in lp->timers, TIMER_NONE when not there */
+
+    /* The request as the client sent it: prefix, then body. */
+    uint8_t *frame;   /* inbuf, or a heap buffer for large requests */
+    size_t frame_cap;
+    size_t got;       /* bytes of the frame read so far */
     uint32_t body_len;
-    size_t body_cap; /* allocated; grows towards body_len as bytes arrive */
-    size_t body_got;
+    size_t need;      /* WIRE_PREFIX_SIZE + body_len once the prefix is read */
 
     service_result res;
-    bool partial_write;
+    size_t written;
     uint64_t t_request_ns; /* when the whole request had arrived */
 
-    struct conn *prev, *next;
+    struct conn *prev, *next; /* lp->conns, or lp->free / lp->zombies (next only) */
+    struct conn *job_next;    /* srv->pool queue, then lp->done */
+    char qgs_detail[256];
+    uint8_t inbuf[CONN_INLINE];
 } conn;
 
+#define TIMER_NONE UINT32_MAX
+
+typedef struct {
+    const char *op, *result; /* static strings */
+    double seconds;
+} request_obs;
+
+struct loop {
+    server *srv;
+    unsigned index;
+    pthread_t thread;
+    bool thread_started;
+    int ep;                 /* epoll instance */
+    int wake_fd;            /* eventfd: jobs done, drain, stop */
+    watch wake_watch;
+    uint64_t now_ms;        /* CLOCK_MONOTONIC, read once per wake-up */
+    _Atomic uint64_t beat_ms; /* last turn, for /healthz (server_heartbeat) */
+    uint64_t accept_paused_until; /* 0, or listeners unwatched until then (EMFILE) */
+    conn *conns;            /* live connections */
+    conn *free_conns;       /* ready for reuse */
+    conn *zombies;          /* closed during this batch of events: reused after it */
+    uint32_t active;        /* counted connections not yet closed */
+    uint32_t jobs;          /* connections in the worker pool */
+    conn **timers;          /* binary min-heap on deadline_ms */
+    uint32_t n_timers, cap_timers; /* cap: one place per connection allocated */
+    conn **chunks;          /* the allocations behind the free list */
+    unsigned n_chunks;
+    pthread_mutex_t done_lock;
+    conn *done;             /* back from the worker pool (job_next), under done_lock */
+    server_stats stats;
+    /* Metrics not yet in the registry (loop_metrics_flush). */
+    long conn_delta;
+    unsigned long identified[OPS_ID_COUNT_];
+    request_obs obs[OBS_MAX];
+    unsigned n_obs;
+    bool unread_dirty;
+    char discard[256];      /* what a client sends after its request */
+};
+
 struct server {
-    uv_loop_t loop;
     const server_env *env;
     daemon_config *cfg;
-    server_stats *stats;
     ops_metrics *metrics;
-    uv_pipe_t listener;
-    uv_pipe_t qgs_listener, qgs_vsock; /* when env->qgs_ls / env->qgs_vsock_fd are given */
-    bool qgs_listening, vsock_listening;
-    int sig_fd;          /* signalfd for SIGTERM, SIGINT, SIGHUP */
-    uv_poll_t sig_poll;
-    uv_timer_t drain_timer, heartbeat;
-    bool watchdog;
-    bool draining;
-    uint32_t active; /* counted connections not yet closed */
-    conn *conns;
-    conncount *slots;  /* connection slots per peer key (the own probe holds none) */
-    conncount *unread; /* reply bytes sent and not yet read, per peer key */
+    uid_t euid;
+    /* SIGHUP (loop 0) changes cfg in place: the other loops read it under
+     * the read lock (conn_start copies what a connection needs). */
+    pthread_rwlock_t cfg_lock;
+    /* Connection slots and unread reply bytes per peer key. */
+    pthread_mutex_t share_lock;
+    conncount *slots;
+    conncount *unread;
     uint64_t reply_max;            /* largest reply frame (SERVICE_REPLY_MAX) */
     unsigned long long own_netns;  /* our network namespace's cookie, when own_netns_ok */
     bool own_netns_ok;
-    char discard[256];             /* what a client sends after its request */
-    log_throttle_slot throttle[LOG_THROTTLE_SLOTS];
+    bool inline_aesm, inline_qgs;  /* the backend never waits: serve on the loop */
+    listener listeners[3];         /* AESM socket, QGS socket, QGS vsock */
+    unsigned n_listeners;
+    atomic_bool draining;
+    _Atomic unsigned loops_running;
+    unsigned n_loops;
+    loop *loops;
+    /* loop 0 only: signals, heartbeat, drain. */
+    int sig_fd;
+    watch sig_watch;
+    bool watchdog;
+    unsigned heartbeat_period_ms;
+    uint64_t next_heartbeat_ms;
+    uint64_t drain_deadline_ms; /* 0: not draining */
+    bool drained_logged;
+    /* The worker pool (only for a backend that may wait). */
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_cond;
+    conn *pool_head, *pool_tail;
+    bool pool_stop;
+    pthread_t *pool_threads;
+    unsigned n_pool;
+    /* Client processes (peer_cache_slot), each under its own lock: two
+     * loops only wait for each other on connections of one process. */
+    pthread_mutex_t cache_locks[PEER_CACHE_SLOTS];
     peer_cache_slot peer_cache[PEER_CACHE_SLOTS];
-    bool have_svn;
-    uint16_t qe_svn, pce_svn;
+    bool pidfd_ok; /* pidfd_open works here (Linux >= 5.3) */
+    /* Shared by the loops, under throttle_lock. */
+    pthread_mutex_t throttle_lock;
+    log_throttle_slot throttle[LOG_THROTTLE_SLOTS];
+    /* Last QE/PCE SVN put in the metrics: 1 << 32 | qe << 16 | pce. */
+    _Atomic uint64_t svn_seen;
 };
 
 static void conn_close(conn *c);
-static void on_unread_tick(uv_timer_t *t);
-static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void conn_read(conn *c);
+static void conn_unread_check(conn *c);
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- timers: a binary min-heap of connections per loop ------------------ */
+
+static void timer_swap(loop *lp, uint32_t i, uint32_t j)
+{
+    conn *a = lp->timers[i];
+    lp->timers[i] = lp->timers[j];
+    lp->timers[j] = a;
+    lp->timers[i]->timer_idx = i;
+    lp->timers[j]->timer_idx = j;
+}
+
+static void timer_sift(loop *lp, uint32_t i)
+{
+    while (i > 0 && lp->timers[(i - 1) / 2]->deadline_ms > lp->timers[i]->deadline_ms) {
+        timer_swap(lp, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < lp->n_timers && lp->timers[l]->deadline_ms < lp->timers[m]->deadline_ms)
+            m = l;
+        if (r < lp->n_timers && lp->timers[r]->deadline_ms < lp->timers[m]->deadline_ms)
+            m = r;
+        if (m == i)
+            return;
+        timer_swap(lp, i, m);
+        i = m;
+    }
+}
+
+static void timer_stop(conn *c)
+{
+    loop *lp = c->lp;
+    uint32_t i = c->timer_idx;
+    if (i == TIMER_NONE)
+        return;
+    c->timer_idx = TIMER_NONE;
+    lp->n_timers--;
+    if (i == lp->n_timers)
+        return;
+    lp->timers[i] = lp->timers[lp->n_timers];
+    lp->timers[i]->timer_idx = i;
+    timer_sift(lp, i);
+}
+
+/* Room for every connection was made when it was allocated
+ * (loop_conn_alloc), so this never fails. */
+static void timer_start(conn *c, uint64_t in_ms)
+{
+    loop *lp = c->lp;
+    c->deadline_ms = lp->now_ms + in_ms;
+    if (c->timer_idx == TIMER_NONE) {
+        c->timer_idx = lp->n_timers++;
+        lp->timers[c->timer_idx] = c;
+    }
+    timer_sift(lp, c->timer_idx);
+}
 
 /* ---- peer identity ------------------------------------------------------ */
 
 static void conn_read_peer(conn *c)
 {
-    uv_os_fd_t fd;
     struct ucred cred;
     socklen_t len = sizeof cred;
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && len == sizeof cred) {
+    if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && len == sizeof cred) {
         c->peer.known = true;
         c->peer.pid = cred.pid;
         c->peer.uid = cred.uid;
         c->peer.gid = cred.gid;
-        /* The process behind the pid, for the cache below. A peer gone
-         * already (or pid 0) gets no cache entry: /proc is read as before. */
-        c->peer_start_ok =
-            cred.pid > 0 && peer_read_start_time(cred.pid, &c->peer_start) == PEER_OK;
     }
 }
 
-/* This connection's process's cache slot, or NULL (no start time). */
-static peer_cache_slot *conn_cache_slot(conn *c, bool claim)
+static bool pidfd_alive(int pidfd)
 {
-    if (!c->peer_start_ok)
-        return NULL;
-    peer_cache_slot *e = &c->srv->peer_cache[(uint32_t)c->peer.pid % PEER_CACHE_SLOTS];
-    if (e->pid == c->peer.pid && e->start == c->peer_start)
-        return e;
-    if (!claim)
-        return NULL;
-    memset(e, 0, sizeof *e);
-    e->pid = c->peer.pid;
-    e->start = c->peer_start;
-    return e;
+    /* Signal 0 only checks: 0 or EPERM, the process (or its zombie) is
+     * still there and holds its pid. */
+    return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+}
+
+/* c->proc: the cache's entry for the connecting process when it is still
+ * about that process, else a new one (pidfd opened now; pid 0 or no pidfd:
+ * nothing is kept, /proc is read as needed). Once per connection. */
+static void conn_proc_load(conn *c)
+{
+    if (c->proc_loaded)
+        return;
+    c->proc_loaded = true;
+    memset(&c->proc, 0, sizeof c->proc);
+    c->proc.pidfd = -1;
+    server *srv = c->lp->srv;
+    if (!c->peer.known || c->peer.pid <= 0 || !srv->pidfd_ok)
+        return;
+    uint32_t slot = (uint32_t)c->peer.pid % PEER_CACHE_SLOTS;
+    pthread_mutex_lock(&srv->cache_locks[slot]);
+    peer_cache_slot *e = &srv->peer_cache[slot];
+    if (e->pid != c->peer.pid || e->pidfd < 0 || !pidfd_alive(e->pidfd)) {
+        /* After SO_PEERCRED: should the pid have been recycled in between,
+         * the entry is about a process that did not connect; the same
+         * holds for every look at /proc by pid, and the next connection
+         * of the real one finds it gone (its pidfd says so). */
+        int fd = (int)syscall(SYS_pidfd_open, c->peer.pid, 0);
+        if (fd < 0) {
+            pthread_mutex_unlock(&srv->cache_locks[slot]);
+            return;
+        }
+        if (e->pidfd >= 0)
+            close(e->pidfd);
+        memset(e, 0, sizeof *e);
+        e->pid = c->peer.pid;
+        e->pidfd = fd;
+    }
+    c->proc = *e;
+    c->proc_cached = true;
+    pthread_mutex_unlock(&srv->cache_locks[slot]);
+}
+
+/* What this connection learnt goes back to the cache entry, if it is still
+ * the one it came from. */
+static void conn_proc_store(conn *c)
+{
+    if (!c->proc_cached)
+        return;
+    server *srv = c->lp->srv;
+    uint32_t slot = (uint32_t)c->peer.pid % PEER_CACHE_SLOTS;
+    pthread_mutex_lock(&srv->cache_locks[slot]);
+    peer_cache_slot *e = &srv->peer_cache[slot];
+    if (e->pid == c->proc.pid && e->pidfd == c->proc.pidfd)
+        *e = c->proc;
+    pthread_mutex_unlock(&srv->cache_locks[slot]);
 }
 
 static bool conn_in_own_pid_namespace(conn *c)
 {
-    peer_cache_slot *e = conn_cache_slot(c, true);
-    if (e != NULL && e->ns_known)
-        return e->own_ns;
-    /* Read after the start time: should the pid have been recycled in
-     * between, the entry is keyed to a process that is gone, and no
-     * connection finds it again (the same holds for the cgroup below). */
+    conn_proc_load(c);
+    if (c->proc.ns_known)
+        return c->proc.own_ns;
     bool own = peer_in_own_pid_namespace(c->peer.pid);
-    if (e != NULL) {
-        e->ns_known = true;
-        e->own_ns = own;
-    }
+    c->proc.ns_known = true;
+    c->proc.own_ns = own;
+    conn_proc_store(c);
     return own;
 }
 
@@ -260,18 +488,17 @@ static void conn_attribute(conn *c)
     if (c->peer.attributed || !c->peer.known || c->peer.pid <= 0)
         return;
     c->peer.attributed = true;
-    uint64_t now = uv_now(&c->srv->loop);
-    peer_cache_slot *e = conn_cache_slot(c, true);
-    if (e != NULL && e->attributed && now - e->attributed_ms < PEER_CACHE_CGROUP_MS) {
-        c->peer.id = e->id;
+    uint64_t now = c->lp->now_ms;
+    conn_proc_load(c);
+    if (c->proc.attributed && now - c->proc.attributed_ms < PEER_CACHE_CGROUP_MS) {
+        c->peer.id = c->proc.id;
         return;
     }
-    (void)peer_read_cgroup(c->srv->cfg->proc_root, c->peer.pid, &c->peer.id);
-    if (e != NULL) {
-        e->attributed = true;
-        e->attributed_ms = now;
-        e->id = c->peer.id;
-    }
+    (void)peer_read_cgroup(c->lp->srv->cfg->proc_root, c->peer.pid, &c->peer.id);
+    c->proc.attributed = true;
+    c->proc.attributed_ms = now;
+    c->proc.id = c->peer.id;
+    conn_proc_store(c);
 }
 
 /* The key that every per-peer limit (connection slots, rate limit, unread
@@ -294,7 +521,7 @@ static void conn_identify(conn *c)
         snprintf(c->peer_key, sizeof c->peer_key, "unknown");
         return;
     }
-    c->self = c->peer.uid == geteuid() && conn_in_own_pid_namespace(c);
+    c->self = c->peer.uid == c->lp->srv->euid && conn_in_own_pid_namespace(c);
     if (c->self) {
         c->id_by = OPS_ID_SELF;
         snprintf(c->peer_key, sizeof c->peer_key, "self");
@@ -306,10 +533,10 @@ static void conn_identify(conn *c)
         c->id_by = OPS_ID_POD;
         return;
     }
-    uv_os_fd_t fd;
     unsigned long long cookie = 0;
-    if (c->srv->own_netns_ok && uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
-        peer_netns_cookie(fd, &cookie) == PEER_OK && cookie != c->srv->own_netns) {
+    server *srv = c->lp->srv;
+    if (srv->own_netns_ok && peer_netns_cookie(c->fd, &cookie) == PEER_OK &&
+        cookie != srv->own_netns) {
         c->id_by = OPS_ID_NETNS;
         snprintf(c->peer_key, sizeof c->peer_key, "netns:%llu", cookie);
         return;
@@ -361,12 +588,16 @@ static conncount_limits unread_limits(const server *srv)
  * The own probe is never charged. */
 static bool conn_unread_take(conn *c, uint64_t n, const conncount_limits *lim)
 {
+    server *srv = c->lp->srv;
     if (c->self || n == 0)
         return true;
-    if (conncount_take_n(c->srv->unread, c->peer_key, n, lim) != CONNCOUNT_OK)
+    pthread_mutex_lock(&srv->share_lock);
+    bool ok = conncount_take_n(srv->unread, c->peer_key, n, lim) == CONNCOUNT_OK;
+    pthread_mutex_unlock(&srv->share_lock);
+    if (!ok)
         return false;
     c->unread_held += n;
-    ops_metrics_unread_bytes(c->srv->metrics, (double)conncount_total(c->srv->unread));
+    c->lp->unread_dirty = true;
     return true;
 }
 
@@ -376,9 +607,53 @@ static void conn_unread_give(conn *c, uint64_t n)
         n = c->unread_held;
     if (n == 0)
         return;
-    conncount_give_n(c->srv->unread, c->peer_key, n);
+    server *srv = c->lp->srv;
+    pthread_mutex_lock(&srv->share_lock);
+    conncount_give_n(srv->unread, c->peer_key, n);
+    pthread_mutex_unlock(&srv->share_lock);
     c->unread_held -= n;
-    ops_metrics_unread_bytes(c->srv->metrics, (double)conncount_total(c->srv->unread));
+    c->lp->unread_dirty = true;
+}
+
+/* ---- metrics, per loop ------------------------------------------------ */
+
+/* Everything counted since the last flush goes into the registry under
+ * one lock: the replies of a batch of events are out before their counts
+ * are, by microseconds. */
+static void loop_metrics_flush(loop *lp)
+{
+    server *srv = lp->srv;
+    bool any = lp->conn_delta != 0 || lp->n_obs > 0 || lp->unread_dirty;
+    for (unsigned i = 0; !any && i < OPS_ID_COUNT_; i++)
+        any = lp->identified[i] != 0;
+    if (!any)
+        return;
+    uint64_t unread_total = 0;
+    if (lp->unread_dirty) {
+        pthread_mutex_lock(&srv->share_lock);
+        unread_total = conncount_total(srv->unread);
+        pthread_mutex_unlock(&srv->share_lock);
+    }
+    ops_metrics_hold(srv->metrics);
+    ops_metrics_connections_delta(srv->metrics, lp->conn_delta);
+    for (unsigned i = 0; i < OPS_ID_COUNT_; i++)
+        ops_metrics_identified_n(srv->metrics, (ops_id_source)i, lp->identified[i]);
+    for (unsigned i = 0; i < lp->n_obs; i++)
+        ops_metrics_request(srv->metrics, lp->obs[i].op, lp->obs[i].result, lp->obs[i].seconds);
+    if (lp->unread_dirty)
+        ops_metrics_unread_bytes(srv->metrics, (double)unread_total);
+    ops_metrics_release(srv->metrics);
+    lp->conn_delta = 0;
+    memset(lp->identified, 0, sizeof lp->identified);
+    lp->n_obs = 0;
+    lp->unread_dirty = false;
+}
+
+static void loop_observe(loop *lp, const char *op, const char *result, double seconds)
+{
+    if (lp->n_obs == OBS_MAX)
+        loop_metrics_flush(lp);
+    lp->obs[lp->n_obs++] = (request_obs){op, result, seconds};
 }
 
 /* ---- log throttling --------------------------------------------------- */
@@ -414,11 +689,13 @@ static bool throttle_allow(server *srv, const conn *c, const char *event, const 
 {
     char key[sizeof srv->throttle[0].key];
     snprintf(key, sizeof key, "%s/%s", c->peer_key[0] != '\0' ? c->peer_key : "unknown", reason);
+    uint64_t now = c->lp->now_ms;
+    pthread_mutex_lock(&srv->throttle_lock);
     log_throttle_slot *t = &srv->throttle[throttle_hash(key)];
-    uint64_t now = uv_now(&srv->loop);
     if (t->used && strcmp(t->key, key) == 0 &&
         now - t->window_start_ms < LOG_THROTTLE_WINDOW_MS) {
         t->suppressed++;
+        pthread_mutex_unlock(&srv->throttle_lock);
         return false;
     }
     throttle_summary(t); /* the previous window of this slot, whoever had it */
@@ -429,13 +706,14 @@ static bool throttle_allow(server *srv, const conn *c, const char *event, const 
     t->window_start_ms = now;
     t->suppressed = 0;
     t->used = true;
+    pthread_mutex_unlock(&srv->throttle_lock);
     return true;
 }
 
 /* From the heartbeat (and at exit: all): sum up finished windows. */
-static void throttle_flush(server *srv, bool all)
+static void throttle_flush(server *srv, uint64_t now, bool all)
 {
-    uint64_t now = uv_now(&srv->loop);
+    pthread_mutex_lock(&srv->throttle_lock);
     for (size_t i = 0; i < LOG_THROTTLE_SLOTS; i++) {
         log_throttle_slot *t = &srv->throttle[i];
         if (t->used && t->suppressed > 0 &&
@@ -444,6 +722,7 @@ static void throttle_flush(server *srv, bool all)
             t->used = false;
         }
     }
+    pthread_mutex_unlock(&srv->throttle_lock);
 }
 
 /* ---- logging and counting ----------------------------------------------- */
@@ -484,25 +763,37 @@ static const char *reject_hint(ops_reject_reason reason)
 /* One "rejected" line: the counted reasons of the metrics. */
 static void conn_log_rejected(conn *c, ops_reject_reason reason, const char *detail)
 {
+    server *srv = c->lp->srv;
     if (!log_enabled(LOG_WARN) ||
-        !throttle_allow(c->srv, c, "rejected", ops_reject_reason_name(reason)))
+        !throttle_allow(srv, c, "rejected", ops_reject_reason_name(reason)))
         return;
+    pthread_rwlock_rdlock(&srv->cfg_lock);
+    uint32_t max_conn = srv->cfg->max_connections;
+    uint32_t max_per_peer = srv->cfg->max_connections_per_peer;
+    pthread_rwlock_unlock(&srv->cfg_lock);
+    uint64_t unread_peer = 0, unread_total = 0;
+    if (reason == OPS_REJECT_UNREAD) {
+        pthread_mutex_lock(&srv->share_lock);
+        unread_peer = conncount_get(srv->unread, c->peer_key);
+        unread_total = conncount_total(srv->unread);
+        pthread_mutex_unlock(&srv->share_lock);
+    }
     conn_attribute(c);
     logfmt_record r;
     logfmt_begin(&r, LOG_WARN, "rejected");
     logfmt_str(&r, "reason", ops_reject_reason_name(reason));
     logfmt_str_opt(&r, "detail", detail);
     logfmt_str(&r, "state", CONN_STATE_NAMES[c->state]);
-    logfmt_uint(&r, "bytes_read", (unsigned long long)(c->prefix_got + c->body_got));
+    logfmt_uint(&r, "bytes_read", (unsigned long long)c->got);
     if (reason == OPS_REJECT_LIMIT)
-        logfmt_uint(&r, "max_connections", c->srv->cfg->max_connections);
+        logfmt_uint(&r, "max_connections", max_conn);
     logfmt_str(&r, "peer", c->peer_key);
     logfmt_str(&r, "identity", ops_id_source_name(c->id_by));
     if (reason == OPS_REJECT_PEER_LIMIT)
-        logfmt_uint(&r, "max_connections_per_peer", c->srv->cfg->max_connections_per_peer);
+        logfmt_uint(&r, "max_connections_per_peer", max_per_peer);
     if (reason == OPS_REJECT_UNREAD) {
-        logfmt_uint(&r, "unread_bytes_peer", conncount_get(c->srv->unread, c->peer_key));
-        logfmt_uint(&r, "unread_bytes_total", conncount_total(c->srv->unread));
+        logfmt_uint(&r, "unread_bytes_peer", unread_peer);
+        logfmt_uint(&r, "unread_bytes_total", unread_total);
     }
     log_peer_fields(&r, &c->peer);
     logfmt_str(&r, "hint", reject_hint(reason));
@@ -512,7 +803,7 @@ static void conn_log_rejected(conn *c, ops_reject_reason reason, const char *det
 /* Connection problems that are not a policy decision: "drop" lines. */
 static void conn_log_drop(conn *c, const char *reason, const char *detail)
 {
-    if (!log_enabled(LOG_WARN) || !throttle_allow(c->srv, c, "drop", reason))
+    if (!log_enabled(LOG_WARN) || !throttle_allow(c->lp->srv, c, "drop", reason))
         return;
     conn_attribute(c);
     logfmt_record r;
@@ -520,7 +811,7 @@ static void conn_log_drop(conn *c, const char *reason, const char *detail)
     logfmt_str(&r, "reason", reason);
     logfmt_str_opt(&r, "detail", detail);
     logfmt_str(&r, "state", CONN_STATE_NAMES[c->state]);
-    logfmt_uint(&r, "bytes_read", (unsigned long long)(c->prefix_got + c->body_got));
+    logfmt_uint(&r, "bytes_read", (unsigned long long)c->got);
     if (c->res.op != NULL)
         logfmt_str(&r, "op", c->res.op);
     logfmt_str(&r, "peer", c->peer_key);
@@ -533,23 +824,21 @@ static void conn_log_drop(conn *c, const char *reason, const char *detail)
  * could not be delivered): count it once and write its one line. */
 static void conn_finish_request(conn *c, bool delivered)
 {
-    server *srv = c->srv;
+    server *srv = c->lp->srv;
     if (!c->request_seen)
         return;
     c->request_seen = false;
     bool replied = delivered && c->res.action == SERVICE_REPLY;
-    double seconds = (double)(uv_hrtime() - c->t_request_ns) / 1e9;
+    double seconds = (double)(mono_ns() - c->t_request_ns) / 1e9;
     const char *op = c->res.op != NULL ? c->res.op : "unknown";
     const char *result = replied ? aesm_error_name(c->res.aesm_code) : "closed";
     if (c->qgs)
         result = c->rate_limited ? "rate-limited" : c->qgs_result != NULL ? c->qgs_result : "closed";
-    ops_metrics_request(srv->metrics, op, result, seconds);
-    if (c->res.has_svn && replied &&
-        (!srv->have_svn || srv->qe_svn != c->res.qe_svn || srv->pce_svn != c->res.pce_svn)) {
-        srv->have_svn = true;
-        srv->qe_svn = c->res.qe_svn;
-        srv->pce_svn = c->res.pce_svn;
-        ops_metrics_svn(srv->metrics, c->res.qe_svn, c->res.pce_svn);
+    loop_observe(c->lp, op, result, seconds);
+    if (c->res.has_svn && replied) {
+        uint64_t svn = 1ull << 32 | (uint64_t)c->res.qe_svn << 16 | c->res.pce_svn;
+        if (atomic_exchange(&srv->svn_seen, svn) != svn)
+            ops_metrics_svn(srv->metrics, c->res.qe_svn, c->res.pce_svn);
     }
     if (c->rate_limited)
         ops_metrics_rejected(srv->metrics, OPS_REJECT_RATELIMIT);
@@ -605,75 +894,91 @@ static void conn_finish_request(conn *c, bool delivered)
     log_emit(&r);
 }
 
+
+/* ---- epoll registration --------------------------------------------------- */
+
+/* Watch c's socket for exactly `events` (0: not at all). */
+static int conn_watch(conn *c, uint32_t events)
+{
+    if (c->events == events)
+        return 0;
+    struct epoll_event ev = {.events = events, .data.ptr = &c->w};
+    int op = c->events == 0 ? EPOLL_CTL_ADD : events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+    if (epoll_ctl(c->lp->ep, op, c->fd, &ev) != 0)
+        return -errno;
+    c->events = events;
+    return 0;
+}
+
 /* ---- drain / shutdown ------------------------------------------------- */
 
-static void on_handle_closed_noop(uv_handle_t *h)
+static void loop_wake(loop *lp)
 {
-    (void)h;
+    uint64_t one = 1;
+    ssize_t n = write(lp->wake_fd, &one, sizeof one);
+    (void)n; /* EAGAIN: the counter is already non-zero, the loop wakes anyway */
 }
 
-static void close_any(uv_handle_t *h, void *arg)
+static bool server_draining(const server *srv)
 {
-    (void)arg;
-    if (!uv_is_closing(h))
-        uv_close(h, on_handle_closed_noop);
-}
-
-static void server_maybe_finish(server *srv)
-{
-    if (!srv->draining || srv->active > 0 || srv->conns != NULL)
-        return;
-    log_msg(LOG_INFO, "drained: every queued request answered, exiting");
-    /* Signals, timers: nothing is left to wait for. */
-    uv_walk(&srv->loop, close_any, NULL);
+    return atomic_load_explicit(&srv->draining, memory_order_relaxed);
 }
 
 /* ---- connection lifetime ---------------------------------------------- */
 
-static void on_conn_handle_closed(uv_handle_t *h)
+/* The connection's resources go back now; the memory after this batch of
+ * events (a later event of the same batch may still name it). */
+static void conn_release(conn *c)
 {
-    conn *c = h->data;
-    if (--c->open_handles > 0)
-        return;
-    server *srv = c->srv;
+    loop *lp = c->lp;
+    server *srv = lp->srv;
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
-        srv->conns = c->next;
+        lp->conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
     if (c->counted) {
-        srv->active--;
-        ops_metrics_connection_closed(srv->metrics);
+        lp->active--;
+        lp->conn_delta--;
     }
-    if (c->slot_counted)
+    if (c->slot_counted) {
+        pthread_mutex_lock(&srv->share_lock);
         conncount_give(srv->slots, c->peer_key);
+        pthread_mutex_unlock(&srv->share_lock);
+    }
     conn_unread_give(c, c->unread_held);
-    free(c->body);
+    if (c->frame != c->inbuf)
+        free(c->frame);
+    c->frame = NULL;
     service_result_clear(&c->res);
-    free(c);
-    server_maybe_finish(srv);
+    c->prev = NULL;
+    c->next = lp->zombies;
+    lp->zombies = c;
 }
 
 static void conn_close(conn *c)
 {
-    if (c->closing)
-        return;
     if (c->state == CONN_WORKING) {
-        /* The worker still owns body/res; after_work closes us. */
-        c->state = CONN_DONE;
+        /* The worker still owns the request and the result; the loop
+         * closes it when the job comes back (loop_take_done). */
+        c->close_after_work = true;
         return;
     }
-    c->closing = true;
+    if (c->fd < 0)
+        return;
     c->state = CONN_DONE;
-    uv_timer_stop(&c->timer);
-    uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
-    uv_close((uv_handle_t *)&c->pipe, on_conn_handle_closed);
+    timer_stop(c);
+    /* Closing the descriptor also takes it out of the epoll set. */
+    close(c->fd);
+    c->fd = -1;
+    c->events = 0;
+    conn_release(c);
 }
 
 static void conn_drop(conn *c, const char *reason, const char *detail, uint64_t *counter)
 {
-    if (c->closing)
+    if (c->fd < 0)
         return;
     (*counter)++;
     conn_log_drop(c, reason, detail);
@@ -683,38 +988,68 @@ static void conn_drop(conn *c, const char *reason, const char *detail, uint64_t 
 
 static void conn_reject(conn *c, ops_reject_reason reason, const char *detail, uint64_t *counter)
 {
-    if (c->closing)
+    if (c->fd < 0)
         return;
     (*counter)++;
-    ops_metrics_rejected(c->srv->metrics, reason);
+    ops_metrics_rejected(c->lp->srv->metrics, reason);
     conn_log_rejected(c, reason, detail);
     conn_finish_request(c, false);
     conn_close(c);
 }
 
-static conn *conn_new(server *srv)
+/* A connection's state from the loop's free list (grown CONN_CHUNK at a
+ * time), with room in the timer heap. NULL when out of memory. */
+static conn *loop_conn_alloc(loop *lp, int fd)
 {
-    conn *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return NULL;
-    c->srv = srv;
-    c->state = CONN_READ_PREFIX;
-    c->res.aesm_code = -1;
-    if (uv_pipe_init(&srv->loop, &c->pipe, 0) != 0) {
-        free(c);
-        return NULL;
+    if (lp->free_conns == NULL) {
+        conn **timers = realloc(lp->timers, (lp->cap_timers + CONN_CHUNK) * sizeof *timers);
+        if (timers == NULL)
+            return NULL;
+        lp->timers = timers;
+        conn **chunks = realloc(lp->chunks, (lp->n_chunks + 1) * sizeof *chunks);
+        if (chunks == NULL)
+            return NULL;
+        lp->chunks = chunks;
+        conn *chunk = calloc(CONN_CHUNK, sizeof *chunk);
+        if (chunk == NULL)
+            return NULL;
+        lp->chunks[lp->n_chunks++] = chunk;
+        lp->cap_timers += CONN_CHUNK;
+        for (size_t i = 0; i < CONN_CHUNK; i++) {
+            chunk[i].next = lp->free_conns;
+            lp->free_conns = &chunk[i];
+        }
     }
-    c->pipe.data = c;
-    c->open_handles = 1;
-    /* uv_timer_init cannot fail on a live loop. */
-    uv_timer_init(&srv->loop, &c->timer);
-    c->timer.data = c;
-    c->open_handles = 2;
-    c->next = srv->conns;
-    if (srv->conns != NULL)
-        srv->conns->prev = c;
-    srv->conns = c;
+    conn *c = lp->free_conns;
+    lp->free_conns = c->next;
+    /* Everything up to the buffers is reset; inbuf and qgs_detail are
+     * written before they are read. */
+    memset(c, 0, offsetof(conn, qgs_detail));
+    c->qgs_detail[0] = '\0';
+    c->w.kind = WATCH_CONN;
+    c->lp = lp;
+    c->fd = fd;
+    c->state = CONN_READ_PREFIX;
+    c->timer_idx = TIMER_NONE;
+    c->res.aesm_code = -1;
+    c->frame = c->inbuf;
+    c->frame_cap = sizeof c->inbuf;
+    c->next = lp->conns;
+    if (lp->conns != NULL)
+        lp->conns->prev = c;
+    lp->conns = c;
     return c;
+}
+
+/* After a batch of events: closed connections may be reused. */
+static void loop_reap(loop *lp)
+{
+    while (lp->zombies != NULL) {
+        conn *c = lp->zombies;
+        lp->zombies = c->next;
+        c->next = lp->free_conns;
+        lp->free_conns = c;
+    }
 }
 
 /* ---- the request: read, work, write ------------------------------------ */
@@ -729,84 +1064,34 @@ static void conn_cut(conn *c)
     if (c->cut)
         return;
     c->cut = true;
-    c->srv->stats->dropped_deadline++;
-    ops_metrics_rejected(c->srv->metrics, OPS_REJECT_DEADLINE);
+    c->lp->stats.dropped_deadline++;
+    ops_metrics_rejected(c->lp->srv->metrics, OPS_REJECT_DEADLINE);
     conn_log_rejected(c, OPS_REJECT_DEADLINE, "reply not read in time; held until the client "
                                               "closes");
 }
 
-static void on_deadline(uv_timer_t *t)
-{
-    conn *c = t->data;
-    if (c->state == CONN_WRITING) {
-        conn_cut(c); /* the write completes or fails when the client reads or closes */
-        return;
-    }
-    conn_reject(c, OPS_REJECT_DEADLINE, "request not complete in time",
-                &c->srv->stats->dropped_deadline);
-}
-
 /* CONN_UNREAD: has the client read the whole reply (nothing left in our
- * send queue)? Then we are done. Else look again later, less often. */
+ * send queue)? Then we are done. Else look again later. */
 static void conn_unread_check(conn *c)
 {
-    uv_os_fd_t fd;
     int queued = 0;
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 || ioctl(fd, SIOCOUTQ, &queued) != 0 ||
-        queued <= 0) {
+    if (ioctl(c->fd, SIOCOUTQ, &queued) != 0 || queued <= 0) {
         conn_close(c);
         return;
     }
-    uint64_t now = uv_now(&c->srv->loop);
-    if (!c->cut && now >= c->unread_deadline_ms)
+    loop *lp = c->lp;
+    if (!c->cut && lp->now_ms >= c->unread_deadline_ms)
         conn_cut(c);
-    if (c->cut && c->srv->draining) {
+    if (c->cut && server_draining(lp->srv)) {
         conn_close(c);
         return;
     }
     uint64_t next = UNREAD_POLL_CUT_MS;
     if (!c->cut) {
-        uint64_t left = c->unread_deadline_ms - now;
-        next = c->poll_ms < left ? c->poll_ms : left;
-        c->poll_ms = c->poll_ms * 2 < UNREAD_POLL_MAX_MS ? c->poll_ms * 2 : UNREAD_POLL_MAX_MS;
+        uint64_t left = c->unread_deadline_ms - lp->now_ms;
+        next = UNREAD_POLL_MS < left ? UNREAD_POLL_MS : left;
     }
-    uv_timer_start(&c->timer, on_unread_tick, next, 0);
-}
-
-static void on_unread_tick(uv_timer_t *t)
-{
-    conn_unread_check(t->data);
-}
-
-static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)suggested;
-    conn *c = h->data;
-    /* Hand libuv exactly the bytes still missing from the current part, so
-     * nothing past the one request is ever read. */
-    if (c->state == CONN_READ_PREFIX) {
-        *buf = uv_buf_init((char *)c->prefix + c->prefix_got,
-                           (unsigned)(WIRE_PREFIX_SIZE - c->prefix_got));
-    } else if (c->state == CONN_UNREAD) {
-        /* Whatever the client sends after its request: read and dropped,
-         * only to see its EOF. */
-        *buf = uv_buf_init(c->srv->discard, sizeof c->srv->discard);
-    } else if (c->state == CONN_READ_BODY) {
-        if (c->body_got == c->body_cap && c->body_cap < c->body_len) {
-            /* Full: double, up to the announced length. */
-            size_t cap = c->body_cap * 2 < c->body_len ? c->body_cap * 2 : c->body_len;
-            uint8_t *more = realloc(c->body, cap);
-            if (more == NULL) {
-                *buf = uv_buf_init(NULL, 0); /* → UV_ENOBUFS in conn_on_read */
-                return;
-            }
-            c->body = more;
-            c->body_cap = cap;
-        }
-        *buf = uv_buf_init((char *)c->body + c->body_got, (unsigned)(c->body_cap - c->body_got));
-    } else {
-        *buf = uv_buf_init(NULL, 0);
-    }
+    timer_start(c, next);
 }
 
 /* QGS: the service wants the request as the client sent it (prefix and
@@ -815,20 +1100,10 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void conn_qgs_handle(conn *c)
 {
     qgs_result q;
-    size_t len = WIRE_PREFIX_SIZE + c->body_len;
-    uint8_t *req = malloc(len);
     memset(&c->res, 0, sizeof c->res);
     c->res.action = SERVICE_CLOSE;
     c->res.aesm_code = -1;
-    c->res.op = "Invalid";
-    c->qgs_result = "QGS_E_NOMEM";
-    if (req == NULL)
-        return;
-    memcpy(req, c->prefix, WIRE_PREFIX_SIZE);
-    if (c->body_len > 0)
-        memcpy(req + WIRE_PREFIX_SIZE, c->body, c->body_len);
-    qgs_service_handle(c->srv->env->qgs, req, len, &q);
-    free(req);
+    qgs_service_handle(c->lp->srv->env->qgs, c->frame, c->need, &q);
     c->res.op = q.op; /* static strings */
     c->qgs_result = q.result;
     snprintf(c->qgs_detail, sizeof c->qgs_detail, "%s", q.detail);
@@ -840,107 +1115,111 @@ static void conn_qgs_handle(conn *c)
     }
 }
 
-static void work_run(uv_work_t *w)
+/* The service proper, on a loop or on a worker thread. */
+static void conn_serve(conn *c)
 {
-    conn *c = w->data;
-    if (c->qgs) {
+    if (c->qgs)
         conn_qgs_handle(c);
-        return;
-    }
-    service_handle(c->srv->env->svc, c->body, c->body_len, &c->res);
+    else
+        service_handle(c->lp->srv->env->svc, c->frame + WIRE_PREFIX_SIZE, c->body_len, &c->res);
 }
 
 /* The whole reply is in the kernel: shut our write side (a client that
  * reads to EOF sees it at once) and keep the connection, its slot and its
  * bytes until the client has read the reply or closed (conn_unread_check,
- * conn_on_read), or for good when it never does (conn_cut). */
+ * conn_on_event), or for good when it never does (conn_cut). */
 static void conn_replied(conn *c)
 {
-    c->srv->stats->replies++;
+    loop *lp = c->lp;
+    lp->stats.replies++;
     conn_finish_request(c, true);
     service_result_clear(&c->res);
-    uv_os_fd_t fd;
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 || shutdown(fd, SHUT_WR) != 0) {
-        conn_close(c);
-        return;
-    }
     c->state = CONN_UNREAD;
-    c->unread_deadline_ms = uv_now(&c->srv->loop) + c->srv->cfg->io_timeout_ms;
-    c->poll_ms = UNREAD_POLL_FIRST_MS;
-    if (uv_read_start((uv_stream_t *)&c->pipe, conn_alloc, conn_on_read) != 0) {
+    c->unread_deadline_ms = lp->now_ms + c->io_timeout_ms;
+    /* Usually the client has read it already (it was waiting in read()):
+     * then close, which is all the EOF it needs. */
+    int queued = 0;
+    if (ioctl(c->fd, SIOCOUTQ, &queued) != 0 || queued <= 0 || shutdown(c->fd, SHUT_WR) != 0) {
         conn_close(c);
         return;
     }
-    conn_unread_check(c);
+    /* Edge-triggered: EPOLLOUT comes when the kernel frees the reply's
+     * buffer (the client read it), EPOLLIN when the client sends more or
+     * closes. */
+    if (conn_watch(c, EPOLLIN | EPOLLRDHUP | EPOLLOUT | EPOLLET) != 0) {
+        conn_close(c);
+        return;
+    }
+    timer_start(c, UNREAD_POLL_MS < c->io_timeout_ms ? UNREAD_POLL_MS : c->io_timeout_ms);
 }
 
-static void on_write_done(uv_write_t *req, int status)
+/* Write what is left of the reply frame: the whole frame in one write()
+ * (aesm §2, §9.3) unless the socket buffer cannot take it. */
+static void conn_write(conn *c)
 {
-    conn *c = req->data;
-    if (c->closing)
-        return; /* cancelled by a deadline drop; already logged */
-    uv_timer_stop(&c->timer);
-    if (status != 0) {
-        conn_drop(c, "peer-gone", uv_strerror(status), &c->srv->stats->dropped_peer_gone);
+    loop *lp = c->lp;
+    size_t len = c->res.frame_len;
+    ssize_t n;
+    do
+        n = send(c->fd, c->res.frame + c->written, len - c->written, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        conn_drop(c, "peer-gone", strerror(errno), &lp->stats.dropped_peer_gone);
         return;
     }
-    conn_replied(c);
+    if (n > 0)
+        c->written += (size_t)n;
+    if (c->written == len) {
+        timer_stop(c);
+        conn_replied(c);
+        return;
+    }
+    if (!c->partial_write) {
+        /* The socket buffer could not take it all (a reader that is not
+         * reading, or a huge frame): the rest goes out as the client reads,
+         * under the deadline, and the request's log line says so. */
+        c->partial_write = true;
+        lp->stats.partial_writes++;
+        timer_start(c, c->io_timeout_ms);
+        if (conn_watch(c, EPOLLOUT | EPOLLRDHUP) != 0)
+            conn_drop(c, "io-error", strerror(errno), &lp->stats.dropped_io);
+    }
 }
 
 static void conn_reply(conn *c)
 {
-    size_t len = c->res.frame_len;
     /* The reservation made at dispatch becomes what this reply costs. */
-    uint64_t cost = reply_cost(len);
+    uint64_t cost = reply_cost(c->res.frame_len);
     if (cost < c->unread_held)
         conn_unread_give(c, c->unread_held - cost);
     else
         (void)conn_unread_take(c, cost - c->unread_held, NULL);
-    uv_buf_t buf = uv_buf_init((char *)c->res.frame, (unsigned)len);
-    /* The whole frame in one write() (aesm §2, §9.3). */
-    int n = uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
-    if (n >= 0 && (size_t)n == len) {
-        conn_replied(c);
-        return;
-    }
-    if (n < 0 && n != UV_EAGAIN) {
-        conn_drop(c, "peer-gone", uv_strerror(n), &c->srv->stats->dropped_peer_gone);
-        return;
-    }
-    /* The socket buffer could not take it all (a reader that is not
-     * reading, or a huge frame): queue the rest under the deadline and note
-     * it in the request's log line. */
-    size_t done = n > 0 ? (size_t)n : 0;
-    c->partial_write = true;
-    c->srv->stats->partial_writes++;
-    c->state = CONN_WRITING;
-    buf = uv_buf_init((char *)c->res.frame + done, (unsigned)(len - done));
-    c->write_req.data = c;
-    uv_timer_start(&c->timer, on_deadline, c->srv->cfg->io_timeout_ms, 0);
-    int rc = uv_write(&c->write_req, (uv_stream_t *)&c->pipe, &buf, 1, on_write_done);
-    if (rc != 0)
-        conn_drop(c, "peer-gone", uv_strerror(rc), &c->srv->stats->dropped_peer_gone);
+    c->written = 0;
+    conn_write(c);
 }
 
-/* The service (or the rate limit's refusal) has produced c->res. */
+/* The service (or the rate limit's refusal) has produced c->res; failed:
+ * the connection was closed while the worker had it. */
 static void conn_after_service(conn *c, bool failed)
 {
-    bool close_requested = c->state == CONN_DONE;
+    loop *lp = c->lp;
     c->state = CONN_WRITING;
-    free(c->body);
-    c->body = NULL;
-    if (failed || close_requested) {
+    if (c->frame != c->inbuf) {
+        free(c->frame);
+        c->frame = c->inbuf;
+    }
+    if (failed) {
         c->res.action = SERVICE_CLOSE;
         conn_finish_request(c, false);
         conn_close(c);
         return;
     }
     if (c->rate_limited)
-        c->srv->stats->rejected_ratelimit++;
+        lp->stats.rejected_ratelimit++;
     if (c->res.action != SERVICE_REPLY || c->res.frame == NULL || c->res.frame_len == 0) {
         /* Unknown or unparsable request: close without a byte (aesm §1.3). */
         c->res.action = SERVICE_CLOSE;
-        c->srv->stats->closed_no_reply++;
+        lp->stats.closed_no_reply++;
         conn_finish_request(c, false);
         conn_close(c);
         return;
@@ -948,35 +1227,97 @@ static void conn_after_service(conn *c, bool failed)
     conn_reply(c);
 }
 
-static void work_done(uv_work_t *w, int status)
+/* ---- the worker pool (a backend that may wait) -------------------------- */
+
+static void *pool_main(void *arg)
 {
-    conn_after_service(w->data, status != 0);
+    server *srv = arg;
+    for (;;) {
+        pthread_mutex_lock(&srv->pool_lock);
+        while (srv->pool_head == NULL && !srv->pool_stop)
+            pthread_cond_wait(&srv->pool_cond, &srv->pool_lock);
+        conn *c = srv->pool_head;
+        if (c == NULL) {
+            pthread_mutex_unlock(&srv->pool_lock);
+            return NULL;
+        }
+        srv->pool_head = c->job_next;
+        if (srv->pool_head == NULL)
+            srv->pool_tail = NULL;
+        pthread_mutex_unlock(&srv->pool_lock);
+
+        conn_serve(c);
+
+        loop *lp = c->lp;
+        pthread_mutex_lock(&lp->done_lock);
+        c->job_next = lp->done;
+        lp->done = c;
+        pthread_mutex_unlock(&lp->done_lock);
+        loop_wake(lp);
+    }
 }
+
+static void pool_submit(server *srv, conn *c)
+{
+    c->job_next = NULL;
+    pthread_mutex_lock(&srv->pool_lock);
+    if (srv->pool_tail != NULL)
+        srv->pool_tail->job_next = c;
+    else
+        srv->pool_head = c;
+    srv->pool_tail = c;
+    pthread_cond_signal(&srv->pool_cond);
+    pthread_mutex_unlock(&srv->pool_lock);
+}
+
+/* Jobs the pool finished for this loop: write their replies. */
+static void loop_take_done(loop *lp)
+{
+    pthread_mutex_lock(&lp->done_lock);
+    conn *c = lp->done;
+    lp->done = NULL;
+    pthread_mutex_unlock(&lp->done_lock);
+    while (c != NULL) {
+        conn *next = c->job_next;
+        lp->jobs--;
+        c->state = CONN_WRITING;
+        conn_after_service(c, c->close_after_work);
+        c = next;
+    }
+}
+
+/* ---- dispatch -------------------------------------------------------- */
 
 static void conn_dispatch(conn *c)
 {
-    server *srv = c->srv;
-    uv_read_stop((uv_stream_t *)&c->pipe);
-    uv_timer_stop(&c->timer);
-    c->t_request_ns = uv_hrtime();
+    loop *lp = c->lp;
+    server *srv = lp->srv;
+    timer_stop(c);
+    c->t_request_ns = mono_ns();
     c->request_seen = true;
-    if (srv->cfg->rate_limit > 0 && !c->self) {
-        /* One token per request (a probe that connects and leaves costs
-         * none), from the bucket of the caller's peer key; the daemon's
-         * own probe has none. */
-        if (!ratelimit_take(srv->env->rl, c->peer.known ? c->peer_key : NULL))
-            c->rate_limited = true;
+    const uint8_t *body = c->frame + WIRE_PREFIX_SIZE;
+    if (c->rate_limited) {
+        /* conn_start found the limit on; one token per request (a probe
+         * that connects and leaves costs none), from the bucket of the
+         * caller's peer key; the daemon's own probe has none. */
+        c->rate_limited = !ratelimit_take(srv->env->rl, c->peer.known ? c->peer_key : NULL);
     }
     /* Room for the answer among the peer's (and all) unread replies:
      * reserve the largest it can be, settled when it is written. */
+    pthread_rwlock_rdlock(&srv->cfg_lock);
     conncount_limits ul = unread_limits(srv);
+    pthread_rwlock_unlock(&srv->cfg_lock);
     if (!conn_unread_take(c, reply_cost(c->rate_limited ? REPLY_BUSY_MAX : srv->reply_max),
                           &ul)) {
         conn_reject(c, OPS_REJECT_UNREAD, "unread answers at --max-unread-bytes(-per-peer)",
-                    &srv->stats->rejected_unread);
+                    &lp->stats.rejected_unread);
         return;
     }
-    c->state = CONN_WORKING;
+    /* No more reading until the reply is out. */
+    if (conn_watch(c, 0) != 0) {
+        conn_drop(c, "io-error", strerror(errno), &lp->stats.dropped_io);
+        return;
+    }
     if (c->qgs && c->rate_limited) {
         /* QGS has no "busy" answer: closed unanswered, as it does on any
          * failure it cannot put in a reply. */
@@ -989,224 +1330,318 @@ static void conn_dispatch(conn *c)
     if (c->rate_limited) {
         /* Decode and answer AESM_BUSY in the matching sub-message: cheap,
          * no backend, so right here on the loop. */
-        service_refuse(c->srv->env->svc, c->body, c->body_len, AESM_BUSY, &c->res);
+        service_refuse(srv->env->svc, body, c->body_len, AESM_BUSY, &c->res);
         conn_after_service(c, false);
         return;
     }
-    if (!c->qgs && !service_needs_backend(c->body, c->body_len)) {
+    bool on_loop = c->qgs ? srv->inline_qgs : srv->inline_aesm;
+    if (!on_loop && !c->qgs && !service_needs_backend(body, c->body_len))
         /* GetSupportedAttKeyIDNum/IDs, SelectAttKeyID, the InitQuoteEx size
          * query, legacy and unknown requests: no backend, no crypto, a few
          * microseconds. Answered here, they never queue behind quotes that
          * wait for a PCCS (so `sgx-quote ping` stays a true liveness check). */
-        service_handle(c->srv->env->svc, c->body, c->body_len, &c->res);
+        on_loop = true;
+    if (on_loop) {
+        conn_serve(c);
         conn_after_service(c, false);
         return;
     }
-    c->work.data = c;
-    int rc = uv_queue_work(&c->srv->loop, &c->work, work_run, work_done);
-    if (rc != 0) {
-        c->state = CONN_READ_BODY;
-        conn_drop(c, "internal", uv_strerror(rc), &c->srv->stats->dropped_io);
-    }
+    c->state = CONN_WORKING;
+    lp->jobs++;
+    pool_submit(srv, c);
 }
 
-static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+/* Read what the client has sent; dispatch once the request is complete. */
+static void conn_read(conn *c)
 {
-    (void)buf;
-    conn *c = s->data;
-    server_stats *st = c->srv->stats;
-    if (c->closing)
-        return;
-    if (c->state == CONN_UNREAD) {
-        if (nread < 0) /* the client closed (or broke off): the kernel freed the reply */
-            conn_close(c);
-        return;
-    }
-    if (nread < 0) {
-        if (nread == UV_EOF && c->prefix_got == 0) {
-            /* Connected and left without a byte: a liveness probe, not a
-             * misbehaving client. Worth a debug line only. */
-            st->closed_empty++;
-            if (log_enabled(LOG_DEBUG)) {
-                conn_attribute(c);
-                logfmt_record r;
-                logfmt_begin(&r, LOG_DEBUG, "close");
-                logfmt_str(&r, "reason", "empty");
-                log_peer_fields(&r, &c->peer);
-                log_emit(&r);
+    loop *lp = c->lp;
+    server_stats *st = &lp->stats;
+    for (;;) {
+        size_t want;
+        if (c->state == CONN_READ_PREFIX)
+            /* As much as fits: usually the whole request is there already
+             * and arrives in one read. Bytes past the request are dropped,
+             * as they would be after the reply. */
+            want = c->frame_cap - c->got;
+        else
+            want = (c->need < c->frame_cap ? c->need : c->frame_cap) - c->got;
+        ssize_t n = read(c->fd, c->frame + c->got, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (conn_watch(c, EPOLLIN | EPOLLRDHUP) != 0)
+                conn_drop(c, "io-error", strerror(errno), &st->dropped_io);
+            return;
+        }
+        if (n < 0) {
+            conn_drop(c, "io-error", strerror(errno), &st->dropped_io);
+            return;
+        }
+        if (n == 0) {
+            if (c->got == 0) {
+                /* Connected and left without a byte: a liveness probe, not a
+                 * misbehaving client. Worth a debug line only. */
+                st->closed_empty++;
+                if (log_enabled(LOG_DEBUG)) {
+                    conn_attribute(c);
+                    logfmt_record r;
+                    logfmt_begin(&r, LOG_DEBUG, "close");
+                    logfmt_str(&r, "reason", "empty");
+                    log_peer_fields(&r, &c->peer);
+                    log_emit(&r);
+                }
+                conn_close(c);
+            } else {
+                conn_drop(c, "truncated", "peer closed mid-request", &st->dropped_truncated);
             }
-            conn_close(c);
-        } else if (nread == UV_EOF) {
-            conn_drop(c, "truncated", "peer closed mid-request", &st->dropped_truncated);
-        } else if (nread == UV_ENOBUFS && c->state == CONN_READ_BODY) {
-            conn_drop(c, "internal", "out of memory", &st->dropped_io);
-        } else if (nread == UV_ENOBUFS) {
-            /* alloc handed out nothing: we are not reading any more. */
-            uv_read_stop(s);
-        } else {
-            conn_drop(c, "io-error", uv_strerror((int)nread), &st->dropped_io);
-        }
-        return;
-    }
-    if (nread == 0)
-        return;
-    if (c->state == CONN_READ_PREFIX) {
-        c->prefix_got += (size_t)nread;
-        if (c->prefix_got < WIRE_PREFIX_SIZE)
-            return;
-        uint32_t len = 0;
-        int rc = WIRE_OK;
-        if (c->qgs) {
-            /* Big-endian length, or the first bytes of a bare TDREPORT
-             * (then exactly 1020 more): qgs_frame_classify. */
-            size_t need = 0;
-            qgs_frame_kind k = qgs_frame_classify(c->prefix, WIRE_PREFIX_SIZE, &need);
-            if (k == QGS_FRAME_INVALID ||
-                need - WIRE_PREFIX_SIZE > c->srv->cfg->max_request_bytes)
-                rc = WIRE_E_TOO_LARGE;
-            else
-                len = (uint32_t)(need - WIRE_PREFIX_SIZE);
-        } else {
-            rc = wire_prefix_decode(c->prefix, WIRE_PREFIX_SIZE, c->srv->cfg->max_request_bytes,
-                                    &len);
-        }
-        if (rc != WIRE_OK) {
-            /* aesm §9.3: oversize → close without replying. */
-            conn_reject(c, OPS_REJECT_OVERSIZE, "length prefix above --max-request-bytes",
-                        &st->dropped_oversize);
             return;
         }
-        c->body_len = len;
-        if (len == 0) {
+        c->got += (size_t)n;
+        if (c->state == CONN_READ_PREFIX) {
+            if (c->got < WIRE_PREFIX_SIZE)
+                continue;
+            uint32_t len = 0;
+            int rc = WIRE_OK;
+            if (c->qgs) {
+                /* Big-endian length, or the first bytes of a bare TDREPORT
+                 * (then exactly 1020 more): qgs_frame_classify. */
+                size_t need = 0;
+                qgs_frame_kind k = qgs_frame_classify(c->frame, WIRE_PREFIX_SIZE, &need);
+                if (k == QGS_FRAME_INVALID || need - WIRE_PREFIX_SIZE > c->max_request_bytes)
+                    rc = WIRE_E_TOO_LARGE;
+                else
+                    len = (uint32_t)(need - WIRE_PREFIX_SIZE);
+            } else {
+                rc = wire_prefix_decode(c->frame, WIRE_PREFIX_SIZE, c->max_request_bytes, &len);
+            }
+            if (rc != WIRE_OK) {
+                /* aesm §9.3: oversize → close without replying. */
+                c->got = WIRE_PREFIX_SIZE; /* what the log line reports as read */
+                conn_reject(c, OPS_REJECT_OVERSIZE, "length prefix above --max-request-bytes",
+                            &st->dropped_oversize);
+                return;
+            }
+            c->body_len = len;
+            c->need = WIRE_PREFIX_SIZE + (size_t)len;
+            c->state = CONN_READ_BODY;
+            if (c->need > c->frame_cap) {
+                /* Small at first: the buffer doubles as bytes arrive. */
+                size_t cap = c->need < BODY_INITIAL_CAP ? c->need : BODY_INITIAL_CAP;
+                if (cap < c->got)
+                    cap = c->got;
+                uint8_t *big = malloc(cap);
+                if (big == NULL) {
+                    conn_drop(c, "internal", "out of memory", &st->dropped_io);
+                    return;
+                }
+                memcpy(big, c->frame, c->got);
+                c->frame = big;
+                c->frame_cap = cap;
+            }
+        }
+        if (c->got >= c->need) {
+            c->got = c->need;
             conn_dispatch(c);
             return;
         }
-        /* Small at first: the buffer grows in conn_alloc as bytes arrive. */
-        c->body_cap = len < BODY_INITIAL_CAP ? len : BODY_INITIAL_CAP;
-        c->body = malloc(c->body_cap);
-        if (c->body == NULL) {
-            conn_drop(c, "internal", "out of memory", &st->dropped_io);
-            return;
+        if (c->got == c->frame_cap) {
+            /* Full: double, up to the announced length. */
+            size_t cap = c->frame_cap * 2 < c->need ? c->frame_cap * 2 : c->need;
+            uint8_t *more = realloc(c->frame, cap);
+            if (more == NULL) {
+                conn_drop(c, "internal", "out of memory", &st->dropped_io);
+                return;
+            }
+            c->frame = more;
+            c->frame_cap = cap;
         }
-        c->state = CONN_READ_BODY;
-        return;
-    }
-    if (c->state == CONN_READ_BODY) {
-        c->body_got += (size_t)nread;
-        if (c->body_got == c->body_len)
-            conn_dispatch(c);
     }
 }
 
-static void conn_start(server *srv, conn *c)
+/* CONN_UNREAD: whatever the client sends after its request is read and
+ * dropped, only to see its EOF (edge-triggered: read until EAGAIN). */
+static void conn_unread_event(conn *c, uint32_t events)
 {
-    const daemon_config *cfg = srv->cfg;
+    for (;;) {
+        ssize_t n = read(c->fd, c->lp->discard, sizeof c->lp->discard);
+        if (n > 0)
+            continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+            /* The client closed (or broke off): the kernel freed the reply. */
+            conn_close(c);
+            return;
+        }
+        break;
+    }
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+        conn_unread_check(c);
+}
+
+static void conn_on_event(conn *c, uint32_t events)
+{
+    switch (c->state) {
+    case CONN_READ_PREFIX:
+    case CONN_READ_BODY:
+        conn_read(c);
+        break;
+    case CONN_WRITING:
+        if (events & EPOLLERR) {
+            conn_drop(c, "peer-gone", "socket error", &c->lp->stats.dropped_peer_gone);
+            return;
+        }
+        conn_write(c);
+        break;
+    case CONN_UNREAD:
+        conn_unread_event(c, events);
+        break;
+    case CONN_WORKING:
+    case CONN_DONE:
+        break;
+    }
+}
+
+static void conn_on_timer(conn *c)
+{
+    loop *lp = c->lp;
+    switch (c->state) {
+    case CONN_READ_PREFIX:
+    case CONN_READ_BODY:
+        conn_reject(c, OPS_REJECT_DEADLINE, "request not complete in time",
+                    &lp->stats.dropped_deadline);
+        break;
+    case CONN_WRITING:
+        /* The write completes or fails when the client reads or closes. */
+        conn_cut(c);
+        if (server_draining(lp->srv))
+            conn_close(c);
+        else
+            timer_start(c, UNREAD_POLL_CUT_MS);
+        break;
+    case CONN_UNREAD:
+        conn_unread_check(c);
+        break;
+    case CONN_WORKING:
+    case CONN_DONE:
+        break;
+    }
+}
+
+/* A new connection: who it is, whether it may stay, then its request. */
+static void conn_start(loop *lp, conn *c)
+{
+    server *srv = lp->srv;
     conn_read_peer(c);
     conn_identify(c); /* reads /proc/PID/cgroup now, while the caller surely exists */
-    srv->stats->accepted++;
-    ops_metrics_identified(srv->metrics, c->id_by);
+    lp->stats.accepted++;
+    lp->identified[c->id_by]++;
+    pthread_rwlock_rdlock(&srv->cfg_lock);
+    const daemon_config *cfg = srv->cfg;
+    c->io_timeout_ms = cfg->io_timeout_ms;
+    c->max_request_bytes = cfg->max_request_bytes;
+    c->rate_limited = cfg->rate_limit > 0 && !c->self; /* settled at dispatch */
     /* The daemon's own probe first: exempt from every limit (ACL, slots,
      * rate, unread bytes), so tenants can never get a healthy daemon
-     * restarted. It is one short connection at a time. */
+     * restarted. It is one short connection at a time. ACL before anything
+     * is read: a denied peer's bytes are never parsed. Without SO_PEERCRED
+     * there is no identity to allow. */
+    bool denied = !c->self && !acl_is_open(&cfg->acl) &&
+                  (!c->peer.known ||
+                   !acl_allows(&cfg->acl, (uint32_t)c->peer.uid, (uint32_t)c->peer.gid));
+    conncount_limits sl = slot_limits(cfg);
+    pthread_rwlock_unlock(&srv->cfg_lock);
+    if (denied) {
+        conn_reject(c, OPS_REJECT_ACL,
+                    c->peer.known ? "peer not in the allow lists" : "no SO_PEERCRED identity",
+                    &lp->stats.rejected_acl);
+        return;
+    }
     if (!c->self) {
-        /* ACL before anything is read: a denied peer's bytes are never
-         * parsed. Without SO_PEERCRED there is no identity to allow. */
-        if (!acl_is_open(&cfg->acl) &&
-            (!c->peer.known ||
-             !acl_allows(&cfg->acl, (uint32_t)c->peer.uid, (uint32_t)c->peer.gid))) {
-            conn_reject(c, OPS_REJECT_ACL, c->peer.known ? "peer not in the allow lists"
-                                                         : "no SO_PEERCRED identity",
-                        &srv->stats->rejected_acl);
-            return;
-        }
-        conncount_limits sl = slot_limits(cfg);
+        pthread_mutex_lock(&srv->share_lock);
         int rc = conncount_take_n(srv->slots, c->peer_key, 1, &sl);
+        pthread_mutex_unlock(&srv->share_lock);
         if (rc == CONNCOUNT_E_KEY) {
             conn_reject(c, OPS_REJECT_PEER_LIMIT, "--max-connections-per-peer reached",
-                        &srv->stats->rejected_peer_limit);
+                        &lp->stats.rejected_peer_limit);
             return;
         }
         if (rc != CONNCOUNT_OK) {
             conn_reject(c, OPS_REJECT_LIMIT, "--max-connections reached (the rest is kept for "
                                              "peers holding fewer than 4)",
-                        &srv->stats->rejected_limit);
+                        &lp->stats.rejected_limit);
             return;
         }
         c->slot_counted = true;
     }
-    /* A send buffer just big enough for the largest reply in one write:
-     * whatever happens, one connection never queues more. */
-    uv_os_fd_t fd;
-    int sndbuf = (int)reply_cost(srv->reply_max);
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0)
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    /* One reply frame (at most reply_max) is all a connection ever sends,
+     * so what the kernel queues per connection is bounded by that; the
+     * unread budget charges it from the moment of the write. */
     c->counted = true;
-    srv->active++;
-    ops_metrics_connection_opened(srv->metrics);
-    uv_timer_start(&c->timer, on_deadline, cfg->io_timeout_ms, 0);
-    int rc = uv_read_start((uv_stream_t *)&c->pipe, conn_alloc, conn_on_read);
-    if (rc != 0)
-        conn_drop(c, "io-error", uv_strerror(rc), &srv->stats->dropped_io);
+    lp->active++;
+    lp->conn_delta++;
+    timer_start(c, c->io_timeout_ms);
+    conn_read(c);
 }
 
-static void on_connection(uv_stream_t *listener, int status)
+/* Stop (or start again) watching the listeners in this loop. */
+static void loop_watch_listeners(loop *lp, bool on)
 {
-    server *srv = listener->data;
-    if (status < 0) {
-        log_msg(LOG_WARN, "accept failed: %s", uv_strerror(status));
-        return;
+    server *srv = lp->srv;
+    for (unsigned j = 0; j < srv->n_listeners; j++) {
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+                                 .data.ptr = &srv->listeners[j].w};
+        (void)epoll_ctl(lp->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, srv->listeners[j].fd, &ev);
     }
-    conn *c = conn_new(srv);
+}
+
+static void loop_pause_accept(loop *lp)
+{
+    if (lp->accept_paused_until != 0)
+        return;
+    loop_watch_listeners(lp, false);
+    lp->accept_paused_until = lp->now_ms + ACCEPT_PAUSE_MS;
+}
+
+/* Take a connection the kernel queued on l and start it on lp. false:
+ * nothing (more) to take. */
+static bool loop_accept_one(loop *lp, const listener *l)
+{
+    int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED)
+            return true;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            log_msg(LOG_WARN, "accept on the %s failed: %s; not accepting for %u ms (raise the "
+                    "open-file limit or lower --max-connections)", l->what, strerror(errno),
+                    ACCEPT_PAUSE_MS);
+            loop_pause_accept(lp);
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            log_msg(LOG_WARN, "accept on the %s failed: %s", l->what, strerror(errno));
+        }
+        return false;
+    }
+    conn *c = loop_conn_alloc(lp, fd);
     if (c == NULL) {
         log_msg(LOG_ERROR, "out of memory accepting a connection");
-        return;
+        close(fd);
+        return true;
     }
-    c->qgs = listener != (uv_stream_t *)&srv->listener;
-    if (uv_accept(listener, (uv_stream_t *)&c->pipe) != 0) {
-        conn_close(c);
-        return;
-    }
-    conn_start(srv, c);
+    c->qgs = l->qgs;
+    conn_start(lp, c);
+    return true;
 }
 
-/* ---- signals and timers ------------------------------------------------ */
+/* ---- signals, heartbeat, reload, drain (loop 0) ----------------------- */
 
-/* Take whatever already sits in the kernel's accept queue: those clients
- * connected before we stopped, so they get served (DESIGN.md "Upgrades"). */
-static void server_accept_backlog(server *srv)
+static void on_drain_timeout(server *srv)
 {
-    uv_os_fd_t lfd;
-    if (uv_fileno((uv_handle_t *)&srv->listener, &lfd) != 0)
-        return;
-    for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                log_msg(LOG_WARN, "draining the accept queue: %s", strerror(errno));
-            return;
-        }
-        conn *c = conn_new(srv);
-        if (c == NULL) {
-            close(fd);
-            continue;
-        }
-        if (uv_pipe_open(&c->pipe, fd) != 0) {
-            close(fd);
-            conn_close(c);
-            continue;
-        }
-        conn_start(srv, c);
-    }
-}
-
-static void on_drain_timeout(uv_timer_t *t)
-{
-    server *srv = t->data;
+    unsigned active = 0;
+    for (unsigned i = 0; i < srv->n_loops; i++)
+        active += srv->loops[i].active; /* a racy count is fine for a last log line */
     log_msg(LOG_ERROR, "drain timed out after %u ms with %u connection(s) unfinished; exiting",
-            srv->cfg->drain_timeout_ms, srv->active);
-    throttle_flush(srv, true);
+            srv->cfg->drain_timeout_ms, active);
+    throttle_flush(srv, mono_ms(), true);
     (void)log_flush(1000);
     /* Worker threads may still be inside the backend: leave without
      * unwinding anything they use. */
@@ -1218,7 +1653,7 @@ static void server_reload(server *srv)
     daemon_config fresh;
     char err[1024];
     (void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-                     (unsigned long long)(uv_hrtime() / 1000u));
+                     (unsigned long long)(mono_ns() / 1000u));
     config_parse_result pr = daemon_config_load(&fresh, srv->env->argc, srv->env->argv, err,
                                                 sizeof err);
     if (pr != CONFIG_RUN) {
@@ -1239,15 +1674,18 @@ static void server_reload(server *srv)
         log_msg(LOG_WARN, "open-file limit %llu is too low for --max-connections %u; using %u",
                 nofile, asked, fresh.max_connections);
     char changed[512], ignored[512];
+    pthread_rwlock_wrlock(&srv->cfg_lock);
     daemon_config_reload(srv->cfg, &fresh, changed, sizeof changed, ignored, sizeof ignored);
+    pthread_rwlock_unlock(&srv->cfg_lock);
     daemon_config_free(&fresh);
+    /* Loop 0 is the only writer of cfg: it reads it without the lock. */
     log_setup(srv->cfg->log_fmt, srv->cfg->log_lvl);
     ratelimit_config rc;
     ratelimit_config_default(&rc);
     rc.rate = srv->cfg->rate_limit;
     rc.burst = srv->cfg->rate_burst;
     (void)ratelimit_reconfigure(srv->env->rl, &rc); /* values were checked when loaded */
-    srv->stats->reloads++;
+    srv->loops[0].stats.reloads++;
 
     logfmt_record r;
     logfmt_begin(&r, ignored[0] != '\0' ? LOG_WARN : LOG_INFO, "reload");
@@ -1271,16 +1709,49 @@ static void server_reload(server *srv)
     (void)sd_notify(0, "READY=1");
 }
 
+static unsigned server_active(const server *srv)
+{
+    unsigned active = 0;
+    for (unsigned i = 0; i < srv->n_loops; i++)
+        active += srv->loops[i].active; /* racy, for a log line */
+    return active;
+}
+
+static void server_start_drain(server *srv, int signum)
+{
+    loop *lp0 = &srv->loops[0];
+    atomic_store(&srv->draining, true);
+    atomic_store(&srv->env->shared->draining, true);
+    (void)sd_notify(0, "STOPPING=1\nSTATUS=draining");
+    log_msg(LOG_INFO, "%s: no longer accepting; answering %u queued connection(s)",
+            strsignal(signum), server_active(srv));
+    /* Stop new clients first (they retry and find the next instance), then
+     * take the ones the kernel already queued: those clients connected
+     * before we stopped, so they get served (DESIGN.md "Upgrades"). */
+    listen_socket_remove_if_ours(srv->env->ls);
+    if (srv->env->qgs_ls != NULL)
+        listen_socket_remove_if_ours(srv->env->qgs_ls);
+    for (unsigned i = 0; i < srv->n_loops; i++)
+        for (unsigned j = 0; j < srv->n_listeners; j++)
+            (void)epoll_ctl(srv->loops[i].ep, EPOLL_CTL_DEL, srv->listeners[j].fd, NULL);
+    for (unsigned j = 0; j < srv->n_listeners; j++)
+        while (loop_accept_one(lp0, &srv->listeners[j])) {
+        }
+    srv->drain_deadline_ms = mono_ms() + srv->cfg->drain_timeout_ms;
+    for (unsigned i = 0; i < srv->n_loops; i++)
+        loop_wake(&srv->loops[i]);
+}
+
 static void on_signal(server *srv, int signum)
 {
     if (signum == SIGHUP) {
         server_reload(srv);
         return;
     }
-    if (srv->draining) {
+    if (server_draining(srv)) {
         if (signum == SIGINT) {
             log_msg(LOG_WARN, "second SIGINT: exiting without waiting for %u connection(s)",
-                    srv->active);
+                    server_active(srv));
             listen_socket_remove_if_ours(srv->env->ls);
             if (srv->env->qgs_ls != NULL)
                 listen_socket_remove_if_ours(srv->env->qgs_ls);
@@ -1288,37 +1759,14 @@ static void on_signal(server *srv, int signum)
             _exit(1);
         }
         log_msg(LOG_INFO, "%s again: still draining %u connection(s)", strsignal(signum),
-                srv->active);
+                server_active(srv));
         return;
     }
-    srv->draining = true;
-    atomic_store(&srv->env->shared->draining, true);
-    (void)sd_notify(0, "STOPPING=1\nSTATUS=draining");
-    log_msg(LOG_INFO, "%s: no longer accepting; answering %u queued connection(s)",
-            strsignal(signum), srv->active);
-    /* Stop new clients first (they retry and find the next instance), then
-     * take the ones the kernel already queued. */
-    listen_socket_remove_if_ours(srv->env->ls);
-    server_accept_backlog(srv);
-    uv_close((uv_handle_t *)&srv->listener, on_handle_closed_noop);
-    if (srv->env->qgs_ls != NULL)
-        listen_socket_remove_if_ours(srv->env->qgs_ls);
-    if (srv->qgs_listening)
-        uv_close((uv_handle_t *)&srv->qgs_listener, on_handle_closed_noop);
-    if (srv->vsock_listening)
-        uv_close((uv_handle_t *)&srv->qgs_vsock, on_handle_closed_noop);
-    srv->qgs_listening = srv->vsock_listening = false;
-    uv_timer_start(&srv->drain_timer, on_drain_timeout, srv->cfg->drain_timeout_ms, 0);
-    uv_unref((uv_handle_t *)&srv->drain_timer);
-    server_maybe_finish(srv);
+    server_start_drain(srv, signum);
 }
 
-static void on_signalfd(uv_poll_t *h, int status, int events)
+static void on_signalfd(server *srv)
 {
-    (void)events;
-    server *srv = h->data;
-    if (status < 0)
-        return;
     struct signalfd_siginfo si;
     for (;;) {
         ssize_t n = read(srv->sig_fd, &si, sizeof si);
@@ -1345,33 +1793,247 @@ int server_block_signals(void)
     return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : -1;
 }
 
-static void on_heartbeat(uv_timer_t *t)
+/* /healthz and the systemd watchdog: the oldest turn of any loop, so one
+ * stuck loop stops both. */
+static void server_heartbeat(server *srv, uint64_t now)
 {
-    server *srv = t->data;
-    atomic_store(&srv->env->shared->heartbeat_ms, daemon_mono_ms());
-    throttle_flush(srv, false);
-    if (srv->watchdog)
+    uint64_t oldest = now;
+    for (unsigned i = 0; i < srv->n_loops; i++) {
+        uint64_t b = atomic_load_explicit(&srv->loops[i].beat_ms, memory_order_relaxed);
+        if (b < oldest)
+            oldest = b;
+    }
+    /* beat_ms is on our clock; /healthz compares with daemon_mono_ms(). */
+    uint64_t age = now - oldest;
+    uint64_t d = daemon_mono_ms();
+    atomic_store(&srv->env->shared->heartbeat_ms, d > age ? d - age : 0);
+    throttle_flush(srv, now, false);
+    if (srv->watchdog && age < 2u * srv->heartbeat_period_ms + HEARTBEAT_MS)
         (void)sd_notify(0, "WATCHDOG=1");
+}
+
+/* ---- the loops ---------------------------------------------------------- */
+
+/* While draining: replies nobody reads are not waited for. */
+static void loop_drain_sweep(loop *lp)
+{
+    conn *next;
+    for (conn *c = lp->conns; c != NULL; c = next) {
+        next = c->next;
+        if (c->cut)
+            conn_close(c);
+    }
+}
+
+static bool loop_finished(loop *lp)
+{
+    server *srv = lp->srv;
+    if (!server_draining(srv) || lp->conns != NULL || lp->jobs > 0)
+        return false;
+    if (lp->index != 0)
+        return true;
+    /* Loop 0 stays for the signals and the drain deadline until the others
+     * are done. */
+    return atomic_load(&srv->loops_running) == 1;
+}
+
+static int loop_timeout(const loop *lp)
+{
+    const server *srv = lp->srv;
+    uint64_t until = lp->now_ms + HEARTBEAT_MS;
+    if (lp->index == 0) {
+        if (srv->next_heartbeat_ms < until)
+            until = srv->next_heartbeat_ms;
+        if (srv->drain_deadline_ms != 0 && srv->drain_deadline_ms < until)
+            until = srv->drain_deadline_ms;
+    } else if (lp->now_ms + srv->heartbeat_period_ms < until) {
+        until = lp->now_ms + srv->heartbeat_period_ms;
+    }
+    if (lp->n_timers > 0 && lp->timers[0]->deadline_ms < until)
+        until = lp->timers[0]->deadline_ms;
+    if (lp->accept_paused_until != 0 && lp->accept_paused_until < until)
+        until = lp->accept_paused_until;
+    return until <= lp->now_ms ? 0 : (int)(until - lp->now_ms);
+}
+
+static void loop_run(loop *lp)
+{
+    server *srv = lp->srv;
+    struct epoll_event evs[EVENTS_MAX];
+    bool drained_seen = false;
+    for (;;) {
+        lp->now_ms = mono_ms();
+        atomic_store_explicit(&lp->beat_ms, lp->now_ms, memory_order_relaxed);
+        while (lp->n_timers > 0 && lp->timers[0]->deadline_ms <= lp->now_ms) {
+            conn *c = lp->timers[0];
+            timer_stop(c);
+            conn_on_timer(c);
+        }
+        if (lp->accept_paused_until != 0 && lp->now_ms >= lp->accept_paused_until) {
+            lp->accept_paused_until = 0;
+            if (!server_draining(srv))
+                loop_watch_listeners(lp, true);
+        }
+        if (lp->index == 0) {
+            if (lp->now_ms >= srv->next_heartbeat_ms) {
+                server_heartbeat(srv, lp->now_ms);
+                srv->next_heartbeat_ms = lp->now_ms + srv->heartbeat_period_ms;
+            }
+            if (srv->drain_deadline_ms != 0 && lp->now_ms >= srv->drain_deadline_ms)
+                on_drain_timeout(srv);
+        }
+        if (server_draining(srv) && !drained_seen) {
+            drained_seen = true;
+            loop_drain_sweep(lp);
+        }
+        loop_reap(lp);
+        if (loop_finished(lp))
+            break;
+        loop_metrics_flush(lp); /* before waiting: what the last batch and the timers did */
+        int n = epoll_wait(lp->ep, evs, EVENTS_MAX, loop_timeout(lp));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            log_msg(LOG_ERROR, "epoll_wait: %s", strerror(errno));
+            _exit(1); /* cannot happen with a valid epoll fd; never spin */
+        }
+        lp->now_ms = mono_ms();
+        for (int i = 0; i < n; i++) {
+            watch *w = evs[i].data.ptr;
+            switch (w->kind) {
+            case WATCH_CONN: {
+                conn *c = (conn *)w;
+                if (c->fd >= 0) /* not closed earlier in this batch */
+                    conn_on_event(c, evs[i].events);
+                break;
+            }
+            case WATCH_LISTENER:
+                if (!server_draining(srv))
+                    for (unsigned k = 0; k < ACCEPT_BATCH; k++)
+                        if (!loop_accept_one(lp, (const listener *)w))
+                            break;
+                break;
+            case WATCH_WAKE: {
+                uint64_t v;
+                ssize_t r = read(lp->wake_fd, &v, sizeof v);
+                (void)r;
+                loop_take_done(lp);
+                break;
+            }
+            case WATCH_SIGNAL:
+                on_signalfd(srv);
+                break;
+            }
+        }
+        loop_reap(lp);
+    }
+    loop_metrics_flush(lp);
+    if (lp->index != 0) {
+        atomic_fetch_sub(&srv->loops_running, 1);
+        loop_wake(&srv->loops[0]);
+    }
+}
+
+static void *loop_main(void *arg)
+{
+    loop_run(arg);
+    return NULL;
 }
 
 /* ---- entry point ------------------------------------------------------- */
 
-/* A further listener (QGS Unix socket, QGS vsock) in the same loop. */
-static int server_listen_extra(server *srv, uv_pipe_t *p, int fd, const char *what)
+static int loop_init(server *srv, loop *lp, unsigned index)
 {
-    uv_pipe_init(&srv->loop, p, 0);
-    p->data = srv;
-    int rc = uv_pipe_open(p, fd);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)p, 1024, on_connection);
-    if (rc != 0)
-        log_msg(LOG_ERROR, "cannot use the %s: %s", what, uv_strerror(rc));
-    return rc;
+    lp->srv = srv;
+    lp->index = index;
+    lp->ep = lp->wake_fd = -1;
+    lp->wake_watch.kind = WATCH_WAKE;
+    lp->ep = epoll_create1(EPOLL_CLOEXEC);
+    lp->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (lp->ep < 0 || lp->wake_fd < 0) {
+        log_msg(LOG_ERROR, "event loop %u: %s", index, strerror(errno));
+        return -1;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &lp->wake_watch};
+    if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, lp->wake_fd, &ev) != 0)
+        goto fail;
+    for (unsigned j = 0; j < srv->n_listeners; j++) {
+        /* Exclusive: a new connection wakes one waiting loop, not all. */
+        ev = (struct epoll_event){.events = EPOLLIN | EPOLLEXCLUSIVE,
+                                  .data.ptr = &srv->listeners[j].w};
+        if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, srv->listeners[j].fd, &ev) != 0) {
+            log_msg(LOG_ERROR, "cannot use the %s: %s", srv->listeners[j].what,
+                    strerror(errno));
+            return -1;
+        }
+    }
+    if (index == 0) {
+        ev = (struct epoll_event){.events = EPOLLIN, .data.ptr = &srv->sig_watch};
+        if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, srv->sig_fd, &ev) != 0)
+            goto fail;
+    }
+    atomic_store(&lp->beat_ms, mono_ms());
+    return 0;
+fail:
+    log_msg(LOG_ERROR, "event loop %u: epoll_ctl: %s", index, strerror(errno));
+    return -1;
+}
+
+static void loop_free(loop *lp)
+{
+    /* Every connection is closed by now (their buffers freed with them). */
+    for (unsigned i = 0; i < lp->n_chunks; i++)
+        free(lp->chunks[i]);
+    free(lp->chunks);
+    free(lp->timers);
+    if (lp->ep >= 0)
+        close(lp->ep);
+    if (lp->wake_fd >= 0)
+        close(lp->wake_fd);
+    pthread_mutex_destroy(&lp->done_lock);
+}
+
+static int server_add_listener(server *srv, int fd, bool qgs, const char *what)
+{
+    /* Several loops accept on it: whoever loses the race must get EAGAIN,
+     * never block. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        log_msg(LOG_ERROR, "cannot use the %s: %s", what, strerror(errno));
+        return -1;
+    }
+    listener *l = &srv->listeners[srv->n_listeners++];
+    l->w.kind = WATCH_LISTENER;
+    l->fd = fd;
+    l->qgs = qgs;
+    l->what = what;
+    return 0;
+}
+
+static void sum_stats(server_stats *to, const server_stats *s)
+{
+    to->accepted += s->accepted;
+    to->replies += s->replies;
+    to->closed_no_reply += s->closed_no_reply;
+    to->partial_writes += s->partial_writes;
+    to->rejected_limit += s->rejected_limit;
+    to->rejected_peer_limit += s->rejected_peer_limit;
+    to->rejected_acl += s->rejected_acl;
+    to->rejected_ratelimit += s->rejected_ratelimit;
+    to->rejected_unread += s->rejected_unread;
+    to->dropped_oversize += s->dropped_oversize;
+    to->dropped_deadline += s->dropped_deadline;
+    to->dropped_truncated += s->dropped_truncated;
+    to->dropped_peer_gone += s->dropped_peer_gone;
+    to->dropped_io += s->dropped_io;
+    to->closed_empty += s->closed_empty;
+    to->reloads += s->reloads;
 }
 
 int server_run(const server_env *env)
 {
     int exit_code = 1;
+    unsigned started = 0;
     server *srv = calloc(1, sizeof *srv);
     if (srv == NULL) {
         log_msg(LOG_ERROR, "out of memory");
@@ -1380,19 +2042,40 @@ int server_run(const server_env *env)
     memset(env->stats, 0, sizeof *env->stats);
     srv->env = env;
     srv->sig_fd = -1;
+    srv->sig_watch.kind = WATCH_SIGNAL;
     srv->cfg = env->cfg;
-    srv->stats = env->stats;
     srv->metrics = env->metrics;
+    srv->euid = geteuid();
+    pthread_rwlock_init(&srv->cfg_lock, NULL);
+    pthread_mutex_init(&srv->share_lock, NULL);
+    pthread_mutex_init(&srv->throttle_lock, NULL);
+    for (unsigned i = 0; i < PEER_CACHE_SLOTS; i++) {
+        pthread_mutex_init(&srv->cache_locks[i], NULL);
+        srv->peer_cache[i].pidfd = -1;
+    }
+    /* pidfd_open(2) of ourselves: Linux >= 5.3 (else no cache: /proc is
+     * read for every connection that needs it). */
+    int self_fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    srv->pidfd_ok = self_fd >= 0;
+    if (self_fd >= 0)
+        close(self_fd);
+    pthread_mutex_init(&srv->pool_lock, NULL);
+    pthread_cond_init(&srv->pool_cond, NULL);
     srv->slots = conncount_new();
     srv->unread = conncount_new();
-    if (srv->slots == NULL || srv->unread == NULL) {
+    srv->n_loops = env->workers == 0 ? 1 : env->workers > LOOPS_MAX ? LOOPS_MAX : env->workers;
+    srv->loops = calloc(srv->n_loops, sizeof *srv->loops);
+    if (srv->slots == NULL || srv->unread == NULL || srv->loops == NULL) {
         log_msg(LOG_ERROR, "out of memory");
-        conncount_free(srv->slots);
-        conncount_free(srv->unread);
-        free(srv);
-        return 1;
+        goto out;
+    }
+    for (unsigned i = 0; i < srv->n_loops; i++) {
+        srv->loops[i].ep = srv->loops[i].wake_fd = -1;
+        pthread_mutex_init(&srv->loops[i].done_lock, NULL);
     }
     srv->reply_max = SERVICE_REPLY_MAX(env->cfg->max_buf_size);
+    srv->inline_aesm = service_nonblocking(env->svc);
+    srv->inline_qgs = env->qgs != NULL && env->qgs->nonblocking;
     /* Our own network namespace: a client in it (the host's processes when
      * we run with hostNetwork, or our own pod) is told apart by uid. */
     int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1402,19 +2085,7 @@ int server_run(const server_env *env)
     if (!srv->own_netns_ok)
         log_msg(LOG_WARN, "SO_NETNS_COOKIE is not available (Linux < 5.14): pods of the same "
                           "uid without hostPID share one set of per-peer limits");
-    int rc = uv_loop_init(&srv->loop);
-    if (rc != 0) {
-        log_msg(LOG_ERROR, "libuv loop: %s", uv_strerror(rc));
-        conncount_free(srv->slots);
-        conncount_free(srv->unread);
-        free(srv);
-        return 1;
-    }
-    uv_pipe_init(&srv->loop, &srv->listener, 0);
-    srv->listener.data = srv;
-    uv_timer_init(&srv->loop, &srv->drain_timer);
-    uv_timer_init(&srv->loop, &srv->heartbeat);
-    srv->drain_timer.data = srv->heartbeat.data = srv;
+
     /* Signals arrive as reads on a signalfd (main blocked them in every
      * thread, server_block_signals): a SIGTERM that comes after the drain,
      * while the process is already on its way out, stays pending instead
@@ -1426,62 +2097,109 @@ int server_run(const server_env *env)
         log_msg(LOG_ERROR, "signalfd: %s", strerror(errno));
         goto out;
     }
-    uv_poll_init(&srv->loop, &srv->sig_poll, srv->sig_fd);
-    srv->sig_poll.data = srv;
-
-    if ((rc = uv_pipe_open(&srv->listener, env->ls->fd)) != 0) {
-        log_msg(LOG_ERROR, "cannot use the listening socket: %s", uv_strerror(rc));
+    /* The listeners are ours from here on (closed at the end). The
+     * backlog was set by listen(2) in listen.c (or by systemd). */
+    if (server_add_listener(srv, env->ls->fd, false, "listening socket") != 0)
         goto out;
-    }
-    env->ls->fd = -1; /* owned by the loop now */
-    /* The backlog was set by listen(2) in listen.c (or by systemd); libuv's
-     * listen only installs the accept callback on a listening socket. */
-    if ((rc = uv_listen((uv_stream_t *)&srv->listener, 1024, on_connection)) != 0) {
-        log_msg(LOG_ERROR, "listen: %s", uv_strerror(rc));
-        goto out;
-    }
-    if (env->qgs_ls != NULL &&
-        (rc = server_listen_extra(srv, &srv->qgs_listener, env->qgs_ls->fd, "QGS socket")) == 0) {
+    env->ls->fd = -1;
+    if (env->qgs_ls != NULL) {
+        if (server_add_listener(srv, env->qgs_ls->fd, true, "QGS socket") != 0)
+            goto out;
         env->qgs_ls->fd = -1;
-        srv->qgs_listening = true;
     }
-    if (rc == 0 && env->qgs_vsock_fd >= 0 &&
-        (rc = server_listen_extra(srv, &srv->qgs_vsock, env->qgs_vsock_fd, "QGS vsock")) == 0)
-        srv->vsock_listening = true;
-    if (rc != 0)
+    if (env->qgs_vsock_fd >= 0 &&
+        server_add_listener(srv, env->qgs_vsock_fd, true, "QGS vsock") != 0)
         goto out;
-    uv_poll_start(&srv->sig_poll, UV_READABLE, on_signalfd);
+    for (unsigned i = 0; i < srv->n_loops; i++)
+        if (loop_init(srv, &srv->loops[i], i) != 0)
+            goto out;
 
     /* Heartbeat for /healthz and the systemd watchdog (WatchdogSec=): a
      * stuck loop stops both. */
     uint64_t wd_usec = 0;
-    unsigned period = HEARTBEAT_MS;
+    srv->heartbeat_period_ms = HEARTBEAT_MS;
     if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
         srv->watchdog = true;
         uint64_t half_ms = wd_usec / 2000u;
-        if (half_ms < period)
-            period = half_ms < HEARTBEAT_MIN_MS ? HEARTBEAT_MIN_MS : (unsigned)half_ms;
+        if (half_ms < srv->heartbeat_period_ms)
+            srv->heartbeat_period_ms =
+                half_ms < HEARTBEAT_MIN_MS ? HEARTBEAT_MIN_MS : (unsigned)half_ms;
     }
     atomic_store(&env->shared->heartbeat_ms, daemon_mono_ms());
-    uv_timer_start(&srv->heartbeat, on_heartbeat, period, period);
-    uv_unref((uv_handle_t *)&srv->heartbeat);
+    srv->next_heartbeat_ms = mono_ms() + srv->heartbeat_period_ms;
+
+    /* Backend calls that may wait run on workers, never on a loop. */
+    bool need_pool = !srv->inline_aesm || (env->qgs != NULL && !srv->inline_qgs);
+    if (need_pool) {
+        unsigned n = env->workers == 0 ? 1 : env->workers;
+        srv->pool_threads = calloc(n, sizeof *srv->pool_threads);
+        for (unsigned i = 0; srv->pool_threads != NULL && i < n; i++) {
+            if (pthread_create(&srv->pool_threads[i], NULL, pool_main, srv) != 0)
+                break;
+            srv->n_pool++;
+        }
+        if (srv->n_pool == 0) {
+            log_msg(LOG_ERROR, "cannot start the worker threads: %s", strerror(errno));
+            goto out;
+        }
+    }
 
     (void)sd_notifyf(0, "READY=1\nSTATUS=serving %s", env->cfg->socket_path);
     if (srv->watchdog)
         (void)sd_notify(0, "WATCHDOG=1");
 
-    uv_run(&srv->loop, UV_RUN_DEFAULT);
+    atomic_store(&srv->loops_running, 1);
+    for (started = 1; started < srv->n_loops; started++) {
+        atomic_fetch_add(&srv->loops_running, 1);
+        if (pthread_create(&srv->loops[started].thread, NULL, loop_main,
+                           &srv->loops[started]) != 0) {
+            atomic_fetch_sub(&srv->loops_running, 1);
+            log_msg(LOG_WARN, "started %u of %u event loops: %s", started, srv->n_loops,
+                    strerror(errno));
+            break;
+        }
+        srv->loops[started].thread_started = true;
+    }
+    loop_run(&srv->loops[0]);
+    for (unsigned i = 1; i < srv->n_loops; i++)
+        if (srv->loops[i].thread_started)
+            pthread_join(srv->loops[i].thread, NULL);
+    log_msg(LOG_INFO, "drained: every queued request answered, exiting");
     exit_code = 0;
 out:
-    uv_walk(&srv->loop, close_any, NULL);
-    uv_run(&srv->loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&srv->loop) != 0)
-        log_msg(LOG_WARN, "event loop closed with handles still open");
-    throttle_flush(srv, true);
+    if (srv->n_pool > 0) {
+        pthread_mutex_lock(&srv->pool_lock);
+        srv->pool_stop = true;
+        pthread_cond_broadcast(&srv->pool_cond);
+        pthread_mutex_unlock(&srv->pool_lock);
+        for (unsigned i = 0; i < srv->n_pool; i++)
+            pthread_join(srv->pool_threads[i], NULL);
+    }
+    free(srv->pool_threads);
+    for (unsigned i = 0; srv->loops != NULL && i < srv->n_loops; i++) {
+        sum_stats(env->stats, &srv->loops[i].stats);
+        loop_free(&srv->loops[i]);
+    }
+    throttle_flush(srv, mono_ms(), true);
+    /* The QGS vsock descriptor stays main's. */
+    for (unsigned j = 0; j < srv->n_listeners; j++)
+        if (srv->listeners[j].fd != env->qgs_vsock_fd)
+            close(srv->listeners[j].fd);
     if (srv->sig_fd >= 0)
         close(srv->sig_fd);
     conncount_free(srv->slots);
     conncount_free(srv->unread);
+    pthread_rwlock_destroy(&srv->cfg_lock);
+    pthread_mutex_destroy(&srv->share_lock);
+    pthread_mutex_destroy(&srv->throttle_lock);
+    for (unsigned i = 0; i < PEER_CACHE_SLOTS; i++) {
+        if (srv->peer_cache[i].pidfd >= 0)
+            close(srv->peer_cache[i].pidfd);
+        pthread_mutex_destroy(&srv->cache_locks[i]);
+    }
+    pthread_mutex_destroy(&srv->pool_lock);
+    pthread_cond_destroy(&srv->pool_cond);
+    free(srv->loops);
     free(srv);
     return exit_code;
 }

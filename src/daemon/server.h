@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The connection server: a libuv loop that accepts on the listening socket,
- * checks each peer (SO_PEERCRED: ACL, connection limit, rate limit), reads
- * one length-prefixed request per connection under the configured limits,
- * runs the service on the worker pool, writes the one response frame in a
+ * The connection server: --workers event loops share the listening
+ * sockets; each accepts, checks each peer (SO_PEERCRED: ACL, connection
+ * limit, rate limit), reads one length-prefixed request per connection
+ * under the configured limits, runs the service (inline when the backend
+ * never waits, else on worker threads), writes the one response frame in a
  * single syscall and closes (aesm-protocol §1.3, §2, §9.3). Every request
  * and every rejection is counted (ops_metrics) and logged once. SIGTERM
  * drains, SIGHUP reloads the settings, and systemd hears READY/STOPPING/
@@ -22,7 +23,8 @@
 #include "ops/ops_metrics.h"
 #include "ops/ratelimit.h"
 
-/* Counters for the "stop" log line. Only the loop thread writes them. */
+/* Counters for the "stop" log line: each loop counts its own, summed at
+ * the end. */
 typedef struct {
     uint64_t accepted;          /* connections taken on */
     uint64_t replies;           /* responses written in full */
@@ -52,6 +54,7 @@ typedef struct {
     ratelimit *rl;
     daemon_shared *shared;
     server_stats *stats;
+    unsigned workers;   /* event loops; as many worker threads for a backend that may wait */
     /* TDX QGS (docs/tdx.md): its service backend and listeners; NULL / -1
      * when --qgs-socket / --qgs-vsock-port are not given. */
     const qgs_backend *qgs;
@@ -60,7 +63,7 @@ typedef struct {
 } server_env;
 
 /* Blocks SIGTERM, SIGINT and SIGHUP in the calling thread, so that every
- * thread created afterwards (libuv workers, HTTP) inherits the mask; the
+ * thread created afterwards (event loops, workers, HTTP) inherits the mask; the
  * server reads them from a signalfd. Call first thing in main. 0 or -1. */
 int server_block_signals(void);
 

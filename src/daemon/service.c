@@ -725,3 +725,8 @@ bool service_needs_backend(const uint8_t *body, size_t len)
     wire_request_free(req);
     return needs;
 }
+
+bool service_nonblocking(const service *s)
+{
+    return s->b->ops->nonblocking;
+}

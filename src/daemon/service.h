@@ -85,4 +85,9 @@ void service_refuse(service *s, const uint8_t *body, size_t len, int code, servi
  * event loop, so they never wait behind a slow backend call. */
 bool service_needs_backend(const uint8_t *body, size_t len);
 
+/* Whether service_handle never waits (backend_ops.nonblocking): then the
+ * daemon runs every request inline on the event loop that accepted it;
+ * otherwise backend calls go to its worker threads. */
+bool service_nonblocking(const service *s);
+
 #endif

@@ -64,7 +64,17 @@ static void json_string(strbuf *b, const char *s)
     size_t n = strlen(s);
     bool cut = false;
     strbuf_putc(b, '"');
+    size_t lim = n < LOGFMT_VALUE_MAX ? n : LOGFMT_VALUE_MAX;
     for (size_t i = 0; i < n;) {
+        /* A run of printable ASCII that needs no escape goes in at once. */
+        size_t run = i;
+        while (run < lim && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > i) {
+            strbuf_put(b, s + i, run - i);
+            i = run;
+            continue;
+        }
         unsigned char c = p[i];
         size_t l = c < 0x80 ? 1 : utf8_seq_len(p + i, n - i);
         if (i + (l == 0 ? 1 : l) > LOGFMT_VALUE_MAX) {
@@ -120,23 +130,115 @@ static void hex_value(strbuf *b, const uint8_t *p, size_t n)
         n = 0;
     if (n > LOGFMT_HEX_MAX)
         n = LOGFMT_HEX_MAX;
-    for (size_t i = 0; i < n; i++) {
-        char two[2] = {digits[p[i] >> 4], digits[p[i] & 15]};
-        strbuf_put(b, two, 2);
+    char out[2 * 64];
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        for (; i < n && k < sizeof out; i++) {
+            out[k++] = digits[p[i] >> 4];
+            out[k++] = digits[p[i] & 15];
+        }
+        strbuf_put(b, out, k);
     }
 }
 
+/* Decimal digits of v into out (at least 20 bytes), no printf: every
+ * request line carries a dozen numbers. Returns the length. */
+static size_t u64_digits(unsigned long long v, char *out)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static void put_u64(strbuf *b, unsigned long long v)
+{
+    char d[20];
+    strbuf_put(b, d, u64_digits(v, d));
+}
+
+static void put_i64(strbuf *b, long long v)
+{
+    if (v < 0) {
+        strbuf_putc(b, '-');
+        /* -(v + 1) + 1 reaches LLONG_MIN's magnitude without overflow. */
+        put_u64(b, (unsigned long long)(-(v + 1)) + 1u);
+        return;
+    }
+    put_u64(b, (unsigned long long)v);
+}
+
+/* n digits of v, zero-padded (v < 10^n). */
+static void pad_digits(char *out, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10u);
+        v /= 10u;
+    }
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes + NUL). gmtime_r runs once per
+ * second per thread: the date and time part is kept. */
 static void rfc3339(const struct timespec *ts, char out[80])
 {
-    struct tm tm;
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[20];
     time_t sec = ts->tv_sec;
     long ms = ts->tv_nsec / 1000000;
     if (ms < 0 || ms > 999)
         ms = 0;
-    if (gmtime_r(&sec, &tm) == NULL)
-        memset(&tm, 0, sizeof tm);
-    snprintf(out, 80, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    if (sec != cached_sec) {
+        struct tm tm;
+        if (gmtime_r(&sec, &tm) == NULL)
+            memset(&tm, 0, sizeof tm);
+        int year = tm.tm_year + 1900;
+        if (year < 0 || year > 9999)
+            year = 0;
+        pad_digits(cached, (unsigned)year, 4);
+        cached[4] = '-';
+        pad_digits(cached + 5, (unsigned)(tm.tm_mon + 1) % 100u, 2);
+        cached[7] = '-';
+        pad_digits(cached + 8, (unsigned)tm.tm_mday % 100u, 2);
+        cached[10] = 'T';
+        pad_digits(cached + 11, (unsigned)tm.tm_hour % 100u, 2);
+        cached[13] = ':';
+        pad_digits(cached + 14, (unsigned)tm.tm_min % 100u, 2);
+        cached[16] = ':';
+        pad_digits(cached + 17, (unsigned)tm.tm_sec % 100u, 2);
+        cached_sec = sec;
+    }
+    memcpy(out, cached, 19);
+    out[19] = '.';
+    pad_digits(out + 20, (unsigned)ms, 3);
+    out[23] = 'Z';
+    out[24] = '\0';
+}
+
+/* ms with exactly three decimals, as "%.3f" prints it (0 <= ms <=
+ * 86400000 here): the nearest thousandth of the exact binary value, ties
+ * to even. ms * 1000 is rounded once; whether the exact product lies above
+ * or below a computed .5 comes from its rounding error (Dekker's product,
+ * exact without fma: 1000 needs no splitting). */
+static void put_ms(strbuf *b, double ms)
+{
+    double p = ms * 1000.0;
+    double big = ms * 134217729.0; /* 2^27 + 1: Veltkamp's split */
+    double hi = big - (big - ms);
+    double lo = ms - hi;
+    double err = (hi * 1000.0 - p) + lo * 1000.0; /* p + err == ms * 1000 exactly */
+    unsigned long long t = (unsigned long long)p;
+    double frac = p - (double)t;
+    if (frac > 0.5 || (frac == 0.5 && (err > 0 || (err == 0 && (t & 1u) != 0))))
+        t++;
+    put_u64(b, t / 1000u);
+    char d[4] = {'.', 0, 0, 0};
+    pad_digits(d + 1, (unsigned)(t % 1000u), 3);
+    strbuf_put(b, d, 4);
 }
 
 static void render_value(strbuf *b, const logfmt_field *f, bool json)
@@ -151,10 +253,10 @@ static void render_value(strbuf *b, const logfmt_field *f, bool json)
         break;
     }
     case LOGFMT_V_INT:
-        strbuf_printf(b, "%lld", f->v.i);
+        put_i64(b, f->v.i);
         break;
     case LOGFMT_V_UINT:
-        strbuf_printf(b, "%llu", f->v.u);
+        put_u64(b, f->v.u);
         break;
     case LOGFMT_V_MS: {
         /* NaN/inf are not JSON numbers; a day is far beyond any deadline. */
@@ -163,7 +265,7 @@ static void render_value(strbuf *b, const logfmt_field *f, bool json)
             ms = 0;
         else if (ms > 86400000.0)
             ms = 86400000.0;
-        strbuf_printf(b, "%.3f", ms);
+        put_ms(b, ms);
         break;
     }
     case LOGFMT_V_BOOL:
@@ -189,8 +291,11 @@ int logfmt_render(logfmt_format fmt, const logfmt_record *r, char **line, size_t
     size_t n = r->n <= LOGFMT_MAX_FIELDS ? r->n : LOGFMT_MAX_FIELDS;
 
     if (json) {
-        strbuf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":", ts,
-                      logfmt_level_name(r->level));
+        strbuf_puts(&b, "{\"ts\":\"");
+        strbuf_puts(&b, ts);
+        strbuf_puts(&b, "\",\"level\":\"");
+        strbuf_puts(&b, logfmt_level_name(r->level));
+        strbuf_puts(&b, "\",\"event\":");
         json_string(&b, r->event);
         for (size_t i = 0; i < n; i++) {
             strbuf_putc(&b, ',');
@@ -202,7 +307,10 @@ int logfmt_render(logfmt_format fmt, const logfmt_record *r, char **line, size_t
             strbuf_puts(&b, ",\"truncated\":true");
         strbuf_putc(&b, '}');
     } else {
-        strbuf_printf(&b, "%s %s ", ts, logfmt_level_name(r->level));
+        strbuf_puts(&b, ts);
+        strbuf_putc(&b, ' ');
+        strbuf_puts(&b, logfmt_level_name(r->level));
+        strbuf_putc(&b, ' ');
         text_value(&b, r->event);
         for (size_t i = 0; i < n; i++) {
             strbuf_putc(&b, ' ');

@@ -284,6 +284,34 @@ metric_family *metrics_histogram_new(metrics_registry *reg, const char *name, co
                       err);
 }
 
+/* The registry this thread holds locked across several updates
+ * (metrics_hold): its updates skip taking the lock again. */
+static _Thread_local metrics_registry *held_by_thread;
+
+void metrics_hold(metrics_registry *reg)
+{
+    pthread_mutex_lock(&reg->lock);
+    held_by_thread = reg;
+}
+
+void metrics_release(metrics_registry *reg)
+{
+    held_by_thread = NULL;
+    pthread_mutex_unlock(&reg->lock);
+}
+
+static void reg_lock(metrics_registry *reg)
+{
+    if (held_by_thread != reg)
+        pthread_mutex_lock(&reg->lock);
+}
+
+static void reg_unlock(metrics_registry *reg)
+{
+    if (held_by_thread != reg)
+        pthread_mutex_unlock(&reg->lock);
+}
+
 typedef enum { OP_ADD, OP_SET, OP_OBSERVE, OP_TOUCH } update_op;
 
 static int update(metric_family *f, const char *const *values, update_op op, double v)
@@ -310,7 +338,7 @@ static int update(metric_family *f, const char *const *values, update_op op, dou
     case OP_TOUCH:
         break;
     }
-    pthread_mutex_lock(&f->reg->lock);
+    reg_lock(f->reg);
     series *s;
     int rc = find_series(f, values, true, &s);
     if (rc == METRICS_OK) {
@@ -329,7 +357,7 @@ static int update(metric_family *f, const char *const *values, update_op op, dou
         case OP_TOUCH: break;
         }
     }
-    pthread_mutex_unlock(&f->reg->lock);
+    reg_unlock(f->reg);
     return rc;
 }
 
@@ -368,12 +396,12 @@ int metrics_value(metric_family *f, const char *const *label_values, double *out
         return METRICS_E_INVALID_ARG;
     if (f->type == METRIC_HISTOGRAM)
         return METRICS_E_TYPE;
-    pthread_mutex_lock(&f->reg->lock);
+    reg_lock(f->reg);
     series *s;
     int rc = find_series(f, label_values, false, &s);
     if (rc == METRICS_OK)
         *out = s->value;
-    pthread_mutex_unlock(&f->reg->lock);
+    reg_unlock(f->reg);
     return rc;
 }
 

@@ -63,6 +63,13 @@ metric_family *metrics_histogram_new(metrics_registry *reg, const char *name, co
                                      const double *bounds, size_t n_bounds, int *err);
 
 /* Updates. label_values has the family's n_labels entries (NULL when 0). */
+/* Take the registry's lock for several updates in a row from this thread
+ * (one lock for a batch instead of one per update); updates and
+ * metrics_value from this thread in between do not lock again. Nothing
+ * else of the registry may be called in between. */
+void metrics_hold(metrics_registry *reg);
+void metrics_release(metrics_registry *reg);
+
 int metrics_counter_add(metric_family *f, const char *const *label_values, double v); /* v >= 0 */
 int metrics_gauge_set(metric_family *f, const char *const *label_values, double v);
 int metrics_gauge_add(metric_family *f, const char *const *label_values, double delta);

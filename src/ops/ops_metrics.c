@@ -150,6 +150,29 @@ void ops_metrics_request(ops_metrics *m, const char *op, const char *result, dou
     (void)metrics_histogram_observe(m->duration, d, seconds);
 }
 
+void ops_metrics_hold(ops_metrics *m)
+{
+    metrics_hold(m->reg);
+}
+
+void ops_metrics_release(ops_metrics *m)
+{
+    metrics_release(m->reg);
+}
+
+void ops_metrics_connections_delta(ops_metrics *m, long n)
+{
+    if (n != 0)
+        (void)metrics_gauge_add(m->active, NULL, (double)n);
+}
+
+void ops_metrics_identified_n(ops_metrics *m, ops_id_source by, unsigned long n)
+{
+    const char *v[] = {ops_id_source_name(by)};
+    if (n != 0)
+        (void)metrics_counter_add(m->identified, v, (double)n);
+}
+
 void ops_metrics_connection_opened(ops_metrics *m)
 {
     (void)metrics_gauge_add(m->active, NULL, 1);

@@ -92,6 +92,14 @@ int ops_metrics_init(ops_metrics *m, const char *version, const char *backend_na
                      double start_time_unix);
 void ops_metrics_free(ops_metrics *m);
 
+/* Several of the updates below in a row under one lock (metrics_hold). */
+void ops_metrics_hold(ops_metrics *m);
+void ops_metrics_release(ops_metrics *m);
+/* n connections opened (n > 0) or closed (n < 0) at once. */
+void ops_metrics_connections_delta(ops_metrics *m, long n);
+/* n more peers identified by `by`. */
+void ops_metrics_identified_n(ops_metrics *m, ops_id_source by, unsigned long n);
+
 /* One answered (or dropped) request. */
 void ops_metrics_request(ops_metrics *m, const char *op, const char *result, double seconds);
 void ops_metrics_connection_opened(ops_metrics *m);

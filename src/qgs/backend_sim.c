@@ -103,4 +103,5 @@ void qgs_backend_sim_init(qgs_backend *b, const struct sim_platform *p)
     b->get_quote = sim_get_quote_op;
     b->get_collateral = sim_get_collateral_op;
     b->get_platform_info = sim_get_platform_info_op;
+    b->nonblocking = true; /* signs from memory, like the AESM sim backend */
 }

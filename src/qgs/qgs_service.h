@@ -9,6 +9,7 @@
 #ifndef SGXQH_QGS_SERVICE_H
 #define SGXQH_QGS_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,8 @@ typedef struct {
     int (*get_collateral)(void *ctx, const uint8_t *fmspc, size_t fmspc_len, const char *pck_ca,
                           qgs_collateral_data *out, char *err, size_t errcap);
     int (*get_platform_info)(void *ctx, qgs_platform_info *out, char *err, size_t errcap);
+    /* As backend_ops.nonblocking: calls may run inline on the event loops. */
+    bool nonblocking;
 } qgs_backend;
 
 typedef struct {

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -344,6 +345,65 @@ static void test_json_numbers_stay_numbers(void **state)
     free(line);
 }
 
+/* Numbers are rendered without printf; they must read exactly as printf
+ * would print them, edge cases included. */
+static void test_numbers_as_printf_prints_them(void **state)
+{
+    (void)state;
+    static const struct {
+        double ms;
+        const char *text;
+    } ms[] = {
+        {0.0, "0.000"},          {0.0004, "0.000"},     {0.0025, "0.003"},
+        {1.2345, "1.234"},       {1.2355, "1.236"},     {2.5, "2.500"},
+        {999.9995, "1000.000"},  {0.0015, "0.002"},     {12.0005, "12.001"},
+        {86400000.0, "86400000.000"}, {1e300, "86400000.000"}, {-3.0, "0.000"},
+    };
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        logfmt_record r;
+        bare_record(&r, LOGFMT_LEVEL_INFO, "e");
+        logfmt_ms(&r, "v", ms[i].ms);
+        char *line;
+        size_t len;
+        assert_int_equal(logfmt_render(LOGFMT_TEXT, &r, &line, &len), LOGFMT_OK);
+        char want[128];
+        snprintf(want, sizeof want, "1970-01-01T00:00:00.000Z info e v=%s\n", ms[i].text);
+        assert_string_equal(line, want);
+        free(line);
+    }
+    /* And against printf itself over many values. */
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v = (double)(x % 100000000ull) / (i % 2 ? 1000.0 : 10000.0);
+        logfmt_record r;
+        bare_record(&r, LOGFMT_LEVEL_INFO, "e");
+        logfmt_ms(&r, "v", v);
+        logfmt_int(&r, "i", (long long)(x >> 1) * (i % 3 ? 1 : -1));
+        logfmt_uint(&r, "u", x);
+        char *line;
+        size_t len;
+        assert_int_equal(logfmt_render(LOGFMT_TEXT, &r, &line, &len), LOGFMT_OK);
+        char want[256];
+        snprintf(want, sizeof want, "1970-01-01T00:00:00.000Z info e v=%.3f i=%lld u=%llu\n", v,
+                 (long long)(x >> 1) * (i % 3 ? 1 : -1), (unsigned long long)x);
+        assert_string_equal(line, want);
+        free(line);
+    }
+    logfmt_record r;
+    bare_record(&r, LOGFMT_LEVEL_INFO, "e");
+    logfmt_int(&r, "min", LLONG_MIN);
+    logfmt_uint(&r, "max", ULLONG_MAX);
+    char *line;
+    size_t len;
+    assert_int_equal(logfmt_render(LOGFMT_TEXT, &r, &line, &len), LOGFMT_OK);
+    assert_string_equal(line, "1970-01-01T00:00:00.000Z info e min=-9223372036854775808 "
+                              "max=18446744073709551615\n");
+    free(line);
+}
+
 static void test_text_format(void **state)
 {
     (void)state;
@@ -420,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_long_values_cut_at_boundaries),
         cmocka_unit_test(test_field_overflow),
         cmocka_unit_test(test_json_numbers_stay_numbers),
+        cmocka_unit_test(test_numbers_as_printf_prints_them),
         cmocka_unit_test(test_text_format),
         cmocka_unit_test(test_parsers_and_args),
     };

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ops/metrics.h"
 #include "ops/ops_metrics.h"
@@ -29,6 +30,47 @@ static char *render(metrics_registry *reg)
     assert_non_null(text);
     assert_int_equal(strlen(text), len);
     return text;
+}
+
+/* metrics_hold: several updates under one lock; another thread's update
+ * waits for the release and nothing is lost. */
+typedef struct {
+    metric_family *f;
+    int done;
+} hold_arg;
+
+static void *add_one(void *arg)
+{
+    hold_arg *h = arg;
+    (void)metrics_counter_add(h->f, NULL, 1);
+    __atomic_store_n(&h->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void test_hold_batches_updates(void **state)
+{
+    (void)state;
+    metrics_registry *reg = metrics_registry_new();
+    assert_non_null(reg);
+    metric_family *f = metrics_counter_new(reg, "t_total", "t", NULL, 0, NULL);
+    assert_non_null(f);
+    metrics_hold(reg);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(metrics_counter_add(f, NULL, 1), METRICS_OK);
+    hold_arg h = {.f = f};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, add_one, &h), 0);
+    double v = 0;
+    assert_int_equal(metrics_value(f, NULL, &v), METRICS_OK);
+    assert_true(v == 3.0);
+    struct timespec ms = {0, 20 * 1000 * 1000};
+    nanosleep(&ms, NULL);
+    assert_int_equal(__atomic_load_n(&h.done, __ATOMIC_SEQ_CST), 0); /* it waits for us */
+    metrics_release(reg);
+    pthread_join(t, NULL);
+    assert_int_equal(metrics_value(f, NULL, &v), METRICS_OK);
+    assert_true(v == 4.0);
+    metrics_registry_free(reg);
 }
 
 static void test_exact_text(void **state)
@@ -423,6 +465,7 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hold_batches_updates),
         cmocka_unit_test(test_exact_text),
         cmocka_unit_test(test_empty_families_and_escapes),
         cmocka_unit_test(test_registration_rules),
