@@ -278,6 +278,7 @@ static void *guard_main(void *arg)
 {
     listen_socket *ls = arg;
     unsigned rounds = 0;
+    (void)pthread_setname_np(pthread_self(), "sqh-guard");
     pthread_mutex_lock(&ls->guard_mu);
     while (!ls->guard_stop) {
         struct timespec until;

@@ -138,6 +138,7 @@ static void write_batch(queued_line *lines, size_t n)
 static void *writer_main(void *arg)
 {
     (void)arg;
+    (void)pthread_setname_np(pthread_self(), "sqh-log");
     queued_line batch[LOG_BATCH_LINES];
     pthread_mutex_lock(&g_q.mu);
     unsigned empty_looks = 0;

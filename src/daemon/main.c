@@ -163,6 +163,7 @@ static int open_qgs_listeners(const daemon_config *cfg, backend *inner, unsigned
 static void *first_readiness(void *arg)
 {
     char reason[2048];
+    (void)pthread_setname_np(pthread_self(), "sqh-warm-up");
     (void)readiness_check(arg, reason, sizeof reason);
     return NULL;
 }

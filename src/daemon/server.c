@@ -1232,6 +1232,7 @@ static void conn_after_service(conn *c, bool failed)
 static void *pool_main(void *arg)
 {
     server *srv = arg;
+    (void)pthread_setname_np(pthread_self(), "sqh-backend");
     for (;;) {
         pthread_mutex_lock(&srv->pool_lock);
         while (srv->pool_head == NULL && !srv->pool_stop)
@@ -1936,7 +1937,11 @@ static void loop_run(loop *lp)
 
 static void *loop_main(void *arg)
 {
-    loop_run(arg);
+    loop *lp = arg;
+    char name[16];
+    snprintf(name, sizeof name, "sqh-loop-%u", lp->index);
+    (void)pthread_setname_np(pthread_self(), name);
+    loop_run(lp);
     return NULL;
 }
 
