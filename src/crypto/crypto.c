@@ -278,11 +278,16 @@ static int pkey_from_parts(const uint8_t sec1[P256_SEC1_LEN], const BIGNUM *priv
         rc = CRYPTO_E_BAD_KEY;
         goto out;
     }
-    /* Full public-key validation (on curve, not infinity) for untrusted X‖Y. */
+    /* Public-key validation for untrusted X‖Y: coordinates in range, on the
+     * curve, not infinity. For a public key alone the "quick" check is the
+     * full validation: P-256 has cofactor 1, so every other point on it has
+     * order n, and the check OpenSSL adds (n·P == O, a scalar
+     * multiplication as costly as half a signature verification) cannot
+     * fail. Key pairs (our own keys, built once) keep the full check. */
     check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
     if (check == NULL)
         goto out;
-    if (EVP_PKEY_public_check(check) != 1) {
+    if ((priv != NULL ? EVP_PKEY_public_check(check) : EVP_PKEY_public_check_quick(check)) != 1) {
         rc = CRYPTO_E_BAD_KEY;
         goto out;
     }

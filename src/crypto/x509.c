@@ -917,6 +917,20 @@ int x509_cert_from_pem(const char *pem, size_t len, x509_cert **out)
     return rc;
 }
 
+int x509_cert_pem_to_der(const char *pem, size_t len, uint8_t **der, size_t *der_len)
+{
+    size_t pos = 0;
+    int rc;
+
+    if (pem == NULL || der == NULL || der_len == NULL)
+        return CRYPTO_E_INVALID;
+    *der = NULL;
+    *der_len = 0;
+    rc = pem_next_block(pem, len, &pos, PEM_BEGIN_CERT, PEM_END_CERT, X509_CERT_MAX_DER, der,
+                        der_len);
+    return rc == CRYPTO_E_NOT_FOUND ? CRYPTO_E_PARSE : rc;
+}
+
 int x509_chain_from_pem(const char *pem, size_t len, x509_cert ***certs, size_t *n)
 {
     x509_cert **list = NULL;
@@ -1245,13 +1259,23 @@ int x509_cert_pubkey(const x509_cert *c, crypto_p256_key **out)
 int x509_cert_pubkey_raw(const x509_cert *c, uint8_t pub[CRYPTO_P256_PUB_LEN])
 {
     crypto_p256_key *k = NULL;
+    const ASN1_BIT_STRING *bits;
     int rc;
 
-    if (pub == NULL)
+    if (c == NULL || pub == NULL)
         return CRYPTO_E_INVALID;
-    rc = x509_cert_pubkey(c, &k);
+    rc = x509_cert_pubkey(c, &k); /* a P-256 key, or an error */
     if (rc != CRYPTO_OK)
         return rc;
+    /* An uncompressed point (what Intel's certificates carry) is X‖Y as it
+     * stands in the certificate, and d2i already checked it is on the curve;
+     * asking the key object for X and Y costs two provider round trips. */
+    bits = X509_get0_pubkey_bitstr(c->x);
+    if (bits != NULL && bits->length == 1 + CRYPTO_P256_PUB_LEN && bits->data[0] == 0x04) {
+        memcpy(pub, bits->data + 1, CRYPTO_P256_PUB_LEN);
+        crypto_p256_free(k);
+        return CRYPTO_OK;
+    }
     rc = crypto_p256_pub(k, pub);
     crypto_p256_free(k);
     return rc;

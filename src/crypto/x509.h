@@ -89,6 +89,9 @@ int x509_crl_build(const x509_crl_spec *spec, x509_crl **out);
 /* ---- Parsing / encoding ---- */
 int x509_cert_from_der(const uint8_t *der, size_t len, x509_cert **out);
 int x509_cert_from_pem(const char *pem, size_t len, x509_cert **out);
+/* The DER of the first CERTIFICATE block of pem (malloc'd: free it), decoded
+ * as x509_cert_from_pem decodes it. CRYPTO_E_PARSE when there is none. */
+int x509_cert_pem_to_der(const char *pem, size_t len, uint8_t **der, size_t *der_len);
 /* Parse every PEM CERTIFICATE block in buf (any order, trailing NUL and
  * garbage between blocks ignored). Caller frees with x509_chain_free.
  * CRYPTO_E_NOT_FOUND if there is no block; CRYPTO_E_PARSE if any block is
