@@ -250,7 +250,7 @@ static vcert *cert_get_der(vrun *run, const uint8_t *der, size_t len, char *err,
         vfmt(err, cap, "out of memory");
         return NULL;
     }
-    int rc = x509_cert_from_der(der, len, &v->cert);
+    int rc = x509_cert_from_der_lite(der, len, &v->cert);
     if (rc != 0) {
         vfmt(err, cap, "certificate does not parse (%s)", crypto_strerror(rc));
         vcert_free(v);
@@ -291,8 +291,13 @@ vcert *vcert_standalone(const uint8_t *data, size_t len, char *err, size_t cap)
         return NULL;
     }
     bool pem = len > 0 && memmem(data, len, "-----BEGIN CERTIFICATE-----", 27) != NULL;
-    int rc = pem ? x509_cert_from_pem((const char *)data, len, &v->cert)
-                 : x509_cert_from_der(data, len, &v->cert);
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+    int rc = pem ? x509_cert_pem_to_der((const char *)data, len, &der, &der_len) : 0;
+    if (rc == 0)
+        rc = pem ? x509_cert_from_der_lite(der, der_len, &v->cert)
+                 : x509_cert_from_der_lite(data, len, &v->cert);
+    free(der);
     if (rc != 0) {
         vfmt(err, cap, "certificate does not parse (%s)", crypto_strerror(rc));
         vcert_free(v);
