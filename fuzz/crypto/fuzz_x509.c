@@ -3,10 +3,13 @@
  * libFuzzer target for certificate and CRL parsing (src/crypto/x509.c): the
  * PEM chain scanner used on quotes' type-5 certification data, DER
  * certificates and DER CRLs from collateral, and every inspector the verifier
- * calls on the results. The first byte selects the input kind.
+ * calls on the results, with the verifier's lighter certificate parse
+ * checked against the full one. The first byte selects the input kind.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "crypto/x509.h"
@@ -54,14 +57,50 @@ static void fuzz_pem(const char *pem, size_t len)
     x509_chain_free(certs, n);
 }
 
+/* The verifier's parse (x509_cert_from_der_lite) against the full one: on
+ * what both read, with a P-256 key in both, every fact and the
+ * self-signature verdict must agree (the lite path re-implements
+ * X509_verify's checks). */
+static void compare_lite(const x509_cert *full, const x509_cert *lite)
+{
+    char a[512], b[512];
+    crypto_p256_key *kf = NULL, *kl = NULL;
+    uint8_t pf[CRYPTO_P256_PUB_LEN], pl[CRYPTO_P256_PUB_LEN];
+
+    if (x509_cert_subject(full, a, sizeof a) == CRYPTO_OK &&
+        (x509_cert_subject(lite, b, sizeof b) != CRYPTO_OK || strcmp(a, b) != 0))
+        abort();
+    if (x509_cert_is_ca(full) != x509_cert_is_ca(lite) ||
+        x509_cert_has_required_exts(full) != x509_cert_has_required_exts(lite))
+        abort();
+    bool both = x509_cert_pubkey(full, &kf) == CRYPTO_OK && x509_cert_pubkey(lite, &kl) == CRYPTO_OK;
+    crypto_p256_free(kf);
+    crypto_p256_free(kl);
+    if (!both)
+        return;
+    if (x509_cert_pubkey_raw(full, pf) != CRYPTO_OK || x509_cert_pubkey_raw(lite, pl) != CRYPTO_OK ||
+        memcmp(pf, pl, sizeof pf) != 0)
+        abort();
+    if ((x509_cert_verify_signed_by(full, full) == CRYPTO_OK) !=
+        (x509_cert_verify_signed_by(lite, lite) == CRYPTO_OK))
+        abort();
+}
+
 static void fuzz_cert_der(const uint8_t *der, size_t len)
 {
-    x509_cert *c = NULL;
+    x509_cert *c = NULL, *l = NULL;
 
-    if (x509_cert_from_der(der, len, &c) != CRYPTO_OK)
+    if (x509_cert_from_der_lite(der, len, &l) == CRYPTO_OK)
+        inspect_cert(l, l);
+    if (x509_cert_from_der(der, len, &c) != CRYPTO_OK) {
+        x509_cert_free(l);
         return;
+    }
     inspect_cert(c, c);
+    if (l != NULL)
+        compare_lite(c, l);
     x509_cert_free(c);
+    x509_cert_free(l);
 }
 
 static void fuzz_crl_der(const uint8_t *der, size_t len)

@@ -10,6 +10,7 @@
 #include "crypto/crypto.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,24 @@ int crypto_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, siz
     return CRYPTO_OK;
 }
 
+/* SHA-256 fetched from the provider once per process: EVP_sha256() makes
+ * every EVP_DigestInit_ex look the implementation up again (a locked
+ * method-store search), which the verifier's dozen hashes per quote
+ * noticeably paid for. The fetched object lives as long as the process. */
+static EVP_MD *g_sha256;
+static pthread_once_t g_sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256_md(void)
+{
+    pthread_once(&g_sha256_once, sha256_fetch);
+    return g_sha256 != NULL ? g_sha256 : EVP_sha256();
+}
+
 int crypto_sha256_parts(const crypto_buf *parts, size_t n, uint8_t out[CRYPTO_SHA256_LEN])
 {
     int rc = CRYPTO_E_OPENSSL;
@@ -110,7 +129,7 @@ int crypto_sha256_parts(const crypto_buf *parts, size_t n, uint8_t out[CRYPTO_SH
         rc = CRYPTO_E_NOMEM;
         goto out;
     }
-    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+    if (EVP_DigestInit_ex(ctx, sha256_md(), NULL) != 1)
         goto out;
     for (size_t i = 0; i < n; i++)
         if (parts[i].len != 0 && EVP_DigestUpdate(ctx, parts[i].ptr, parts[i].len) != 1)
@@ -278,11 +297,16 @@ static int pkey_from_parts(const uint8_t sec1[P256_SEC1_LEN], const BIGNUM *priv
         rc = CRYPTO_E_BAD_KEY;
         goto out;
     }
-    /* Full public-key validation (on curve, not infinity) for untrusted X‖Y. */
+    /* Public-key validation for untrusted X‖Y: coordinates in range, on the
+     * curve, not infinity. For a public key alone the "quick" check is the
+     * full validation: P-256 has cofactor 1, so every other point on it has
+     * order n, and the check OpenSSL adds (n·P == O, a scalar
+     * multiplication as costly as half a signature verification) cannot
+     * fail. Key pairs (our own keys, built once) keep the full check. */
     check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
     if (check == NULL)
         goto out;
-    if (EVP_PKEY_public_check(check) != 1) {
+    if ((priv != NULL ? EVP_PKEY_public_check(check) : EVP_PKEY_public_check_quick(check)) != 1) {
         rc = CRYPTO_E_BAD_KEY;
         goto out;
     }

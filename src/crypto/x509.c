@@ -11,6 +11,7 @@
 #include "crypto/x509.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -55,6 +57,14 @@ struct x509_cert {
      * variant of a certificate "the same DER" (docs/verify.md, trust anchor). */
     bool has_input_sha256;
     uint8_t input_sha256[32];
+    /* Parsed by x509_cert_from_der_lite: OpenSSL holds no key object for
+     * it; spki_key is its P-256 key read from the SubjectPublicKeyInfo (NULL
+     * if that is not an uncompressed P-256 point) and tbs the exact
+     * tbsCertificate bytes its signature covers. */
+    bool lite;
+    crypto_p256_key *spki_key;
+    uint8_t *tbs;
+    size_t tbs_len;
 };
 
 struct x509_crl {
@@ -917,6 +927,20 @@ int x509_cert_from_pem(const char *pem, size_t len, x509_cert **out)
     return rc;
 }
 
+int x509_cert_pem_to_der(const char *pem, size_t len, uint8_t **der, size_t *der_len)
+{
+    size_t pos = 0;
+    int rc;
+
+    if (pem == NULL || der == NULL || der_len == NULL)
+        return CRYPTO_E_INVALID;
+    *der = NULL;
+    *der_len = 0;
+    rc = pem_next_block(pem, len, &pos, PEM_BEGIN_CERT, PEM_END_CERT, X509_CERT_MAX_DER, der,
+                        der_len);
+    return rc == CRYPTO_E_NOT_FOUND ? CRYPTO_E_PARSE : rc;
+}
+
 int x509_chain_from_pem(const char *pem, size_t len, x509_cert ***certs, size_t *n)
 {
     x509_cert **list = NULL;
@@ -1044,7 +1068,167 @@ void x509_cert_free(x509_cert *c)
     if (c == NULL)
         return;
     X509_free(c->x);
+    crypto_p256_free(c->spki_key);
+    free(c->tbs);
     free(c);
+}
+
+/* ---- the verifier's certificates (x509_cert_from_der_lite) ---- */
+
+/* OpenSSL 3.0 decodes a certificate's public key while decoding the
+ * certificate, through its provider decoders: setting up that decoder
+ * costs several times the ECDSA verification of the certificate itself
+ * (callgrind, issue 14). Decoded in a library context that holds only the
+ * "null" provider, the key finds no decoder and is skipped; everything
+ * else (names, extensions, dates, the cached tbsCertificate encoding) is
+ * decoded as d2i_X509 decodes it. The key is then read from the
+ * SubjectPublicKeyInfo here, and signatures are checked with the default
+ * context's ECDSA exactly as X509_verify checks them. */
+static OSSL_LIB_CTX *g_lite_ctx;
+static pthread_once_t g_lite_once = PTHREAD_ONCE_INIT;
+
+static void lite_ctx_init(void)
+{
+    OSSL_LIB_CTX *lc = OSSL_LIB_CTX_new();
+    /* Loading any provider also stops the default one being loaded as a
+     * fallback into this context. */
+    if (lc != NULL && OSSL_PROVIDER_load(lc, "null") == NULL) {
+        OSSL_LIB_CTX_free(lc);
+        lc = NULL;
+    }
+    g_lite_ctx = lc;
+}
+
+/* A definite-length DER header with tag `tag` at p: header and content
+ * sizes, the whole TLV within avail. */
+static bool der_tlv_header(const uint8_t *p, size_t avail, uint8_t tag, size_t *hdr,
+                           size_t *content)
+{
+    size_t len = 0, h;
+    if (avail < 2 || p[0] != tag)
+        return false;
+    if (p[1] < 0x80) {
+        len = p[1];
+        h = 2;
+    } else {
+        size_t n = p[1] & 0x7fu;
+        if (n == 0 || n > 4 || avail < 2 + n)
+            return false;
+        for (size_t i = 0; i < n; i++)
+            len = len << 8 | p[2 + i];
+        h = 2 + n;
+    }
+    if (len > avail - h)
+        return false;
+    *hdr = h;
+    *content = len;
+    return true;
+}
+
+/* The key of an id-ecPublicKey / prime256v1 SubjectPublicKeyInfo holding an
+ * uncompressed point (what Intel's profile uses), validated. */
+static int spki_p256(X509 *x, crypto_p256_key **out)
+{
+    X509_PUBKEY *pk = X509_get_X509_PUBKEY(x);
+    ASN1_OBJECT *alg = NULL;
+    const unsigned char *bits = NULL;
+    int blen = 0, ptype = 0;
+    X509_ALGOR *pa = NULL;
+    const void *pval = NULL;
+
+    if (pk == NULL || X509_PUBKEY_get0_param(&alg, &bits, &blen, &pa, pk) != 1 || pa == NULL ||
+        OBJ_obj2nid(alg) != NID_X9_62_id_ecPublicKey)
+        return CRYPTO_E_BAD_KEY;
+    X509_ALGOR_get0(NULL, &ptype, &pval, pa);
+    if (ptype != V_ASN1_OBJECT || OBJ_obj2nid(pval) != NID_X9_62_prime256v1)
+        return CRYPTO_E_BAD_KEY;
+    if (blen != 1 + CRYPTO_P256_PUB_LEN || bits[0] != 0x04)
+        return CRYPTO_E_BAD_KEY;
+    return crypto_p256_from_pub(bits + 1, out);
+}
+
+int x509_cert_from_der_lite(const uint8_t *der, size_t len, x509_cert **out)
+{
+    const unsigned char *p = der;
+    size_t hdr, content, tbs_hdr, tbs_content;
+    X509 *x = NULL;
+    int rc;
+
+    if (der == NULL || out == NULL)
+        return CRYPTO_E_INVALID;
+    *out = NULL;
+    pthread_once(&g_lite_once, lite_ctx_init);
+    if (g_lite_ctx == NULL)
+        return x509_cert_from_der(der, len, out);
+    if (len == 0 || len > X509_CERT_MAX_DER)
+        return CRYPTO_E_PARSE;
+    /* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE, ... }: the bytes
+     * the signature covers, located before OpenSSL parses the rest. */
+    if (!der_tlv_header(der, len, 0x30, &hdr, &content) || hdr + content != len ||
+        !der_tlv_header(der + hdr, content, 0x30, &tbs_hdr, &tbs_content))
+        return CRYPTO_E_PARSE;
+    x = (X509 *)ASN1_item_d2i_ex((ASN1_VALUE **)&x, &p, (long)len, ASN1_ITEM_rptr(X509),
+                                 g_lite_ctx, NULL);
+    if (x == NULL || (size_t)(p - der) != len) {
+        ERR_clear_error();
+        X509_free(x);
+        return CRYPTO_E_PARSE;
+    }
+    ERR_clear_error(); /* the key decoder that was not found */
+    rc = cert_wrap(x, out);
+    if (rc != CRYPTO_OK) {
+        X509_free(x);
+        return rc;
+    }
+    x509_cert *c = *out;
+    c->lite = true;
+    c->tbs_len = tbs_hdr + tbs_content;
+    c->tbs = malloc(c->tbs_len);
+    if (c->tbs == NULL) {
+        x509_cert_free(c);
+        *out = NULL;
+        return CRYPTO_E_NOMEM;
+    }
+    memcpy(c->tbs, der + hdr, c->tbs_len);
+    if (spki_p256(x, &c->spki_key) != CRYPTO_OK)
+        c->spki_key = NULL; /* not a P-256 key: every key use fails with BAD_KEY */
+    ERR_clear_error();
+    if (crypto_sha256(der, len, c->input_sha256) == CRYPTO_OK)
+        c->has_input_sha256 = true;
+    return CRYPTO_OK;
+}
+
+/* The key a certificate's signatures are checked with. */
+static EVP_PKEY *cert_pkey(const x509_cert *c)
+{
+    if (c->lite)
+        return c->spki_key != NULL ? crypto_p256_evp(c->spki_key) : NULL;
+    return X509_get0_pubkey(c->x);
+}
+
+/* X509_verify's checks for a lite certificate: the outer signatureAlgorithm
+ * equal to the inner one, a signature BIT STRING without unused bits, and
+ * ECDSA-SHA256 over the tbsCertificate bytes as received (X509_verify uses
+ * the same cached encoding), DER signature checked strictly by OpenSSL. */
+static int verify_lite(const x509_cert *subject, EVP_PKEY *pkey)
+{
+    const ASN1_BIT_STRING *sig = NULL;
+    const X509_ALGOR *outer = NULL;
+    EVP_MD_CTX *ctx = NULL;
+    int v = 0;
+
+    X509_get0_signature(&sig, &outer, subject->x);
+    if (sig == NULL || outer == NULL || subject->tbs == NULL ||
+        X509_ALGOR_cmp(outer, X509_get0_tbs_sigalg(subject->x)) != 0 || (sig->flags & 0x7) != 0)
+        return CRYPTO_E_BAD_SIG;
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL)
+        return CRYPTO_E_NOMEM;
+    if (EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL, pkey, NULL) == 1)
+        v = EVP_DigestVerify(ctx, sig->data, (size_t)sig->length, subject->tbs, subject->tbs_len);
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+    return v == 1 ? CRYPTO_OK : CRYPTO_E_BAD_SIG;
 }
 
 int x509_crl_from_der(const uint8_t *der, size_t len, x509_crl **out)
@@ -1234,7 +1418,7 @@ int x509_cert_pubkey(const x509_cert *c, crypto_p256_key **out)
     if (c == NULL || out == NULL)
         return CRYPTO_E_INVALID;
     *out = NULL;
-    pkey = X509_get0_pubkey(c->x);
+    pkey = cert_pkey(c);
     if (pkey == NULL) {
         ERR_clear_error();
         return CRYPTO_E_BAD_KEY;
@@ -1245,13 +1429,23 @@ int x509_cert_pubkey(const x509_cert *c, crypto_p256_key **out)
 int x509_cert_pubkey_raw(const x509_cert *c, uint8_t pub[CRYPTO_P256_PUB_LEN])
 {
     crypto_p256_key *k = NULL;
+    const ASN1_BIT_STRING *bits;
     int rc;
 
-    if (pub == NULL)
+    if (c == NULL || pub == NULL)
         return CRYPTO_E_INVALID;
-    rc = x509_cert_pubkey(c, &k);
+    rc = x509_cert_pubkey(c, &k); /* a P-256 key, or an error */
     if (rc != CRYPTO_OK)
         return rc;
+    /* An uncompressed point (what Intel's certificates carry) is X‖Y as it
+     * stands in the certificate, and d2i already checked it is on the curve;
+     * asking the key object for X and Y costs two provider round trips. */
+    bits = X509_get0_pubkey_bitstr(c->x);
+    if (bits != NULL && bits->length == 1 + CRYPTO_P256_PUB_LEN && bits->data[0] == 0x04) {
+        memcpy(pub, bits->data + 1, CRYPTO_P256_PUB_LEN);
+        crypto_p256_free(k);
+        return CRYPTO_OK;
+    }
     rc = crypto_p256_pub(k, pub);
     crypto_p256_free(k);
     return rc;
@@ -1264,7 +1458,7 @@ int x509_cert_verify_signed_by(const x509_cert *subject, const x509_cert *issuer
 
     if (subject == NULL || issuer == NULL)
         return CRYPTO_E_INVALID;
-    pkey = X509_get0_pubkey(issuer->x);
+    pkey = cert_pkey(issuer);
     if (pkey == NULL || !is_p256_evp(pkey)) {
         ERR_clear_error();
         return CRYPTO_E_BAD_KEY;
@@ -1272,6 +1466,8 @@ int x509_cert_verify_signed_by(const x509_cert *subject, const x509_cert *issuer
     /* Only ecdsa-with-SHA256 is part of the PCK profile (quote-format §1.6). */
     if (X509_get_signature_nid(subject->x) != NID_ecdsa_with_SHA256)
         return CRYPTO_E_BAD_SIG;
+    if (subject->lite)
+        return verify_lite(subject, pkey);
     v = X509_verify(subject->x, pkey);
     ERR_clear_error();
     return v == 1 ? CRYPTO_OK : CRYPTO_E_BAD_SIG;
@@ -1387,7 +1583,7 @@ int x509_crl_verify_signed_by(const x509_crl *crl, const x509_cert *issuer)
 
     if (crl == NULL || issuer == NULL)
         return CRYPTO_E_INVALID;
-    pkey = X509_get0_pubkey(issuer->x);
+    pkey = cert_pkey(issuer);
     if (pkey == NULL || !is_p256_evp(pkey)) {
         ERR_clear_error();
         return CRYPTO_E_BAD_KEY;

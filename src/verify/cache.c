@@ -225,15 +225,23 @@ static int vcert_fill(vcert *v, char *err, size_t cap)
     v->self_issued = x509_cert_is_self_issued(v->cert);
     v->is_ca = x509_cert_is_ca(v->cert);
     v->has_required_exts = x509_cert_has_required_exts(v->cert);
-    if (x509_cert_pubkey_raw(v->cert, v->pub) == 0 && x509_cert_pubkey(v->cert, &v->key) == 0)
+    if (x509_cert_pubkey(v->cert, &v->key) == 0 && x509_cert_pubkey_raw(v->cert, v->pub) == 0)
         v->has_pub = true;
     return 0;
 }
 
-static vcert *cert_get(vrun *run, const void *data, size_t len, bool pem, char *err, size_t cap)
+/* Certificates are keyed by the SHA-256 of their DER (the PEM text around
+ * it may differ between chains: line breaks, a trailing NUL), which is also
+ * the DER hash the chain checks compare with the trusted root's. */
+static vcert *cert_get_der(vrun *run, const uint8_t *der, size_t len, char *err, size_t cap)
 {
     uint8_t key[32];
-    cache_key(KIND_CERT, data, len, key);
+    if (crypto_sha256(der, len, key) != 0) {
+        vfmt(err, cap, "hashing failed");
+        return NULL;
+    }
+    if (run->anchor != NULL && memcmp(key, run->anchor->der_sha256, 32) == 0)
+        return run->anchor;
     vcert *v = cache_find(run, KIND_CERT, key);
     if (v != NULL)
         return v;
@@ -242,7 +250,7 @@ static vcert *cert_get(vrun *run, const void *data, size_t len, bool pem, char *
         vfmt(err, cap, "out of memory");
         return NULL;
     }
-    int rc = pem ? x509_cert_from_pem(data, len, &v->cert) : x509_cert_from_der(data, len, &v->cert);
+    int rc = x509_cert_from_der_lite(der, len, &v->cert);
     if (rc != 0) {
         vfmt(err, cap, "certificate does not parse (%s)", crypto_strerror(rc));
         vcert_free(v);
@@ -259,6 +267,22 @@ static vcert *cert_get(vrun *run, const void *data, size_t len, bool pem, char *
     return v;
 }
 
+static vcert *cert_get(vrun *run, const void *data, size_t len, bool pem, char *err, size_t cap)
+{
+    if (!pem)
+        return cert_get_der(run, data, len, err, cap);
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+    int rc = x509_cert_pem_to_der(data, len, &der, &der_len);
+    if (rc != 0) {
+        vfmt(err, cap, "certificate does not parse (%s)", crypto_strerror(rc));
+        return NULL;
+    }
+    vcert *v = cert_get_der(run, der, der_len, err, cap);
+    free(der);
+    return v;
+}
+
 vcert *vcert_standalone(const uint8_t *data, size_t len, char *err, size_t cap)
 {
     vcert *v = calloc(1, sizeof *v);
@@ -267,8 +291,13 @@ vcert *vcert_standalone(const uint8_t *data, size_t len, char *err, size_t cap)
         return NULL;
     }
     bool pem = len > 0 && memmem(data, len, "-----BEGIN CERTIFICATE-----", 27) != NULL;
-    int rc = pem ? x509_cert_from_pem((const char *)data, len, &v->cert)
-                 : x509_cert_from_der(data, len, &v->cert);
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+    int rc = pem ? x509_cert_pem_to_der((const char *)data, len, &der, &der_len) : 0;
+    if (rc == 0)
+        rc = pem ? x509_cert_from_der_lite(der, der_len, &v->cert)
+                 : x509_cert_from_der_lite(data, len, &v->cert);
+    free(der);
     if (rc != 0) {
         vfmt(err, cap, "certificate does not parse (%s)", crypto_strerror(rc));
         vcert_free(v);

@@ -162,13 +162,9 @@ int verify_ctx_new(verify_ctx **out)
         return rc;
     }
     ctx->cache_enabled = true;
-    size_t len;
-    const uint8_t *der = verify_intel_root_der(&len);
-    rc = verify_ctx_set_root(ctx, der, len);
-    if (rc != 0) {
-        verify_ctx_free(ctx);
-        return rc;
-    }
+    /* root stays NULL until a verification needs it: the built-in Intel
+     * root is parsed (and its self-signature checked) then, so a context
+     * whose caller sets its own root never pays for Intel's (cold runs). */
     *out = ctx;
     return VERIFY_OK;
 }
@@ -203,8 +199,13 @@ int verify_ctx_set_root(verify_ctx *ctx, const uint8_t *data, size_t len)
 
 void verify_ctx_root_sha256(const verify_ctx *ctx, uint8_t out[32])
 {
-    if (ctx != NULL && ctx->root != NULL)
+    if (ctx != NULL && ctx->root != NULL) {
         memcpy(out, ctx->root->der_sha256, 32);
+    } else if (ctx != NULL) {
+        size_t len;
+        const uint8_t *der = verify_intel_root_der(&len);
+        crypto_sha256(der, len, out);
+    }
 }
 
 void verify_ctx_set_cache(verify_ctx *ctx, bool enabled)
@@ -1326,7 +1327,17 @@ int verify_quote(verify_ctx *ctx, const uint8_t *quote, size_t quote_len,
     s->res = res;
     s->opt = opt;
     s->coll = coll;
+    if (ctx->root == NULL) { /* the built-in root, on first use */
+        size_t len;
+        const uint8_t *der = verify_intel_root_der(&len);
+        int rc = verify_ctx_set_root(ctx, der, len);
+        if (rc != 0) {
+            free(s);
+            return rc;
+        }
+    }
     vrun_begin(&s->run, ctx->cache_enabled ? ctx->cache : NULL);
+    s->run.anchor = ctx->root;
     run_checks(s, quote, quote_len);
     vrun_end(&s->run);
     if (!s->failed)

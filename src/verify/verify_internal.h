@@ -165,6 +165,8 @@ void vcache_count_sig(vcache *c, bool hit);
 #define VRUN_MAX_SCRATCH 64
 typedef struct {
     vcache *cache;                 /* may be NULL */
+    vcert *anchor;                 /* the trusted root: a chain's byte-equal copy of it
+                                    * is handed out as this object, never parsed again */
     uint64_t epoch;                /* objects used in this run are not evicted */
     size_t n_scratch;
     struct {

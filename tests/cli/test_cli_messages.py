@@ -4,7 +4,8 @@
 the real binaries: `ping` and `get` name the errno behind
 SGX_ERROR_SERVICE_UNAVAILABLE and the fix, in text and --json (and answer
 with JSON against a running daemon); `bench verify` without the npm
-verifier says what to install instead of a node stack trace; `inspect`
+verifier says what to install instead of a node stack trace, and its
+--json document has every case and goal verdict (issue 14); `inspect`
 decodes a quote given as base64, PEM-like text or hex, and says so.
 
 Usage: test_cli_messages.py SGX_QUOTE SGX_QUOTE_HELPERD   (TAP output)
@@ -98,6 +99,39 @@ def test_bench_verify_without_npm_verifier():
     assert "@phala/dcap-qvl is not installed" in err and "npm ci --prefix" in err, err
     assert "--no-node" in err, err
     assert "at Module" not in err and "node:internal" not in err and "Error:" not in err, err
+
+
+def test_bench_verify_json():
+    """`bench verify --json` (issue 14): one document with every case, the
+    P-256 reference and the goal verdicts, in the keys docs/verify.md names.
+    Timings are not judged here (a loaded machine); the structure is."""
+    rc, out, err = run("bench", "verify", "--no-node", "--json", "--seconds", "0.05")
+    assert rc == 0, err
+    doc = json.loads(out)
+    ref = doc["references"]
+    assert ref["p256_verify_per_second"] > 0 and ref["p256_verify_cpu_us"] > 0, ref
+    assert ref["message_bytes"] == 432, ref
+    cases = {c["name"]: c for c in doc["cases"]}
+    assert [c["name"] for c in doc["cases"]] == ["cold", "realistic", "warm", "warm-all"], doc
+    # the ECDSA verifications each case needs (docs/verify.md "Benchmark")
+    want = {"cold": 10, "realistic": 3, "warm": 2, "warm-all": 2}
+    for name, c in cases.items():
+        assert c["ecdsa_verifies"] == want[name], c
+        assert c["verifications"] > 0 and c["verifications_per_second"] > 0, c
+        assert c["cpu_us_per_verification"] > 0, c
+        bound = c["ecdsa_verifies"] * ref["p256_verify_cpu_us"]
+        assert abs(c["bound_us"] - bound) <= 1e-6 * bound, c
+        assert abs(c["ratio_to_bound"] - c["cpu_us_per_verification"] / bound) <= 1e-6, c
+        if name in ("cold", "realistic"):
+            assert c["goal_ratio"] == 3, c
+            assert c["goal_met"] is (c["ratio_to_bound"] <= 3), c
+        else:
+            assert c["goal_ratio"] is None and c["goal_met"] is None, c
+    assert doc["goals_met"] is all(c["goal_met"] is not False for c in doc["cases"]), doc
+    assert doc["dcap_qvl"] is None, doc
+    vec = {v["name"]: v for v in doc["vectors"]}
+    assert vec["dcapqvl-sgx-v3"]["verdict"] == "ok" and vec["dcapqvl-sgx-v3"]["common"], vec
+    assert vec["dcapqvl-tdx-v5-outdated"]["verdict"] == "tcb-not-supported", vec
 
 
 def test_inspect_text_forms():

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "sgxqh/verify.h"
 #include "vectors.h"
@@ -672,6 +674,101 @@ static void test_stricter_than_qvl(void **state)
     tv_free(&v);
 }
 
+/* Issue 14: a context caches parsed certificates and the signatures they
+ * were verified with, keyed by the SHA-256 of their DER. After a good chain
+ * is cached, the same PCK certificate with one changed signature byte is
+ * another key, parsed and verified again, and rejected; and a cached chain
+ * is still held to its validity at every call's `now`. */
+static void test_cache_after_good_chain(void **state)
+{
+    (void)state;
+    test_vector v;
+    verify_result r;
+    verify_cache_stats st0, st1;
+    verify_options opt;
+    verify_ctx *ctx = NULL;
+    tv_load(&v, "dcapqvl-sgx-v3");
+    assert_int_equal(verify_ctx_new(&ctx), 0);
+    assert_int_equal(verify_ctx_set_root(ctx, v.root, v.root_len), 0);
+    verify_options_default(&opt);
+    opt.now = v.pinned_time;
+    opt.accepted = tv_accept_all();
+
+    /* Twice: the second run takes its chain signatures from the cache. */
+    assert_int_equal(verify_quote(ctx, v.quote, v.quote_len, &v.coll, &opt, &r), 0);
+    assert_int_equal(r.verdict, VERIFY_VERDICT_OK);
+    verify_ctx_cache_stats(ctx, &st0);
+    /* A cold run verifies each signature once (docs/verify.md "Benchmark"):
+     * PCK CA, PCK certificate, both CRLs, the TCB signing certificate, TCB
+     * info and QE identity; the TCB signing certificate of the QE identity
+     * chain is the same DER, so the second chain finds it verified. */
+    assert_int_equal(st0.sig_misses, 7);
+    assert_int_equal(st0.sig_hits, 1);
+    assert_int_equal(verify_quote(ctx, v.quote, v.quote_len, &v.coll, &opt, &r), 0);
+    assert_int_equal(r.verdict, VERIFY_VERDICT_OK);
+    verify_ctx_cache_stats(ctx, &st1);
+    assert_true(st1.sig_hits > st0.sig_hits);
+    assert_int_equal(st1.sig_misses, st0.sig_misses);
+
+    /* The quote's first PEM block is the PCK certificate (checked here with
+     * OpenSSL); change one base64 character 20 before its END line, inside
+     * the signature value (the DER's last 72 bytes), keeping the length. */
+    static const char END[] = "-----END CERTIFICATE-----";
+    uint8_t *q = malloc(v.quote_len);
+    assert_non_null(q);
+    memcpy(q, v.quote, v.quote_len);
+    uint8_t *begin = memmem(q, v.quote_len, "-----BEGIN CERTIFICATE-----", 27);
+    assert_non_null(begin);
+    uint8_t *end = memmem(begin, v.quote_len - (size_t)(begin - q), END, sizeof END - 1);
+    assert_non_null(end);
+    BIO *bio = BIO_new_mem_buf(begin, (int)(end + sizeof END - 1 - begin));
+    X509 *leaf = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    assert_non_null(leaf);
+    char cn[256] = "";
+    X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn, sizeof cn);
+    assert_non_null(strstr(cn, "SGX PCK Certificate"));
+    struct tm tm;
+    assert_int_equal(ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm), 1);
+    int64_t not_after = (int64_t)timegm(&tm);
+    X509_free(leaf);
+    uint8_t *p = end;
+    for (int n = 0; n < 20; p--)
+        if (p[-1] != '\n' && p[-1] != '\r' && p[-1] != '=')
+            n++;
+    p[0] = p[0] == 'A' ? 'B' : 'A';
+    assert_int_equal(verify_quote(ctx, q, v.quote_len, &v.coll, &opt, &r), 0);
+    expect_rejected(v.dir, "changed PCK certificate after a cached good one", &r,
+                    VERIFY_VERDICT_INVALID, VERIFY_CHECK_PCK_CHAIN);
+    verify_ctx_cache_stats(ctx, &st0);
+    assert_true(st0.sig_misses > st1.sig_misses); /* verified, not looked up */
+    free(q);
+    /* ... and the intact quote still verifies on the same context. */
+    assert_int_equal(verify_quote(ctx, v.quote, v.quote_len, &v.coll, &opt, &r), 0);
+    assert_int_equal(r.verdict, VERIFY_VERDICT_OK);
+
+    /* A cached chain past its PCK certificate's notAfter: expired. */
+    opt.now = not_after + 1;
+    assert_int_equal(verify_quote(ctx, v.quote, v.quote_len, &v.coll, &opt, &r), 0);
+    expect_rejected(v.dir, "cached chain past notAfter", &r, VERIFY_VERDICT_COLLATERAL_EXPIRED,
+                    VERIFY_CHECK_COLLATERAL_TIME);
+    bool found = false;
+    for (size_t k = 0; k < r.n_time_issues; k++)
+        if (strncmp(r.time_issues[k].item, "pckChain[0]", 11) == 0) {
+            found = true;
+            assert_int_equal(r.time_issues[k].time, not_after);
+            assert_false(r.time_issues[k].not_yet_valid);
+        }
+    assert_true(found);
+    /* at notAfter itself the certificate is still valid */
+    opt.now = not_after;
+    assert_int_equal(verify_quote(ctx, v.quote, v.quote_len, &v.coll, &opt, &r), 0);
+    for (size_t k = 0; k < r.n_time_issues; k++)
+        assert_int_not_equal(strncmp(r.time_issues[k].item, "pckChain[0]", 11), 0);
+    verify_ctx_free(ctx);
+    tv_free(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -685,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_mixed_tee_collateral),
         cmocka_unit_test(test_damaged_chain_root),
         cmocka_unit_test(test_stricter_than_qvl),
+        cmocka_unit_test(test_cache_after_good_chain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
