@@ -94,22 +94,12 @@ int crypto_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, siz
     return CRYPTO_OK;
 }
 
-/* SHA-256 fetched from the provider once per process: EVP_sha256() makes
- * every EVP_DigestInit_ex look the implementation up again (a locked
- * method-store search), which the verifier's dozen hashes per quote
- * noticeably paid for. The fetched object lives as long as the process. */
-static EVP_MD *g_sha256;
-static pthread_once_t g_sha256_once = PTHREAD_ONCE_INIT;
-
-static void sha256_fetch(void)
-{
-    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
+/* SHA-256 by EVP_sha256(), not a fetched EVP_MD kept in a static: this
+ * code is also linked into the hardware test doubles, which are dlopen'ed
+ * and dlclose'd, and a static's object would be lost (a leak) with them. */
 static const EVP_MD *sha256_md(void)
 {
-    pthread_once(&g_sha256_once, sha256_fetch);
-    return g_sha256 != NULL ? g_sha256 : EVP_sha256();
+    return EVP_sha256();
 }
 
 int crypto_sha256_parts(const crypto_buf *parts, size_t n, uint8_t out[CRYPTO_SHA256_LEN])
