@@ -34,12 +34,12 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "daemon/log.h"
+#include "daemon/sdnotify.h"
 #include "ops/conncount.h"
 #include "ops/peer.h"
 #include "qgs/qgs_service.h"
@@ -1217,8 +1217,8 @@ static void server_reload(server *srv)
 {
     daemon_config fresh;
     char err[1024];
-    (void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-                     (unsigned long long)(uv_hrtime() / 1000u));
+    (void)sdnotify_sendf(false, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                         (unsigned long long)(uv_hrtime() / 1000u));
     config_parse_result pr = daemon_config_load(&fresh, srv->env->argc, srv->env->argv, err,
                                                 sizeof err);
     if (pr != CONFIG_RUN) {
@@ -1230,7 +1230,7 @@ static void server_reload(server *srv)
                                "settings");
         log_emit(&r);
         daemon_config_free(&fresh);
-        (void)sd_notify(0, "READY=1");
+        (void)sdnotify_send(false, "READY=1");
         return;
     }
     unsigned long long nofile = 0;
@@ -1268,7 +1268,7 @@ static void server_reload(server *srv)
     if (ignored[0] != '\0')
         logfmt_str(&r, "hint", "these settings only change with a restart");
     log_emit(&r);
-    (void)sd_notify(0, "READY=1");
+    (void)sdnotify_send(false, "READY=1");
 }
 
 static void on_signal(server *srv, int signum)
@@ -1293,7 +1293,7 @@ static void on_signal(server *srv, int signum)
     }
     srv->draining = true;
     atomic_store(&srv->env->shared->draining, true);
-    (void)sd_notify(0, "STOPPING=1\nSTATUS=draining");
+    (void)sdnotify_send(false, "STOPPING=1\nSTATUS=draining");
     log_msg(LOG_INFO, "%s: no longer accepting; answering %u queued connection(s)",
             strsignal(signum), srv->active);
     /* Stop new clients first (they retry and find the next instance), then
@@ -1351,7 +1351,7 @@ static void on_heartbeat(uv_timer_t *t)
     atomic_store(&srv->env->shared->heartbeat_ms, daemon_mono_ms());
     throttle_flush(srv, false);
     if (srv->watchdog)
-        (void)sd_notify(0, "WATCHDOG=1");
+        (void)sdnotify_send(false, "WATCHDOG=1");
 }
 
 /* ---- entry point ------------------------------------------------------- */
@@ -1456,7 +1456,7 @@ int server_run(const server_env *env)
      * stuck loop stops both. */
     uint64_t wd_usec = 0;
     unsigned period = HEARTBEAT_MS;
-    if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+    if (sdnotify_watchdog_usec(false, &wd_usec) > 0 && wd_usec > 0) {
         srv->watchdog = true;
         uint64_t half_ms = wd_usec / 2000u;
         if (half_ms < period)
@@ -1466,9 +1466,9 @@ int server_run(const server_env *env)
     uv_timer_start(&srv->heartbeat, on_heartbeat, period, period);
     uv_unref((uv_handle_t *)&srv->heartbeat);
 
-    (void)sd_notifyf(0, "READY=1\nSTATUS=serving %s", env->cfg->socket_path);
+    (void)sdnotify_sendf(false, "READY=1\nSTATUS=serving %s", env->cfg->socket_path);
     if (srv->watchdog)
-        (void)sd_notify(0, "WATCHDOG=1");
+        (void)sdnotify_send(false, "WATCHDOG=1");
 
     uv_run(&srv->loop, UV_RUN_DEFAULT);
     exit_code = 0;
