@@ -8,7 +8,6 @@
  */
 #include "ops/ratelimit.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,21 @@
 #include <time.h>
 
 #define MICRO 1000000ULL
+
+/* v (a rate or burst, >= 0, at most RATELIMIT_*_MAX) in millionths,
+ * rounded half away from zero as llround() would: done here so the
+ * daemon does not load libm (~300 KiB resident, its IFUNC resolvers run
+ * at load) for one call. */
+static uint64_t to_micro(double v)
+{
+    double x = v * (double)MICRO;
+    if (!(x > 0))
+        return 0;
+    if (x >= 18446744073709549568.0) /* the largest double below 2^64 */
+        return UINT64_MAX;
+    uint64_t whole = (uint64_t)x; /* truncates toward zero */
+    return x - (double)whole >= 0.5 ? whole + 1u : whole;
+}
 #define NS_PER_SEC 1000000000ULL
 #define NO_ENTRY (-1)
 
@@ -220,8 +234,8 @@ ratelimit *ratelimit_new(const ratelimit_config *cfg, ratelimit_clock_fn clock, 
     pthread_mutex_init(&rl->lock, NULL);
     rl->clock = clock != NULL ? clock : monotonic_ns;
     rl->clock_ctx = clock_ctx;
-    rl->rate = (uint64_t)llround(cfg->rate * (double)MICRO);
-    rl->burst = (uint64_t)llround(cfg->burst * (double)MICRO);
+    rl->rate = to_micro(cfg->rate);
+    rl->burst = to_micro(cfg->burst);
 out:
     if (err != NULL)
         *err = rc;
@@ -315,8 +329,8 @@ int ratelimit_reconfigure(ratelimit *rl, const ratelimit_config *cfg)
         table_free(&rl->t);
         rl->t = nt;
     }
-    rl->rate = (uint64_t)llround(cfg->rate * (double)MICRO);
-    rl->burst = (uint64_t)llround(cfg->burst * (double)MICRO);
+    rl->rate = to_micro(cfg->rate);
+    rl->burst = to_micro(cfg->burst);
     for (size_t i = 0; i < rl->t.cap; i++) {
         rl_entry *e = &rl->t.entries[i];
         if (e->used && e->tokens > rl->burst)
