@@ -47,7 +47,8 @@ typedef struct {
     size_t cap;      /* number of entries == max_keys */
     int32_t *heads;  /* bucket chain heads */
     size_t nbuckets; /* power of two >= cap */
-    int32_t free_head;
+    int32_t free_head; /* entries freed by eviction or shrink */
+    size_t fresh;      /* entries[fresh..cap) were never used */
     size_t count;
 } rl_table;
 
@@ -126,9 +127,12 @@ static int table_init(rl_table *t, size_t cap)
     t->nbuckets = nb;
     for (size_t i = 0; i < nb; i++)
         t->heads[i] = NO_ENTRY;
-    for (size_t i = 0; i < cap; i++)
-        t->entries[i].next = i + 1 < cap ? (int32_t)(i + 1) : NO_ENTRY;
-    t->free_head = 0;
+    /* Entries are handed out from the never-used tail before the free
+     * list: no write touches them until a peer needs one, so a daemon with
+     * the rate limit off (the default) keeps the table's pages unmapped
+     * (4096 keys: 320 KiB of an idle daemon's RSS). */
+    t->free_head = NO_ENTRY;
+    t->fresh = 0;
     return RATELIMIT_OK;
 }
 
@@ -158,8 +162,11 @@ static void table_unlink(rl_table *t, int32_t idx)
 static int32_t table_insert(rl_table *t, const char *key, uint64_t h)
 {
     int32_t idx = t->free_head;
+    if (idx != NO_ENTRY)
+        t->free_head = t->entries[idx].next;
+    else
+        idx = (int32_t)t->fresh++;
     rl_entry *e = &t->entries[idx];
-    t->free_head = e->next;
     snprintf(e->key, sizeof e->key, "%s", key);
     e->hash = h;
     e->used = true;
