@@ -499,7 +499,11 @@ int listen_socket_from_systemd(listen_socket *ls, const char *path, listen_socke
     char **names = NULL;
     int n = sdnotify_listen_fds(true, &names);
     if (n < 0) {
-        seterr(err, errcap, "socket activation: LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES: %s (the service manager passed a malformed environment)", strerror(-n));
+        seterr(err, errcap,
+               "socket activation: malformed LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES (%s): "
+               "start the daemon from its .socket units, and do not set these variables by "
+               "hand",
+               strerror(-n));
         return -1;
     }
     int aesm_fd = -1, qgs_fd = -1, rc = -1;
