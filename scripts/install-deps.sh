@@ -6,8 +6,8 @@ set -euo pipefail
 want=${1:-build}
 
 build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libssl-dev libjansson-dev
-  libuv1-dev protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev
-  libmicrohttpd-dev libsystemd-dev python3 libcmocka-dev scdoc)
+  protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev
+  python3 libcmocka-dev scdoc)
 # (cmocka is in build_pkgs because a default `meson setup` builds the tests.)
 check_pkgs=(clang libclang-rt-14-dev nodejs npm yamllint curl python3-yaml python3-cryptography systemd)
 # make deb (and make check, which builds the packages and runs lintian).

@@ -271,6 +271,14 @@ static int parse_u32(const char *where, const char *s, uint32_t lo, uint32_t hi,
     return 0;
 }
 
+/* ceil() for 1 <= v <= RATELIMIT_RATE_MAX, without libm (docs/daemon.md
+ * "Memory"): the truncation is exact at these magnitudes. */
+static double ceil_small(double v)
+{
+    double whole = (double)(long long)v;
+    return whole < v ? whole + 1.0 : whole;
+}
+
 static int parse_double(const char *where, const char *s, double lo, double hi, double *out,
                         char *err, size_t cap)
 {
@@ -688,7 +696,7 @@ config_parse_result daemon_config_load(daemon_config *cfg, int argc, char **argv
 
     /* Settings that depend on each other. */
     if (cfg->rate_limit > 0 && cfg->rate_burst < 1)
-        cfg->rate_burst = cfg->rate_limit < 1 ? 1 : ceil(cfg->rate_limit);
+        cfg->rate_burst = cfg->rate_limit < 1 ? 1 : ceil_small(cfg->rate_limit);
     int rc = acl_init(&cfg->acl, cfg->allow_uid[0] != '\0' ? cfg->allow_uid : NULL,
                       cfg->allow_gid[0] != '\0' ? cfg->allow_gid : NULL);
     if (rc != ACL_OK) {

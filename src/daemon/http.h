@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The operations HTTP endpoint (--http-listen ADDR:PORT, libmicrohttpd,
- * its own threads, never the event loop's):
+ * The operations HTTP endpoint (--http-listen ADDR:PORT, our own HTTP/1.1
+ * server in http.c, its own threads, never the event loop's):
  *   GET /metrics  Prometheus text 0.0.4 (src/ops/ops_metrics.h);
  *   GET /healthz  200 while the event loop's heartbeat is recent;
  *   GET /readyz   200 when the backend is healthy and the canary through
  *                 the service works (ready.h), 503 with the reason
  *                 otherwise, and 503 while the daemon drains on SIGTERM.
- * Anything else: 404; methods other than GET/HEAD: 405.
+ * Anything else: 404; methods other than GET/HEAD: 405; a malformed or
+ * oversized request head: 400, 414, 431 or 505 (httpreq.h).
  */
 #ifndef SGXQH_DAEMON_HTTP_H
 #define SGXQH_DAEMON_HTTP_H

@@ -24,11 +24,11 @@
 #include <sys/socket.h>
 #include <sys/random.h>
 #include <sys/un.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/sdnotify.h"
 
 /* Kernel queue of connections not yet accepted; the kernel caps it at
  * net.core.somaxconn. aesmd uses 32, which a burst of clients overruns. */
@@ -498,17 +498,21 @@ int listen_socket_from_systemd(listen_socket *ls, const char *path, listen_socke
      * Without LISTEN_FDNAMES every name is "unknown": the AESM socket, as
      * before socket units had names. */
     char **names = NULL;
-    int n = sd_listen_fds_with_names(1, &names);
+    int n = sdnotify_listen_fds(true, &names);
     if (n < 0) {
-        seterr(err, errcap, "socket activation: sd_listen_fds: %s", strerror(-n));
+        seterr(err, errcap,
+               "socket activation: malformed LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES (%s): "
+               "start the daemon from its .socket units, and do not set these variables by "
+               "hand",
+               strerror(-n));
         return -1;
     }
     int aesm_fd = -1, qgs_fd = -1, rc = -1;
     for (int i = 0; i < n; i++) {
-        int cand = SD_LISTEN_FDS_START + i;
+        int cand = SDNOTIFY_LISTEN_FDS_START + i;
         bool qgs_named = names != NULL && names[i] != NULL &&
                          strcmp(names[i], LISTEN_FD_NAME_QGS) == 0;
-        bool usable = sd_is_socket_unix(cand, SOCK_STREAM, 1, NULL, 0) > 0;
+        bool usable = sdnotify_is_socket_unix(cand, SOCK_STREAM, 1) > 0;
         if (qgs_named && qls != NULL && qgs_fd < 0 && usable)
             qgs_fd = cand;
         else if (!qgs_named && aesm_fd < 0 && usable)
@@ -562,9 +566,7 @@ out:
         close(aesm_fd);
     if (qgs_fd >= 0)
         close(qgs_fd);
-    for (int i = 0; names != NULL && names[i] != NULL; i++)
-        free(names[i]);
-    free(names);
+    sdnotify_names_free(names);
     return rc;
 }
 

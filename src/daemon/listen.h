@@ -59,7 +59,7 @@ int listen_socket_open(listen_socket *ls, const char *path, mode_t mode, long lo
  * -1 with a sentence in err. */
 int listen_socket_publish(listen_socket *ls, char *err, size_t errcap);
 
-/* systemd socket activation (sd_listen_fds_with_names). The descriptor
+/* systemd socket activation (LISTEN_FDS, daemon/sdnotify.h). The descriptor
  * named LISTEN_FD_NAME_QGS (FileDescriptorName=qgs in
  * sgx-quote-helperd-qgs.socket) becomes the QGS socket in qls (when qls is
  * not NULL; its path, for log lines, is written to qgs_path); the first

@@ -49,11 +49,11 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/sdnotify.h"
 #include "ops/conncount.h"
 #include "ops/peer.h"
 #include "qgs/qgs_service.h"
@@ -1653,7 +1653,7 @@ static void server_reload(server *srv)
 {
     daemon_config fresh;
     char err[1024];
-    (void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+    (void)sdnotify_sendf(false, "RELOADING=1\nMONOTONIC_USEC=%llu",
                      (unsigned long long)(mono_ns() / 1000u));
     config_parse_result pr = daemon_config_load(&fresh, srv->env->argc, srv->env->argv, err,
                                                 sizeof err);
@@ -1666,7 +1666,7 @@ static void server_reload(server *srv)
                                "settings");
         log_emit(&r);
         daemon_config_free(&fresh);
-        (void)sd_notify(0, "READY=1");
+        (void)sdnotify_send(false, "READY=1");
         return;
     }
     unsigned long long nofile = 0;
@@ -1707,7 +1707,7 @@ static void server_reload(server *srv)
     if (ignored[0] != '\0')
         logfmt_str(&r, "hint", "these settings only change with a restart");
     log_emit(&r);
-    (void)sd_notify(0, "READY=1");
+    (void)sdnotify_send(false, "READY=1");
 }
 
 static unsigned server_active(const server *srv)
@@ -1723,7 +1723,7 @@ static void server_start_drain(server *srv, int signum)
     loop *lp0 = &srv->loops[0];
     atomic_store(&srv->draining, true);
     atomic_store(&srv->env->shared->draining, true);
-    (void)sd_notify(0, "STOPPING=1\nSTATUS=draining");
+    (void)sdnotify_send(false, "STOPPING=1\nSTATUS=draining");
     log_msg(LOG_INFO, "%s: no longer accepting; answering %u queued connection(s)",
             strsignal(signum), server_active(srv));
     /* Stop new clients first (they retry and find the next instance), then
@@ -1810,7 +1810,7 @@ static void server_heartbeat(server *srv, uint64_t now)
     atomic_store(&srv->env->shared->heartbeat_ms, d > age ? d - age : 0);
     throttle_flush(srv, now, false);
     if (srv->watchdog && age < 2u * srv->heartbeat_period_ms + HEARTBEAT_MS)
-        (void)sd_notify(0, "WATCHDOG=1");
+        (void)sdnotify_send(false, "WATCHDOG=1");
 }
 
 /* ---- the loops ---------------------------------------------------------- */
@@ -2123,7 +2123,7 @@ int server_run(const server_env *env)
      * stuck loop stops both. */
     uint64_t wd_usec = 0;
     srv->heartbeat_period_ms = HEARTBEAT_MS;
-    if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+    if (sdnotify_watchdog_usec(false, &wd_usec) > 0 && wd_usec > 0) {
         srv->watchdog = true;
         uint64_t half_ms = wd_usec / 2000u;
         if (half_ms < srv->heartbeat_period_ms)
@@ -2149,9 +2149,9 @@ int server_run(const server_env *env)
         }
     }
 
-    (void)sd_notifyf(0, "READY=1\nSTATUS=serving %s", env->cfg->socket_path);
+    (void)sdnotify_sendf(false, "READY=1\nSTATUS=serving %s", env->cfg->socket_path);
     if (srv->watchdog)
-        (void)sd_notify(0, "WATCHDOG=1");
+        (void)sdnotify_send(false, "WATCHDOG=1");
 
     atomic_store(&srv->loops_running, 1);
     for (started = 1; started < srv->n_loops; started++) {

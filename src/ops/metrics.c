@@ -411,8 +411,10 @@ void metrics_format_value(double v, char buf[32])
         snprintf(buf, 32, "NaN");
     } else if (isinf(v)) {
         snprintf(buf, 32, v > 0 ? "+Inf" : "-Inf");
-    } else if (v == floor(v) && fabs(v) < 1e15) {
-        /* Exact in a long long; also turns -0 into "0". */
+    } else if (fabs(v) < 1e15 && v == (double)(long long)v) {
+        /* Integral and exact in a long long; also turns -0 into "0". The
+         * cast, not floor(): no libm in the daemon (docs/daemon.md
+         * "Memory"). */
         snprintf(buf, 32, "%lld", (long long)v);
     } else {
         for (int prec = 1; prec <= 17; prec++) {

@@ -99,6 +99,96 @@ static void full_init(sgx_target_info_t *ti)
     assert_int_equal(g_qex.init_quote_ex(&kid, ti, &size, pk), SGX_SUCCESS);
 }
 
+/* ---- the HTTP server itself ---------------------------------------------- */
+
+/* Sends req (len bytes) on a fresh connection and reads the answer to EOF
+ * (NUL-terminated, malloc'd); the status code, or -1. */
+static int raw_http(int port, const char *req, size_t len, char **resp)
+{
+    int fd = itest_tcp_connect_from("127.0.0.1", port);
+    assert_true(fd >= 0);
+    assert_int_equal(itest_send_all(fd, req, len), 0);
+    uint8_t *buf = NULL;
+    long n = itest_read_to_eof(fd, 5000, &buf);
+    close(fd);
+    assert_true(n >= 0);
+    char *text = realloc(buf, (size_t)n + 1);
+    assert_non_null(text);
+    text[n] = '\0';
+    *resp = text;
+    if (n < 12 || memcmp(text, "HTTP/1.1 ", 9) != 0)
+        return -1;
+    return atoi(text + 9);
+}
+
+/* The body after the head, or NULL. */
+static const char *body_of(const char *resp)
+{
+    const char *at = strstr(resp, "\r\n\r\n");
+    return at != NULL ? at + 4 : NULL;
+}
+
+static void test_http_methods_and_malformed_requests(void **state)
+{
+    (void)state;
+    itest_daemon d;
+    itest_daemon_init(&d);
+    int port = itest_daemon_start_http(&d, NULL);
+    assert_true(port > 0);
+    char *resp = NULL;
+
+    /* HEAD: the fields GET would get, Content-Length included, no body. */
+    static const char head[] = "HEAD /healthz HTTP/1.0\r\n\r\n";
+    assert_int_equal(raw_http(port, head, sizeof head - 1, &resp), 200);
+    assert_non_null(strstr(resp, "\r\nContent-Length: 3\r\n"));
+    assert_non_null(strstr(resp, "\r\nContent-Type: text/plain; charset=utf-8\r\n"));
+    assert_non_null(strstr(resp, "\r\nConnection: close\r\n"));
+    assert_non_null(strstr(resp, "\r\nCache-Control: no-store\r\n"));
+    assert_string_equal(body_of(resp), "");
+    free(resp);
+
+    /* A query string does not change the path. */
+    static const char query[] = "GET /healthz?verbose=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(raw_http(port, query, sizeof query - 1, &resp), 200);
+    assert_string_equal(body_of(resp), "ok\n");
+    free(resp);
+
+    /* Another method, with a body the daemon reads and drops: 405 arrives
+     * whole (no reset for unread bytes). */
+    static const char post[] = "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+    assert_int_equal(raw_http(port, post, sizeof post - 1, &resp), 405);
+    assert_non_null(strstr(resp, "\r\nAllow: GET, HEAD\r\n"));
+    assert_string_equal(body_of(resp), "only GET and HEAD\n");
+    free(resp);
+
+    static const char no_host[] = "GET /healthz HTTP/1.1\r\n\r\n";
+    assert_int_equal(raw_http(port, no_host, sizeof no_host - 1, &resp), 400);
+    free(resp);
+    static const char fold[] = "GET /healthz HTTP/1.0\r\nA: b\r\n c\r\n\r\n";
+    assert_int_equal(raw_http(port, fold, sizeof fold - 1, &resp), 400);
+    free(resp);
+    static const char v2[] = "GET /healthz HTTP/2.0\r\n\r\n";
+    assert_int_equal(raw_http(port, v2, sizeof v2 - 1, &resp), 505);
+    free(resp);
+
+    /* A head that does not end within 8 KiB: 431 at once, not a wait for
+     * the deadline. */
+    enum { BIG = 9000 };
+    char *big = malloc(BIG);
+    assert_non_null(big);
+    memcpy(big, "GET /healthz HTTP/1.0\r\nX: ", 26);
+    memset(big + 26, 'a', BIG - 26);
+    int64_t t0 = itest_now_ms();
+    assert_int_equal(raw_http(port, big, BIG, &resp), 431);
+    assert_true(itest_now_ms() - t0 < 1500);
+    free(resp);
+    free(big);
+
+    /* And the endpoint still answers. */
+    assert_int_equal(get_status(port, "/healthz", NULL), 200);
+    assert_int_equal(itest_daemon_cleanup(&d), 0);
+}
+
 /* ---- metrics and probes ------------------------------------------------- */
 
 static void test_metrics_move_by_exactly_our_requests(void **state)
@@ -467,6 +557,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics_move_by_exactly_our_requests),
+        cmocka_unit_test(test_http_methods_and_malformed_requests),
         cmocka_unit_test(test_readyz_fails_while_backend_broken),
         cmocka_unit_test(test_log_lines_carry_peer_pod_and_enclave),
     };
