@@ -1181,7 +1181,10 @@ static void conn_write(conn *c)
         c->partial_write = true;
         lp->stats.partial_writes++;
         timer_start(c, c->io_timeout_ms);
-        if (conn_watch(c, EPOLLOUT | EPOLLRDHUP) != 0)
+        /* EPOLLOUT only: a client that shut its write side but still
+         * reads would keep EPOLLRDHUP set and spin the loop; one that
+         * closed shows as EPOLLHUP and the next send fails. */
+        if (conn_watch(c, EPOLLOUT) != 0)
             conn_drop(c, "io-error", strerror(errno), &lp->stats.dropped_io);
     }
 }
@@ -1909,10 +1912,16 @@ static void loop_run(loop *lp)
                 break;
             }
             case WATCH_LISTENER:
-                if (!server_draining(srv))
-                    for (unsigned k = 0; k < ACCEPT_BATCH; k++)
-                        if (!loop_accept_one(lp, (const listener *)w))
-                            break;
+                if (server_draining(srv)) {
+                    /* Taken off at the drain, but watched again by a
+                     * pause that ended just then: off for good, or the
+                     * level-triggered listener would spin this loop. */
+                    loop_watch_listeners(lp, false);
+                    break;
+                }
+                for (unsigned k = 0; k < ACCEPT_BATCH; k++)
+                    if (!loop_accept_one(lp, (const listener *)w))
+                        break;
                 break;
             case WATCH_WAKE: {
                 uint64_t v;
