@@ -108,6 +108,26 @@ int itest_read_file(const char *path, uint8_t **data, size_t *len)
     return 0;
 }
 
+long itest_status_kb(pid_t pid, const char *field)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (itest_read_file(path, &data, &len) != 0)
+        return -1;
+    char *text = realloc(data, len + 1);
+    if (text == NULL) {
+        free(data);
+        return -1;
+    }
+    text[len] = '\0';
+    const char *at = strstr(text, field);
+    long kb = at != NULL ? strtol(at + strlen(field), NULL, 10) : -1;
+    free(text);
+    return kb;
+}
+
 uint8_t *itest_request_vector(const char *name, size_t *len)
 {
     char rel[128];

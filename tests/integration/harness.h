@@ -119,6 +119,9 @@ int itest_tcp_connect_from(const char *src_ip, int port);
 char *itest_build_path(const char *rel);
 char *itest_vector_path(const char *rel);
 int itest_read_file(const char *path, uint8_t **data, size_t *len);
+/* A "Field:" of /proc/PID/status in kB (field with its colon, e.g.
+ * "VmRSS:"), or -1. */
+long itest_status_kb(pid_t pid, const char *field);
 /* cmocka-asserting: $SGXQH_VECTORS/aesm-requests/name (malloc'd). */
 uint8_t *itest_request_vector(const char *name, size_t *len);
 int itest_write_file(const char *path, const void *data, size_t len);

@@ -28,24 +28,6 @@
  * means a new library, an eager table or a new thread. */
 #define DAEMON_IDLE_RSS_MAX_KB 8192L
 
-/* A field of /proc/PID/status in kB, or -1. */
-static long status_kb(pid_t pid, const char *field)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (itest_read_file(path, &data, &len) != 0)
-        return -1;
-    char *text = realloc(data, len + 1);
-    assert_non_null(text);
-    text[len] = '\0';
-    const char *at = strstr(text, field);
-    long kb = at != NULL ? strtol(at + strlen(field) + 1, NULL, 10) : -1;
-    free(text);
-    return kb;
-}
-
 static void test_idle_rss_within_budget(void **state)
 {
     (void)state;
@@ -82,10 +64,10 @@ static void test_idle_rss_within_budget(void **state)
             fail_msg("the idle daemon maps %s again", gone[i] + 1);
     free(text);
 
-    long rss = status_kb(d.pid, "VmRSS:");
+    long rss = itest_status_kb(d.pid, "VmRSS:");
     print_message("idle daemon (HTTP on, after a ping): VmRSS %ld kB (RssAnon %ld, RssFile %ld), "
                   "budget %ld kB\n",
-                  rss, status_kb(d.pid, "RssAnon:"), status_kb(d.pid, "RssFile:"),
+                  rss, itest_status_kb(d.pid, "RssAnon:"), itest_status_kb(d.pid, "RssFile:"),
                   DAEMON_IDLE_RSS_MAX_KB);
     assert_true(rss > 0);
     assert_true(rss <= DAEMON_IDLE_RSS_MAX_KB);

@@ -358,23 +358,6 @@ static void test_repeated_rejections_are_throttled(void **state)
 
 /* ---- 5. half-sent requests cannot grow memory -------------------------------- */
 
-static long vm_rss_kb(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (itest_read_file(path, &data, &len) != 0)
-        return -1;
-    char *text = realloc(data, len + 1);
-    assert_non_null(text);
-    text[len] = '\0';
-    const char *at = strstr(text, "VmRSS:");
-    long kb = at != NULL ? strtol(at + 6, NULL, 10) : -1;
-    free(text);
-    return kb;
-}
-
 static void test_half_sent_requests_stay_bounded(void **state)
 {
     (void)state;
@@ -389,7 +372,7 @@ static void test_half_sent_requests_stay_bounded(void **state)
     assert_int_equal(itest_log_count(&d, start), 1);
     assert_quote_works(d.socket); /* warm: the quote path's own memory */
     usleep(200 * 1000);
-    long before = vm_rss_kb(d.pid);
+    long before = itest_status_kb(d.pid, "VmRSS:");
     assert_true(before > 0);
 
     /* 800 clients announce 60000 bytes and send half of them: 24 MB had
@@ -406,7 +389,7 @@ static void test_half_sent_requests_stay_bounded(void **state)
         (void)send(fds[i], chunk, sizeof chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
     }
     usleep(500 * 1000);
-    long after = vm_rss_kb(d.pid);
+    long after = itest_status_kb(d.pid, "VmRSS:");
     print_message("daemon VmRSS: %ld kB before, %ld kB with %d half-sent requests\n", before,
                   after, N);
     assert_true(after - before < 10 * 1024);
