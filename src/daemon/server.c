@@ -138,6 +138,7 @@
 typedef struct {
     pid_t pid;              /* 0: empty */
     int pidfd;              /* the process this entry describes (-1: none) */
+    uint64_t gen;           /* bumped whenever pidfd is replaced (and closed) */
     bool ns_known, own_ns;  /* peer_in_own_pid_namespace, once looked at */
     bool attributed;        /* id holds /proc/PID/cgroup as of attributed_ms */
     uint64_t attributed_ms;
@@ -429,27 +430,42 @@ static void conn_proc_load(conn *c)
     if (!c->peer.known || c->peer.pid <= 0 || !srv->pidfd_ok)
         return;
     uint32_t slot = (uint32_t)c->peer.pid % PEER_CACHE_SLOTS;
-    pthread_mutex_lock(&srv->cache_locks[slot]);
+    pthread_mutex_t *lock = &srv->cache_locks[slot];
     peer_cache_slot *e = &srv->peer_cache[slot];
-    if (e->pid != c->peer.pid || e->pidfd < 0 || !pidfd_alive(e->pidfd)) {
-        /* After SO_PEERCRED: should the pid have been recycled in between,
-         * the entry is about a process that did not connect; the same
-         * holds for every look at /proc by pid, and the next connection
-         * of the real one finds it gone (its pidfd says so). */
-        int fd = (int)syscall(SYS_pidfd_open, c->peer.pid, 0);
-        if (fd < 0) {
-            pthread_mutex_unlock(&srv->cache_locks[slot]);
-            return;
-        }
-        if (e->pidfd >= 0)
-            close(e->pidfd);
-        memset(e, 0, sizeof *e);
-        e->pid = c->peer.pid;
-        e->pidfd = fd;
+    /* The liveness check runs outside the lock (two loops serving one
+     * client would otherwise queue on it): the entry's generation tells
+     * afterwards whether its pidfd was replaced, and so possibly closed
+     * and its number reused, while we looked. */
+    pthread_mutex_lock(lock);
+    peer_cache_slot seen = *e;
+    pthread_mutex_unlock(lock);
+    bool alive = seen.pid == c->peer.pid && seen.pidfd >= 0 && pidfd_alive(seen.pidfd);
+    pthread_mutex_lock(lock);
+    if (alive && e->gen == seen.gen) {
+        c->proc = *e;
+        c->proc_cached = true;
+        pthread_mutex_unlock(lock);
+        return;
     }
+    /* After SO_PEERCRED: should the pid have been recycled in between,
+     * the entry is about a process that did not connect; the same holds
+     * for every look at /proc by pid, and the next connection of the real
+     * one finds it gone (its pidfd says so). */
+    int fd = (int)syscall(SYS_pidfd_open, c->peer.pid, 0);
+    if (fd < 0) {
+        pthread_mutex_unlock(lock);
+        return;
+    }
+    if (e->pidfd >= 0)
+        close(e->pidfd);
+    uint64_t gen = e->gen + 1;
+    memset(e, 0, sizeof *e);
+    e->pid = c->peer.pid;
+    e->pidfd = fd;
+    e->gen = gen;
     c->proc = *e;
     c->proc_cached = true;
-    pthread_mutex_unlock(&srv->cache_locks[slot]);
+    pthread_mutex_unlock(lock);
 }
 
 /* What this connection learnt goes back to the cache entry, if it is still
@@ -462,7 +478,7 @@ static void conn_proc_store(conn *c)
     uint32_t slot = (uint32_t)c->peer.pid % PEER_CACHE_SLOTS;
     pthread_mutex_lock(&srv->cache_locks[slot]);
     peer_cache_slot *e = &srv->peer_cache[slot];
-    if (e->pid == c->proc.pid && e->pidfd == c->proc.pidfd)
+    if (e->pid == c->proc.pid && e->gen == c->proc.gen)
         *e = c->proc;
     pthread_mutex_unlock(&srv->cache_locks[slot]);
 }
