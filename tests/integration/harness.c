@@ -108,20 +108,28 @@ int itest_read_file(const char *path, uint8_t **data, size_t *len)
     return 0;
 }
 
+char *itest_read_text(const char *path)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (itest_read_file(path, &data, &len) != 0)
+        return NULL;
+    char *text = realloc(data, len + 1);
+    if (text == NULL) {
+        free(data);
+        return NULL;
+    }
+    text[len] = '\0';
+    return text;
+}
+
 long itest_status_kb(pid_t pid, const char *field)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (itest_read_file(path, &data, &len) != 0)
+    char *text = itest_read_text(path);
+    if (text == NULL)
         return -1;
-    char *text = realloc(data, len + 1);
-    if (text == NULL) {
-        free(data);
-        return -1;
-    }
-    text[len] = '\0';
     const char *at = strstr(text, field);
     long kb = at != NULL ? strtol(at + strlen(field), NULL, 10) : -1;
     free(text);

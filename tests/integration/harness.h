@@ -119,6 +119,8 @@ int itest_tcp_connect_from(const char *src_ip, int port);
 char *itest_build_path(const char *rel);
 char *itest_vector_path(const char *rel);
 int itest_read_file(const char *path, uint8_t **data, size_t *len);
+/* The file as a NUL-terminated string (malloc'd), or NULL. */
+char *itest_read_text(const char *path);
 /* A "Field:" of /proc/PID/status in kB (field with its colon, e.g.
  * "VmRSS:"), or -1. */
 long itest_status_kb(pid_t pid, const char *field);

@@ -196,16 +196,9 @@ static long long read_number(const char *dir, const char *file, const char *key)
 {
     char p[1024];
     snprintf(p, sizeof p, "%s/%s", dir, file);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (itest_read_file(p, &data, &len) != 0)
+    char *text = itest_read_text(p);
+    if (text == NULL)
         return -1;
-    char *text = realloc(data, len + 1);
-    if (text == NULL) {
-        free(data);
-        return -1;
-    }
-    text[len] = '\0';
     long long v = -1;
     if (key == NULL) {
         v = strtoll(text, NULL, 10);
