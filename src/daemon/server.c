@@ -191,6 +191,7 @@ typedef struct conn {
     conn_state state;
     uint32_t events;       /* registered in lp->ep for these; 0: not registered */
     bool counted;          /* holds one of the --max-connections slots (lp->active) */
+    bool rate_limit_on;    /* --rate-limit applies to it (set at accept) */
     bool rate_limited;     /* its request gets AESM_BUSY instead of the service */
     bool request_seen;     /* the whole request arrived (counted in requests_total) */
     bool slot_counted;     /* holds a connection slot under peer_key (srv->slots) */
@@ -1316,10 +1317,10 @@ static void conn_dispatch(conn *c)
     c->t_request_ns = mono_ns();
     c->request_seen = true;
     const uint8_t *body = c->frame + WIRE_PREFIX_SIZE;
-    if (c->rate_limited) {
-        /* conn_start found the limit on; one token per request (a probe
-         * that connects and leaves costs none), from the bucket of the
-         * caller's peer key; the daemon's own probe has none. */
+    if (c->rate_limit_on) {
+        /* One token per request (a probe that connects and leaves costs
+         * none), from the bucket of the caller's peer key; the daemon's
+         * own probe has none. */
         c->rate_limited = !ratelimit_take(srv->env->rl, c->peer.known ? c->peer_key : NULL);
     }
     /* Room for the answer among the peer's (and all) unread replies:
@@ -1560,7 +1561,7 @@ static void conn_start(loop *lp, conn *c)
     const daemon_config *cfg = srv->cfg;
     c->io_timeout_ms = cfg->io_timeout_ms;
     c->max_request_bytes = cfg->max_request_bytes;
-    c->rate_limited = cfg->rate_limit > 0 && !c->self; /* settled at dispatch */
+    c->rate_limit_on = cfg->rate_limit > 0 && !c->self;
     /* The daemon's own probe first: exempt from every limit (ACL, slots,
      * rate, unread bytes), so tenants can never get a healthy daemon
      * restarted. It is one short connection at a time. ACL before anything
