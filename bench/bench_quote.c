@@ -43,6 +43,7 @@
 
 #include "bench/bench.h"
 #include "bench/bench_goal.h"
+#include "bench/floor.h"
 #include "bench/loadgen.h"
 #include "client/client.h"
 #include "crypto/crypto.h"
@@ -101,6 +102,7 @@ typedef struct {
     int lg_threads; /* epoll mode: event-loop threads */
     bool json;      /* one JSON document on stdout instead of the tables */
     long soak;      /* requests of the soak at SOAK_CLIENTS; 0: no soak */
+    bool floor;     /* also measure the floor server (bench/floor.h) */
 } bench_opts;
 
 /* With --json stdout carries only the document: every line for people
@@ -131,7 +133,7 @@ static void usage(FILE *to)
             "usage: sgx-quote bench quote [--socket PATH] [--seconds S] [--clients 1,8,64,256]\n"
             "                             [--points N] [--clients-mode epoll|threads|both]\n"
             "                             [--loadgen-threads N] [--daemon PATH] [--threads N]\n"
-            "                             [--soak N] [--json]\n"
+            "                             [--soak N] [--floor] [--json]\n"
             "  Without --socket, starts sgx-quote-helperd on a temporary socket (found next\n"
             "  to sgx-quote, in the build tree, or on PATH; or --daemon PATH) with its\n"
             "  default flags, and stops it afterwards. --seconds is per measurement point\n"
@@ -144,6 +146,9 @@ static void usage(FILE *to)
             "  (default: the CPUs this process may use, which the daemon inherits).\n"
             "  --soak N (%d..%ld) then sends N more requests at %d clients and reports\n"
             "  the daemon's RSS before, after the first tenth (warm-up) and at the end.\n"
+            "  --floor also measures, at the same client counts with the epoll load\n"
+            "  generator, a server that only accepts, reads, writes a cached reply and\n"
+            "  closes, and prints the bounds its cost puts on any server on this machine.\n"
             "  --json prints one JSON document (rows, references, daemon_rss_kib, soak,\n"
             "  goals) instead of the tables.\n",
             SOAK_MIN, SOAK_MAX, SOAK_CLIENTS);
@@ -1086,6 +1091,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         {"daemon", required_argument, NULL, 'd'},
         {"threads", required_argument, NULL, 'j'},
         {"soak", required_argument, NULL, 'k'},
+        {"floor", no_argument, NULL, 'F'},
         {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -1140,6 +1146,9 @@ static int parse_args(int argc, char **argv, bench_opts *o)
                          SOAK_MAX);
                 bad = soak_msg;
             }
+            break;
+        case 'F':
+            o->floor = true;
             break;
         case 'J':
             o->json = true;
@@ -1278,12 +1287,18 @@ static void print_row(const point_result *p)
 }
 
 /* Every client count in turn, with the CPU snapshots around each. */
-static int measure_points(const bench_opts *o, clients_mode mode, const daemon_under_test *dut,
-                          const client_opts *co, const quote_setup *q, rss_track *rss,
-                          point_result *res)
+/* The server the points measure: the daemon, or the floor (--floor). */
+typedef struct {
+    const char *socket;
+    pid_t pid;      /* 0: its CPU not visible */
+    rss_track *rss; /* NULL: its memory is not reported (the floor's says nothing) */
+} point_server;
+
+static int measure_points(const bench_opts *o, clients_mode mode, const point_server *srv,
+                          const client_opts *co, const quote_setup *q, point_result *res)
 {
     quote_check qc = {.qsize = q->qsize, .ref = q->ref_quote};
-    epoll_setup es = {.socket = dut->socket, .frame = q->frame, .frame_len = q->frame_len,
+    epoll_setup es = {.socket = srv->socket, .frame = q->frame, .frame_len = q->frame_len,
                       .qc = &qc, .lg_threads = o->lg_threads};
     cpu_snap before = {.tasks = malloc(sizeof(task_snap))};
     cpu_snap after = {.tasks = malloc(sizeof(task_snap))};
@@ -1293,21 +1308,22 @@ static int measure_points(const bench_opts *o, clients_mode mode, const daemon_u
     for (int i = 0; i < o->n_points; i++) {
         memset(&res[i], 0, sizeof res[i]);
         res[i].clients = o->clients[i];
-        cpu_snapshot(dut->pid, &before);
+        cpu_snapshot(srv->pid, &before);
         int prc = mode == MODE_EPOLL
                       ? run_point_epoll(&es, o->clients[i], o->seconds, 0, &res[i])
                       : run_point_threads(co, &q->report, &qc, o->clients[i], o->seconds,
                                           &res[i]);
-        cpu_snapshot(dut->pid, &after);
+        cpu_snapshot(srv->pid, &after);
         if (prc != 0) {
             fprintf(stderr, "bench: no quote succeeded at %d clients\n", o->clients[i]);
             goto out;
         }
-        point_cpu(&before, &after, dut->pid, &res[i]);
-        res[i].rss_kib = rss_sample(dut->pid, rss);
+        point_cpu(&before, &after, srv->pid, &res[i]);
+        res[i].rss_kib = srv->rss != NULL ? rss_sample(srv->pid, srv->rss) : -1;
         print_row(&res[i]);
     }
-    say("(CPU us/q: CPU time, user + system, per good quote: the daemon process from "
+    if (srv->rss != NULL)
+        say("(CPU us/q: CPU time, user + system, per good quote: the daemon process from "
         "/proc/PID/stat, the load generator from getrusage; other/idle CPUs: the rest of "
         "the machine busy / idle during the point, from /proc/stat; daemon RSS: its VmRSS "
         "after the point)\n");
@@ -1639,6 +1655,124 @@ static void print_goals(const bench_opts *o, clients_mode mode, const daemon_und
         p->qps / r->sign1.rate, p->qps / r->inproc1.rate);
 }
 
+/* ---- the floor: what any server pays here ---------------------------------- */
+
+typedef struct {
+    int threads;  /* 0: not measured */
+    int n_points;
+    point_result res[MAX_POINTS];
+} floor_result;
+
+/* The floor server (bench/floor.h) answering with one real reply of the
+ * daemon's, at the table's client counts, with the epoll load generator
+ * and the same check of every response. */
+static int measure_floor(const bench_opts *o, const daemon_under_test *dut,
+                         const client_opts *co, const quote_setup *q, floor_result *fr)
+{
+    memset(fr, 0, sizeof *fr);
+    char dir[64], path[96];
+    snprintf(dir, sizeof dir, "/tmp/sqh-bench-floor-XXXXXX");
+    if (mkdtemp(dir) == NULL) {
+        fprintf(stderr, "bench: mkdtemp: %s\n", strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/floor.socket", dir);
+    size_t max_body = (size_t)q->qsize + RESP_SLACK;
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    bench_floor f = {0};
+    int rc = -1;
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    int crc = client_transact(co, q->frame, q->frame_len, max_body, &body, &body_len);
+    if (crc != CLIENT_OK) {
+        fprintf(stderr, "bench: floor: the daemon did not answer the request to cache: %s\n",
+                client_strerror(crc));
+        goto out;
+    }
+    reply_len = WIRE_PREFIX_SIZE + body_len;
+    reply = malloc(reply_len);
+    if (reply != NULL) {
+        wire_prefix_encode((uint32_t)body_len, reply);
+        memcpy(reply + WIRE_PREFIX_SIZE, body, body_len);
+    }
+    free(body);
+    if (reply == NULL ||
+        bench_floor_start(&f, path, reply, reply_len, WIRE_MAX_REQUEST_SIZE, dut->cpus) != 0)
+        goto out;
+    say("\nfloor (--floor): a server of %d blocking thread(s) that only accepts, reads the "
+        "request, writes a cached reply of the daemon's and closes: no quote, no peer "
+        "identity, no log. Same load generator (epoll, %d thread(s)), same check of every "
+        "reply; its CPU is in the daemon column\n",
+        dut->cpus, o->lg_threads);
+    print_table_head(o, MODE_EPOLL, q, dut->cpus);
+    point_server srv = {.socket = path, .pid = f.pid, .rss = NULL};
+    if (measure_points(o, MODE_EPOLL, &srv, co, q, fr->res) != 0)
+        goto out;
+    fr->n_points = o->n_points;
+    fr->threads = dut->cpus;
+    rc = 0;
+out:
+    bench_floor_stop(&f);
+    rmdir(dir);
+    free(reply);
+    return rc;
+}
+
+/* What the floor at GOAL_CLIENTS implies for any server on this machine,
+ * taking the quote's own cost as the in-process one (for the CPU ratio)
+ * or as a bare signature (for the ceiling, the most generous case).
+ * Estimates; each < 0 when unknown. */
+typedef struct {
+    double cpu_vs_inproc_at_least;
+    double ceiling_vs_sign_at_most;
+    double p99_ms_at_64;
+    double p99_ms_at_1;
+} floor_bounds;
+
+static floor_bounds floor_bounds_of(const floor_result *fr, const references *r, int cpus)
+{
+    floor_bounds b = {-1, -1, -1, -1};
+    const point_result *p64 = find_point(fr->res, fr->n_points, GOAL_CLIENTS);
+    const point_result *p1 = find_point(fr->res, fr->n_points, 1);
+    if (p64 != NULL && p64->daemon_us > 0) {
+        b.cpu_vs_inproc_at_least = (p64->daemon_us + r->inprocN.cpu_us) / r->inprocN.cpu_us;
+        b.ceiling_vs_sign_at_most =
+            (double)cpus / ((p64->daemon_us + r->signN.cpu_us) / 1e6) / r->signN.rate;
+    }
+    if (p64 != NULL)
+        b.p99_ms_at_64 = p64->p99;
+    if (p1 != NULL)
+        b.p99_ms_at_1 = p1->p99;
+    return b;
+}
+
+static void print_floor_bounds(const floor_result *fr, const references *r, int cpus)
+{
+    floor_bounds b = floor_bounds_of(fr, r, cpus);
+    const point_result *p64 = find_point(fr->res, fr->n_points, GOAL_CLIENTS);
+    say("\nwhat the floor leaves any server on this machine (estimates):\n");
+    if (b.cpu_vs_inproc_at_least < 0) {
+        say("  CPU and ceiling bounds n/a: no %d-client point with the floor's CPU\n",
+            GOAL_CLIENTS);
+    } else {
+        say("  daemon CPU / in-process quote CPU  >= %.2f x  ((floor %.1f us + quote %.1f us) "
+            "/ quote; goal <= %.2f x)\n",
+            b.cpu_vs_inproc_at_least, p64->daemon_us, r->inprocN.cpu_us,
+            GOAL_DAEMON_VS_INPROC_CPU);
+        say("  all-CPU ceiling / signing rate     <= %.2f x  (%d CPU(s) / (floor %.1f us + "
+            "signature %.1f us) / %.0f signatures/s; goal >= %.2f x)\n",
+            b.ceiling_vs_sign_at_most, cpus, p64->daemon_us, r->signN.cpu_us, r->signN.rate,
+            GOAL_CEILING_VS_SIGN);
+    }
+    if (b.p99_ms_at_64 >= 0)
+        say("  p99 at %d clients with no quote at all: %.3f ms (goal <= %.3f ms)\n",
+            GOAL_CLIENTS, b.p99_ms_at_64, GOAL_P99_MS_AT_64);
+    if (b.p99_ms_at_1 >= 0)
+        say("  p99 at 1 client with no quote at all:  %.3f ms (goal <= %.3f ms)\n",
+            b.p99_ms_at_1, GOAL_P99_MS_AT_1);
+}
+
 /* ---- JSON ------------------------------------------------------------------ */
 
 /* A number, or null when unknown (negative) or not finite. */
@@ -1745,6 +1879,24 @@ static json_t *soak_json(const soak_result *s, bool *ok)
     return o;
 }
 
+/* The floor's rows have the shape of "rows" (its server in the daemon
+ * columns), with the bounds they imply. */
+static json_t *floor_json(const floor_result *fr, const references *r, int cpus, bool *ok)
+{
+    json_t *o = json_object();
+    floor_bounds b = floor_bounds_of(fr, r, cpus);
+    jset(o, "threads", json_integer(fr->threads), ok);
+    json_t *rows = json_array();
+    for (int i = 0; i < fr->n_points; i++)
+        jappend(rows, row_json(&fr->res[i], MODE_EPOLL, ok), ok);
+    jset(o, "rows", rows, ok);
+    jset(o, "daemon_cpu_vs_in_process_at_least", jnum(b.cpu_vs_inproc_at_least), ok);
+    jset(o, "ceiling_ratio_to_signing_at_most", jnum(b.ceiling_vs_sign_at_most), ok);
+    jset(o, "p99_ms_at_64_clients", jnum(b.p99_ms_at_64), ok);
+    jset(o, "p99_ms_at_1_client", jnum(b.p99_ms_at_1), ok);
+    return o;
+}
+
 /* Everything the run measured, in one document (docs/daemon.md, "Benchmark
  * notes", lists the keys scripts may rely on). */
 typedef struct {
@@ -1758,6 +1910,7 @@ typedef struct {
     const references *refs;
     const rss_track *rss;
     const soak_result *soak; /* NULL: no --soak */
+    const floor_result *floor; /* NULL: no --floor */
     bench_goal (*goals)[N_GOALS];
 } bench_report;
 
@@ -1823,6 +1976,8 @@ static json_t *report_json(const bench_report *b, bool *ok)
                    "end", jkib(b->rss->end)),
          ok);
     jset(doc, "soak", b->soak != NULL ? soak_json(b->soak, ok) : json_null(), ok);
+    jset(doc, "floor", b->floor != NULL ? floor_json(b->floor, b->refs, dut->cpus, ok) : json_null(),
+         ok);
 
     /* Per load generator; the top-level goals are the last one's (epoll
      * when both were measured: the default load generator). */
@@ -1950,9 +2105,13 @@ int bench_quote_main(int argc, char **argv)
         if (m > 0)
             say("\n");
         print_table_head(&o, modes[m], &q, cpus);
-        if (measure_points(&o, modes[m], &dut, &co, &q, &rss, res[m]) != 0)
+        point_server srv = {.socket = dut.socket, .pid = dut.pid, .rss = &rss};
+        if (measure_points(&o, modes[m], &srv, &co, &q, res[m]) != 0)
             goto out;
     }
+    static floor_result floor;
+    if (o.floor && measure_floor(&o, &dut, &co, &q, &floor) != 0)
+        goto out;
     references refs;
     if (measure_references(&o, &dut, &q, &refs) != 0)
         goto out;
@@ -1968,11 +2127,14 @@ int bench_quote_main(int argc, char **argv)
         if (!o.json)
             print_goals(&o, modes[m], &dut, res[m], &refs, goals[m]);
     }
+    if (o.floor)
+        print_floor_bounds(&floor, &refs, dut.cpus);
     rc = 0;
     if (o.json) {
         bench_report b = {.o = &o, .bench_cpus = cpus, .dut = &dut, .q = &q, .modes = modes,
                           .n_modes = n_modes, .res = res, .refs = &refs, .rss = &rss,
-                          .soak = o.soak > 0 ? &soak : NULL, .goals = goals};
+                          .soak = o.soak > 0 ? &soak : NULL,
+                          .floor = o.floor ? &floor : NULL, .goals = goals};
         rc = print_report_json(&b) == 0 ? 0 : 1;
     }
 out:

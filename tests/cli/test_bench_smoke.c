@@ -9,6 +9,7 @@
  * Deliberately no threshold on any number: a shared machine's speed is not
  * a test result.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <spawn.h>
@@ -366,6 +367,7 @@ static void test_json_unmeasured_goals_are_null(void **state)
     expect_stable_keys(doc, 1);
     assert_true(json_is_null(member(doc, "ceiling_ratio_to_signing")));
     assert_true(json_is_null(member(doc, "soak")));
+    assert_true(json_is_null(member(doc, "floor")));
     assert_true(json_is_null(member(goal_named(doc, "p99_ms_at_64_clients"), "met")));
     assert_true(json_is_null(member(goal_named(doc, "ceiling_ratio_to_signing"), "met")));
     assert_true(json_is_null(member(goal_named(doc, "soak_rss_growth_kib"), "met")));
@@ -401,6 +403,84 @@ static void test_both_modes(void **state)
     free(r.out);
 }
 
+/* Processes whose main thread is named like the floor server's threads:
+ * after a run, the bench must have reaped its floor. */
+static int floor_processes(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char path[300], comm[32] = "";
+        snprintf(path, sizeof path, "/proc/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        if (fgets(comm, sizeof comm, f) != NULL && strcmp(comm, "sqh-floor\n") == 0)
+            n++;
+        fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+/* --floor: the floor table after the daemon's, every reply good (the
+ * same check as the daemon's quotes), its CPU visible and named, and the
+ * bounds it implies for the goals; the floor server gone afterwards. */
+static void test_floor(void **state)
+{
+    (void)state;
+    run_result r = run_bench("--seconds", "0.2", "--clients", "1,64", "--floor", NULL);
+    if (r.status != 0)
+        fail_msg("exit %d:\n%s", r.status, r.out);
+    expect_common(r.out);
+    const char *floor = strstr(r.out, "\nfloor (--floor): a server of ");
+    assert_non_null(floor);
+    assert_true(strstr(r.out, "\n       1 ") < floor); /* the daemon's table first */
+    expect_row(floor, 1, true);
+    expect_row(floor, 64, true);
+    const char *bounds = strstr(r.out, "\nwhat the floor leaves any server on this machine");
+    assert_non_null(bounds);
+    assert_non_null(strstr(bounds, "\n  daemon CPU / in-process quote CPU  >= "));
+    assert_non_null(strstr(bounds, "\n  all-CPU ceiling / signing rate     <= "));
+    assert_non_null(strstr(bounds, "\n  p99 at 64 clients with no quote at all: "));
+    assert_non_null(strstr(bounds, "\n  p99 at 1 client with no quote at all:  "));
+    assert_int_equal(floor_processes(), 0);
+    free(r.out);
+
+    r = run_bench("--seconds", "0.2", "--clients", "64", "--floor", "--json", NULL);
+    if (r.status != 0)
+        fail_msg("exit %d:\n%s", r.status, r.out);
+    json_t *doc = parse_doc(r.out);
+    expect_stable_keys(doc, 1);
+    json_t *fl = member(doc, "floor");
+    assert_true(json_is_object(fl));
+    assert_true(json_integer_value(member(fl, "threads")) >= 1);
+    json_t *rows = member(fl, "rows");
+    assert_int_equal(json_array_size(rows), 1);
+    json_t *row = json_array_get(rows, 0);
+    assert_int_equal(json_integer_value(member(row, "clients")), 64);
+    assert_int_equal(json_integer_value(member(row, "errors")), 0);
+    assert_true(json_real_value(member(row, "quotes_per_second")) > 0);
+    assert_true(json_real_value(member(row, "daemon_cpu_us_per_quote")) > 0);
+    json_t *threads = member(row, "daemon_threads");
+    assert_true(json_array_size(threads) >= 1);
+    for (size_t i = 0; i < json_array_size(threads); i++)
+        assert_string_equal(json_string_value(member(json_array_get(threads, i), "name")),
+                            "sqh-floor");
+    /* (floor + quote) / quote is above 1; the ceiling bound is positive. */
+    assert_true(json_real_value(member(fl, "daemon_cpu_vs_in_process_at_least")) > 1.0);
+    assert_true(json_real_value(member(fl, "ceiling_ratio_to_signing_at_most")) > 0);
+    expect_number(fl, "p99_ms_at_64_clients");
+    assert_true(json_is_null(member(fl, "p99_ms_at_1_client")));
+    assert_int_equal(floor_processes(), 0);
+    json_decref(doc);
+    free(r.out);
+}
+
 static void test_bad_flags_exit_2(void **state)
 {
     (void)state;
@@ -408,6 +488,7 @@ static void test_bad_flags_exit_2(void **state)
         {"--clients-mode", "fork"}, {"--points", "0"},     {"--seconds", "0"},
         {"--loadgen-threads", "0"}, {"--clients", "1,,x"}, {"stray", NULL},
         {"--soak", "999"},          {"--soak", "x"},       {"--json=1", NULL},
+        {"--floor=1", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         run_result r = run_bench(bad[i][0], bad[i][1], NULL);
@@ -439,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_json_goal_points_and_soak),
         cmocka_unit_test(test_json_unmeasured_goals_are_null),
         cmocka_unit_test(test_both_modes),
+        cmocka_unit_test(test_floor),
         cmocka_unit_test(test_bad_flags_exit_2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
