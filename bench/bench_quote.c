@@ -1286,13 +1286,14 @@ static void print_row(const point_result *p)
     fflush(stdout);
 }
 
-/* Every client count in turn, with the CPU snapshots around each. */
 /* The server the points measure: the daemon, or the floor (--floor). */
 typedef struct {
     const char *socket;
     pid_t pid;      /* 0: its CPU not visible */
     rss_track *rss; /* NULL: its memory is not reported (the floor's says nothing) */
 } point_server;
+
+/* Every client count in turn, with the CPU snapshots around each. */
 
 static int measure_points(const bench_opts *o, clients_mode mode, const point_server *srv,
                           const client_opts *co, const quote_setup *q, point_result *res)
@@ -1324,9 +1325,9 @@ static int measure_points(const bench_opts *o, clients_mode mode, const point_se
     }
     if (srv->rss != NULL)
         say("(CPU us/q: CPU time, user + system, per good quote: the daemon process from "
-        "/proc/PID/stat, the load generator from getrusage; other/idle CPUs: the rest of "
-        "the machine busy / idle during the point, from /proc/stat; daemon RSS: its VmRSS "
-        "after the point)\n");
+            "/proc/PID/stat, the load generator from getrusage; other/idle CPUs: the rest of "
+            "the machine busy / idle during the point, from /proc/stat; daemon RSS: its VmRSS "
+            "after the point)\n");
     rc = 0;
 out:
     free(before.tasks);
@@ -1976,8 +1977,8 @@ static json_t *report_json(const bench_report *b, bool *ok)
                    "end", jkib(b->rss->end)),
          ok);
     jset(doc, "soak", b->soak != NULL ? soak_json(b->soak, ok) : json_null(), ok);
-    jset(doc, "floor", b->floor != NULL ? floor_json(b->floor, b->refs, dut->cpus, ok) : json_null(),
-         ok);
+    jset(doc, "floor",
+         b->floor != NULL ? floor_json(b->floor, b->refs, dut->cpus, ok) : json_null(), ok);
 
     /* Per load generator; the top-level goals are the last one's (epoll
      * when both were measured: the default load generator). */
@@ -2109,8 +2110,8 @@ int bench_quote_main(int argc, char **argv)
         if (measure_points(&o, modes[m], &srv, &co, &q, res[m]) != 0)
             goto out;
     }
-    static floor_result floor;
-    if (o.floor && measure_floor(&o, &dut, &co, &q, &floor) != 0)
+    static floor_result floor_res;
+    if (o.floor && measure_floor(&o, &dut, &co, &q, &floor_res) != 0)
         goto out;
     references refs;
     if (measure_references(&o, &dut, &q, &refs) != 0)
@@ -2128,13 +2129,13 @@ int bench_quote_main(int argc, char **argv)
             print_goals(&o, modes[m], &dut, res[m], &refs, goals[m]);
     }
     if (o.floor)
-        print_floor_bounds(&floor, &refs, dut.cpus);
+        print_floor_bounds(&floor_res, &refs, dut.cpus);
     rc = 0;
     if (o.json) {
         bench_report b = {.o = &o, .bench_cpus = cpus, .dut = &dut, .q = &q, .modes = modes,
                           .n_modes = n_modes, .res = res, .refs = &refs, .rss = &rss,
                           .soak = o.soak > 0 ? &soak : NULL,
-                          .floor = o.floor ? &floor : NULL, .goals = goals};
+                          .floor = o.floor ? &floor_res : NULL, .goals = goals};
         rc = print_report_json(&b) == 0 ? 0 : 1;
     }
 out:

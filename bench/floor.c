@@ -108,6 +108,7 @@ static void floor_child(const floor_server *s, int threads, pid_t parent)
             _exit(1);
     }
     floor_loop((void *)s);
+    _exit(0); /* not reached: the loops never return */
 }
 
 int bench_floor_start(bench_floor *f, const char *socket_path, const uint8_t *reply,
