@@ -439,7 +439,9 @@ static void test_floor(void **state)
     expect_common(r.out);
     const char *floor = strstr(r.out, "\nfloor (--floor): a server of ");
     assert_non_null(floor);
-    assert_true(strstr(r.out, "\n       1 ") < floor); /* the daemon's table first */
+    const char *daemon_row = strstr(r.out, "\n       1 ");
+    assert_non_null(daemon_row);
+    assert_true(daemon_row < floor); /* the daemon's table first */
     expect_row(floor, 1, true);
     expect_row(floor, 64, true);
     const char *bounds = strstr(r.out, "\nwhat the floor leaves any server on this machine");
