@@ -150,7 +150,7 @@ static void usage(FILE *to)
             "  generator, a server that only accepts, reads, writes a cached reply and\n"
             "  closes, and prints the bounds its cost puts on any server on this machine.\n"
             "  --json prints one JSON document (rows, references, daemon_rss_kib, soak,\n"
-            "  goals) instead of the tables.\n",
+            "  floor, goals) instead of the tables.\n",
             SOAK_MIN, SOAK_MAX, SOAK_CLIENTS);
 }
 
@@ -1659,7 +1659,6 @@ static void print_goals(const bench_opts *o, clients_mode mode, const daemon_und
 /* ---- the floor: what any server pays here ---------------------------------- */
 
 typedef struct {
-    int threads;  /* 0: not measured */
     int n_points;
     point_result res[MAX_POINTS];
 } floor_result;
@@ -1711,7 +1710,6 @@ static int measure_floor(const bench_opts *o, const daemon_under_test *dut,
     if (measure_points(o, MODE_EPOLL, &srv, co, q, fr->res) != 0)
         goto out;
     fr->n_points = o->n_points;
-    fr->threads = dut->cpus;
     rc = 0;
 out:
     bench_floor_stop(&f);
@@ -1886,7 +1884,7 @@ static json_t *floor_json(const floor_result *fr, const references *r, int cpus,
 {
     json_t *o = json_object();
     floor_bounds b = floor_bounds_of(fr, r, cpus);
-    jset(o, "threads", json_integer(fr->threads), ok);
+    jset(o, "threads", json_integer(cpus), ok); /* one per CPU the daemon may use */
     json_t *rows = json_array();
     for (int i = 0; i < fr->n_points; i++)
         jappend(rows, row_json(&fr->res[i], MODE_EPOLL, ok), ok);
